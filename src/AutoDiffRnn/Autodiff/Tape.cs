@@ -1,0 +1,108 @@
+namespace AutoDiffRnn.Autodiff;
+
+/// <summary>
+/// Reverse-mode automatic differentiation in two functions.
+/// <para><see cref="Record"/>: every operation, after computing its output, calls it with its inputs and its
+/// vector-Jacobian product. If recording is on and some input requires gradients, the output remembers a
+/// <see cref="Node"/> (its <see cref="Tensor.GradFn"/>): the tape is the graph of these nodes.</para>
+/// <para><see cref="Backward"/>: orders the graph so every tensor comes after the tensors it was computed from,
+/// then walks it from the output backwards. Each tensor's gradient is complete when it is reached (everything
+/// that used it came later and was already visited); the node's vector-Jacobian product turns it into gradients
+/// for the node's inputs, which are summed per input. Leaves add what reaches them to their <see cref="Tensor.Grad"/>.</para>
+/// </summary>
+public static class Tape
+{
+    /// <summary>
+    /// Records that <paramref name="output"/> was computed from <paramref name="inputs"/>, if recording is on and
+    /// an input requires gradients; returns <paramref name="output"/>.
+    /// </summary>
+    public static Tensor Record(string operationName, Tensor output, Tensor[] inputs, VectorJacobianProduct vectorJacobianProduct)
+    {
+        if (!GradMode.IsEnabled || !inputs.Any(input => input.RequiresGrad))
+            return output;
+        output.GradFn = new Node(operationName, inputs, vectorJacobianProduct);
+        output.MarkRequiresGrad();
+        return output;
+    }
+
+    /// <summary>Runs the backward pass from <paramref name="output"/>; see <see cref="Tensor.Backward"/>.</summary>
+    public static void Backward(Tensor output, Tensor? outputGradient = null, bool retainGraph = false, bool createGraph = false)
+    {
+        if (!output.RequiresGrad)
+            throw new InvalidOperationException(
+                $"backward: the tensor of shape {output.Shape} does not require gradients: none of the tensors it was computed from " +
+                "has RequiresGrad set, or it was computed inside GradMode.NoGrad()");
+        outputGradient ??= output.ElementCount == 1
+            ? Tensor.OnesLike(output)
+            : throw new InvalidOperationException(
+                $"backward: the output has shape {output.Shape}, not a single element; reduce it to a scalar first (e.g. .Sum()) " +
+                "or pass an output gradient of the same shape to compute a vector-Jacobian product");
+        if (outputGradient.Shape != output.Shape || outputGradient.DType != output.DType)
+            throw new ArgumentException(
+                $"backward: the output gradient is {outputGradient.DType.Name()} {outputGradient.Shape} but the output is {output.DType.Name()} {output.Shape}; they must match");
+
+        var gradients = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [output] = outputGradient };
+        using var recording = GradMode.Set(enabled: createGraph);
+        var order = TopologicalOrder(output);
+        for (int position = order.Count - 1; position >= 0; position--)
+        {
+            var tensor = order[position];
+            if (!gradients.Remove(tensor, out var gradient))
+                continue;
+            var node = tensor.GradFn;
+            if (node is null)
+            {
+                AccumulateIntoLeaf(tensor, gradient, createGraph);
+                continue;
+            }
+            var inputGradients = node.Apply(gradient);
+            if (!retainGraph && !createGraph)
+                node.Free();
+            for (int i = 0; i < node.Inputs.Count; i++)
+            {
+                var input = node.Inputs[i];
+                var inputGradient = inputGradients[i];
+                if (inputGradient is null || !input.RequiresGrad)
+                    continue;
+                if (inputGradient.Shape != input.Shape)
+                    throw new InvalidOperationException(
+                        $"backward: '{node.OperationName}' returned a gradient of shape {inputGradient.Shape} for its input {i} of shape {input.Shape}");
+                gradients[input] = gradients.TryGetValue(input, out var sum) ? sum + inputGradient : inputGradient;
+            }
+        }
+    }
+
+    private static void AccumulateIntoLeaf(Tensor leaf, Tensor gradient, bool createGraph)
+    {
+        if (leaf.Grad is null)
+            leaf.Grad = createGraph ? gradient : gradient.Detach().Clone(); // a gradient of its own, safe to update in place
+        else if (createGraph)
+            leaf.Grad = leaf.Grad + gradient;
+        else
+            leaf.Grad.AddInPlace(gradient);
+    }
+
+    /// <summary>Every tensor reachable from <paramref name="output"/> through recorded nodes, inputs before outputs.</summary>
+    private static List<Tensor> TopologicalOrder(Tensor output)
+    {
+        var order = new List<Tensor>();
+        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance) { output };
+        var stack = new Stack<(Tensor Tensor, int NextInput)>();
+        stack.Push((output, 0));
+        while (stack.Count > 0)
+        {
+            var (tensor, nextInput) = stack.Pop();
+            var inputs = tensor.GradFn?.Inputs;
+            if (inputs is not null && nextInput < inputs.Count)
+            {
+                stack.Push((tensor, nextInput + 1));
+                var input = inputs[nextInput];
+                if (input.RequiresGrad && visited.Add(input))
+                    stack.Push((input, 0));
+                continue;
+            }
+            order.Add(tensor); // all of its inputs are already in the order
+        }
+        return order;
+    }
+}

@@ -1,0 +1,17 @@
+using AutoDiffRnn.Autodiff;
+
+namespace AutoDiffRnn;
+
+/// <summary>to: conversion between float32 and float64. VJP: g converted back to x's type.</summary>
+[Operation("to")]
+internal static class ConvertOp
+{
+    public static Tensor Apply(Tensor x, DType dtype)
+    {
+        if (x.DType == dtype) return x;
+        var output = dtype == DType.Float64
+            ? new Tensor(Array.ConvertAll((float[])x.Storage, v => (double)v), x.Shape)
+            : new Tensor(Array.ConvertAll((double[])x.Storage, v => (float)v), x.Shape);
+        return Tape.Record("to", output, [x], g => [Apply(g, x.DType)]);
+    }
+}

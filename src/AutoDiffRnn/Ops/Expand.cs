@@ -1,0 +1,48 @@
+using AutoDiffRnn.Autodiff;
+using AutoDiffRnn.Kernels;
+
+namespace AutoDiffRnn;
+
+/// <summary>
+/// expand: x broadcast to a larger shape (NumPy rules), materialized. VJP: g summed back to x's shape (sum_to).
+/// sum_to is its adjoint: g summed over the broadcast dimensions down to a smaller shape. VJP: g expanded back.
+/// Every broadcasting op reduces its gradients with sum_to.
+/// </summary>
+[Operation("expand")]
+[Operation("sum_to")]
+internal static class ExpandOp
+{
+    public static Tensor Expand(Tensor x, Shape target)
+    {
+        if (!Broadcasting.CanBroadcastTo(x.Shape, target))
+            throw new ArgumentException($"expand: cannot broadcast shape {x.Shape} to {target}");
+        if (x.Shape == target) return x;
+        var output = Tensor.Empty(target, x.DType);
+        if (x.DType == DType.Float32) Broadcasting.Expand<float>(x.Span<float>(), x.Shape, output.Span<float>(), target);
+        else Broadcasting.Expand<double>(x.Span<double>(), x.Shape, output.Span<double>(), target);
+        return Tape.Record("expand", output, [x], g => [SumTo(g, x.Shape)]);
+    }
+
+    public static Tensor SumTo(Tensor x, Shape target)
+    {
+        if (!Broadcasting.CanBroadcastTo(target, x.Shape))
+            throw new ArgumentException($"sum_to: shape {target} does not broadcast to {x.Shape}, so {x.Shape} cannot be summed down to it");
+        if (x.Shape == target) return x;
+        var output = Tensor.Empty(target, x.DType);
+        if (x.DType == DType.Float32) Broadcasting.SumTo<float>(x.Span<float>(), x.Shape, output.Span<float>(), target);
+        else Broadcasting.SumTo<double>(x.Span<double>(), x.Shape, output.Span<double>(), target);
+        return Tape.Record("sum_to", output, [x], g => [Expand(g, x.Shape)]);
+    }
+}
+
+public sealed partial class Tensor
+{
+    /// <summary>This tensor broadcast to <paramref name="shape"/> (NumPy rules), like <c>torch.Tensor.expand</c>.</summary>
+    public Tensor Expand(Shape shape) => ExpandOp.Expand(this, shape);
+
+    /// <summary>
+    /// Sums over the dimensions along which <paramref name="shape"/> would be broadcast to this tensor's shape,
+    /// giving a tensor of <paramref name="shape"/>: the adjoint of <see cref="Expand"/>.
+    /// </summary>
+    public Tensor SumTo(Shape shape) => ExpandOp.SumTo(this, shape);
+}

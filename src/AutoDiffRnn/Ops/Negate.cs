@@ -1,0 +1,27 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using AutoDiffRnn.Autodiff;
+
+namespace AutoDiffRnn;
+
+/// <summary>neg: -x. VJP: -g.</summary>
+[Operation("neg")]
+internal static class NegateOp
+{
+    public static Tensor Apply(Tensor x) =>
+        Tape.Record("neg", Elementwise.Unary<Kernel>(x), [x], g => [-g]);
+
+    internal readonly struct Kernel : IUnaryKernel
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Negate(x, d);
+    }
+}
+
+public sealed partial class Tensor
+{
+    /// <summary>Element-wise negation.</summary>
+    public static Tensor operator -(Tensor x) => NegateOp.Apply(x);
+
+    /// <summary>Element-wise negation.</summary>
+    public Tensor Negate() => NegateOp.Apply(this);
+}

@@ -1,0 +1,27 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using AutoDiffRnn.Autodiff;
+
+namespace AutoDiffRnn;
+
+/// <summary>tanh: y = tanh(x). VJP: g * (1 - y²), written with the output, as PyTorch does.</summary>
+[Operation("tanh")]
+internal static class TanhOp
+{
+    public static Tensor Apply(Tensor x)
+    {
+        var y = Elementwise.Unary<Kernel>(x);
+        return Tape.Record("tanh", y, [x], g => [g * (1.0 - y * y)]);
+    }
+
+    internal readonly struct Kernel : IUnaryKernel
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Tanh(x, d);
+    }
+}
+
+public sealed partial class Tensor
+{
+    /// <summary>Element-wise hyperbolic tangent.</summary>
+    public Tensor Tanh() => TanhOp.Apply(this);
+}

@@ -1,0 +1,144 @@
+using AutoDiffRnn.Autodiff;
+
+namespace AutoDiffRnn;
+
+/// <summary>
+/// A dense n-dimensional array of float32 or float64 values in contiguous row-major storage,
+/// which records the operations applied to it on the tape when it requires gradients.
+/// </summary>
+/// <remarks>
+/// Tensors are immutable through the public API: every operation returns a new tensor.
+/// A tensor created by the user with <see cref="RequiresGrad"/> set is a leaf of the graph;
+/// after <see cref="Backward"/> its gradient is in <see cref="Grad"/>.
+/// </remarks>
+public sealed partial class Tensor
+{
+    private readonly Array data;
+    private bool requiresGrad;
+
+    internal Tensor(Array data, Shape shape)
+    {
+        DType = data switch
+        {
+            float[] => DType.Float32,
+            double[] => DType.Float64,
+            _ => throw new ArgumentException($"tensor: storage must be float[] or double[], not {data.GetType().Name}"),
+        };
+        if (data.Length != shape.ElementCount)
+            throw new ArgumentException($"tensor: shape {shape} needs {shape.ElementCount} elements but {data.Length} were given");
+        this.data = data;
+        Shape = shape;
+    }
+
+    /// <summary>An uninitialized (zero-filled) tensor of the given shape and type.</summary>
+    internal static Tensor Empty(Shape shape, DType dtype) =>
+        new(dtype == DType.Float32 ? new float[shape.ElementCount] : new double[shape.ElementCount], shape);
+
+    /// <summary>The size along each dimension.</summary>
+    public Shape Shape { get; }
+
+    /// <summary>The element type.</summary>
+    public DType DType { get; }
+
+    /// <summary>The number of dimensions.</summary>
+    public int Rank => Shape.Rank;
+
+    /// <summary>The total number of elements.</summary>
+    public int ElementCount => data.Length;
+
+    /// <summary>
+    /// Whether operations on this tensor are recorded so that gradients can flow to it.
+    /// Only leaves (tensors not produced by a recorded operation) may have it set or cleared.
+    /// </summary>
+    public bool RequiresGrad
+    {
+        get => requiresGrad;
+        set
+        {
+            if (GradFn is not null)
+                throw new InvalidOperationException(
+                    $"RequiresGrad: this tensor was produced by '{GradFn.OperationName}' and its gradient flag follows its inputs; call Detach() for a leaf copy");
+            requiresGrad = value;
+        }
+    }
+
+    /// <summary>The accumulated gradient of a leaf after <see cref="Backward"/>, or null.</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>The recorded operation that produced this tensor, or null for a leaf.</summary>
+    public Node? GradFn { get; internal set; }
+
+    /// <summary>True when no recorded operation produced this tensor.</summary>
+    public bool IsLeaf => GradFn is null;
+
+    /// <summary>The storage as a typed span (T must match <see cref="DType"/>).</summary>
+    internal Span<T> Span<T>() where T : unmanaged => ((T[])data).AsSpan();
+
+    /// <summary>The storage array.</summary>
+    internal Array Storage => data;
+
+    /// <summary>Marks this leaf as requiring gradients and returns it (fluent).</summary>
+    public Tensor RequireGrad()
+    {
+        RequiresGrad = true;
+        return this;
+    }
+
+    /// <summary>Clears <see cref="Grad"/>.</summary>
+    public void ZeroGrad() => Grad = null;
+
+    /// <summary>A tensor sharing no graph with this one: same values, a leaf, no gradient.</summary>
+    public Tensor Detach() => new(data, Shape);
+
+    /// <summary>A copy with its own storage, not recorded on the tape.</summary>
+    public Tensor Clone() => new((Array)data.Clone(), Shape);
+
+    /// <summary>The value of a one-element tensor as a double.</summary>
+    public double ToScalar()
+    {
+        if (ElementCount != 1)
+            throw new InvalidOperationException($"ToScalar: tensor of shape {Shape} has {ElementCount} elements, not 1");
+        return this[0L];
+    }
+
+    /// <summary>The element at a flat row-major index, as a double.</summary>
+    public double this[long flatIndex] => data is float[] f ? f[flatIndex] : ((double[])data)[flatIndex];
+
+    /// <summary>The element at a multi-dimensional index, as a double.</summary>
+    public double this[params int[] index] => this[(long)FlatIndex(index)];
+
+    private int FlatIndex(int[] index)
+    {
+        if (index.Length != Rank)
+            throw new ArgumentException($"index: tensor of shape {Shape} needs {Rank} indices, got {index.Length}");
+        int flat = 0;
+        for (int i = 0; i < index.Length; i++)
+        {
+            if (index[i] < 0 || index[i] >= Shape[i])
+                throw new IndexOutOfRangeException($"index: [{string.Join(",", index)}] is outside shape {Shape}");
+            flat = flat * Shape[i] + index[i];
+        }
+        return flat;
+    }
+
+    /// <summary>The values as a new float array (converted if the tensor is float64).</summary>
+    public float[] ToFloatArray() => data is float[] f ? (float[])f.Clone() : Array.ConvertAll((double[])data, v => (float)v);
+
+    /// <summary>The values as a new double array (converted if the tensor is float32).</summary>
+    public double[] ToDoubleArray() => data is double[] d ? (double[])d.Clone() : Array.ConvertAll((float[])data, v => (double)v);
+
+    /// <summary>This tensor converted to another element type (recorded: gradients convert back).</summary>
+    public Tensor To(DType dtype) => ConvertOp.Apply(this, dtype);
+
+    /// <summary>
+    /// Runs reverse-mode differentiation from this tensor through the recorded graph and accumulates
+    /// gradients into the <see cref="Grad"/> of every leaf that requires them.
+    /// </summary>
+    /// <param name="outputGradient">The gradient of the final objective with respect to this tensor (same shape);
+    /// may be omitted only when this tensor has one element, in which case it is 1.</param>
+    /// <param name="retainGraph">Keep the saved tensors so that backward can run through this graph again.</param>
+    /// <param name="createGraph">Record the backward pass itself so that the gradients can be differentiated again
+    /// (gradients of gradients, Hessian-vector products). Implies <paramref name="retainGraph"/>.</param>
+    public void Backward(Tensor? outputGradient = null, bool retainGraph = false, bool createGraph = false) =>
+        Tape.Backward(this, outputGradient, retainGraph, createGraph);
+}
