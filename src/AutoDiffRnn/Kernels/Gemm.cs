@@ -47,6 +47,19 @@ internal static class Gemm
     /// <summary>Column block NC (elements) of the packed KC×NC block of B.</summary>
     internal static int ColumnBlock = 4096;
 
+    /// <summary>Products of at most this many rows with B not transposed read B in place instead of packing it.</summary>
+    internal static int DirectRowsLimit = 256;
+
+    /// <summary>Depth block when B is read in place (bounds the number of B rows, and pages, streamed at once).</summary>
+    internal static int DirectDepthBlock = 256;
+
+    /// <summary>Products A Bᵀ (A not transposed) of at most this many rows, and a depth of at least <see cref="DotProductMinDepth"/>,
+    /// use dot products of rows instead of packing (AVX-512 only): B is streamed once, but each dot product ends in a horizontal sum.</summary>
+    internal static int DotProductRowsLimit = 4;
+
+    /// <summary>Smallest depth for the dot-product path.</summary>
+    internal static int DotProductMinDepth = 256;
+
     /// <summary>Multiply-adds (m·n·k) from which a product is split over the cores.</summary>
     internal static long ParallelThreshold = 1L << 21;
 
@@ -88,12 +101,20 @@ internal static class Gemm
         fixed (T* pa = a, pb = b, pc = c)
         {
             var problem = new Problem<T>(pa, transposeA ? m : k, transposeA, pb, transposeB ? k : n, transposeB, pc, n, m, n, k, accumulate);
+            if (kernel == KernelKind.Vector512 && transposeB && !transposeA && m <= DotProductRowsLimit && k >= DotProductMinDepth
+                && GemmDotProducts.Supports<T>(k))
+            {
+                Run<T, GemmKernel512Rows4<T>>(problem, dotProducts: true);
+                return;
+            }
             switch (kernel)
             {
-                case KernelKind.Vector512: Run<T, GemmKernel512<T>>(problem); break;
-                case KernelKind.Vector256: Run<T, GemmKernel256<T>>(problem); break;
-                case KernelKind.Vector128: Run<T, GemmKernel128<T>>(problem); break;
-                default: Run<T, GemmKernelScalar<T>>(problem); break;
+                case KernelKind.Vector512 when m <= 4: Run<T, GemmKernel512Rows4<T>>(problem, dotProducts: false); break;
+                case KernelKind.Vector512 when RoundUp(m, 8) < RoundUp(m, 12): Run<T, GemmKernel512Rows8<T>>(problem, dotProducts: false); break;
+                case KernelKind.Vector512: Run<T, GemmKernel512<T>>(problem, dotProducts: false); break;
+                case KernelKind.Vector256: Run<T, GemmKernel256<T>>(problem, dotProducts: false); break;
+                case KernelKind.Vector128: Run<T, GemmKernel128<T>>(problem, dotProducts: false); break;
+                default: Run<T, GemmKernelScalar<T>>(problem, dotProducts: false); break;
             }
         }
     }
@@ -123,27 +144,37 @@ internal static class Gemm
     }
 
     /// <summary>Splits a large product over the cores (along its longer side, in whole micro-tiles), or runs it on this thread.</summary>
-    private static unsafe void Run<T, TKernel>(Problem<T> problem)
+    private static unsafe void Run<T, TKernel>(Problem<T> problem, bool dotProducts)
         where T : unmanaged, IFloatingPointIeee754<T> where TKernel : IGemmMicroKernel<T>
     {
         long work = (long)problem.M * problem.N * problem.K;
         int parts = work >= ParallelThreshold ? MaxParallelism : 1;
         bool splitRows = problem.M > problem.N;
-        int grain = splitRows ? TKernel.Rows : TKernel.Columns;
+        int grain = dotProducts ? 4 : splitRows ? TKernel.Rows : TKernel.Columns;
         int length = splitRows ? problem.M : problem.N;
         int tiles = (length + grain - 1) / grain;
         parts = Math.Min(parts, tiles);
         if (parts <= 1)
         {
-            RunBlocked<T, TKernel>(problem);
+            RunPart<T, TKernel>(problem, dotProducts);
             return;
         }
         Parallel.For(0, parts, part =>
         {
             int first = (int)((long)tiles * part / parts) * grain;
             int end = Math.Min(length, (int)((long)tiles * (part + 1) / parts) * grain);
-            RunBlocked<T, TKernel>(splitRows ? problem.Rows(first, end - first) : problem.Columns(first, end - first));
+            RunPart<T, TKernel>(splitRows ? problem.Rows(first, end - first) : problem.Columns(first, end - first), dotProducts);
         });
+    }
+
+    private static unsafe void RunPart<T, TKernel>(Problem<T> problem, bool dotProducts)
+        where T : unmanaged, IFloatingPointIeee754<T> where TKernel : IGemmMicroKernel<T>
+    {
+        if (dotProducts)
+            GemmDotProducts.Multiply(problem.A, problem.LeadingA, problem.B, problem.LeadingB, problem.C, problem.LeadingC,
+                problem.M, problem.N, problem.K, problem.Accumulate);
+        else
+            RunBlocked<T, TKernel>(problem);
     }
 
     /// <summary>The blocked, packed GEMM on the calling thread.</summary>
@@ -152,15 +183,19 @@ internal static class Gemm
     {
         int mr = TKernel.Rows, nr = TKernel.Columns;
         int m = problem.M, n = problem.N, k = problem.K;
-        int depthBlock = Math.Max(1, DepthBlock);
+        bool direct = !problem.TransposeB && m <= DirectRowsLimit;
+        int depthBlock = Math.Max(1, direct ? DirectDepthBlock : DepthBlock);
         int kc = Math.Min(depthBlock, k);
         int rowBlock = Math.Max(mr, RowBlockBytes / (depthBlock * sizeof(T)) / mr * mr);
-        int columnBlock = Math.Max(nr, ColumnBlock / nr * nr);
+        int columnBlock = direct ? RoundUp(n, nr) : Math.Max(nr, ColumnBlock / nr * nr);
         int mc = Math.Min(rowBlock, RoundUp(m, mr));
         int nc = Math.Min(columnBlock, RoundUp(n, nr));
+        // With a single row block each B panel is used once: pack it just before use, while it stays in L1.
+        // B read in place needs a packed panel only for its ragged last columns.
+        bool packPanelsOnDemand = direct || m <= rowBlock;
 
         nint bytesA = RoundUp(mc * kc * sizeof(T), 64);
-        byte* buffer = GemmBuffers.Acquire(bytesA + (nint)nc * kc * sizeof(T));
+        byte* buffer = GemmBuffers.Acquire(bytesA + (nint)(packPanelsOnDemand ? nr : nc) * kc * sizeof(T));
         T* packedA = (T*)buffer;
         T* packedB = (T*)(buffer + bytesA);
         T* edgeTile = stackalloc T[mr * nr];
@@ -172,10 +207,7 @@ internal static class Gemm
             {
                 int depth = Math.Min(depthBlock, k - pc);
                 bool overwrite = !problem.Accumulate && pc == 0;
-                if (problem.TransposeB)
-                    GemmPacking.PackLineMajor(problem.B + jc * problem.LeadingB + pc, problem.LeadingB, depth, columns, nr, packedB);
-                else
-                    GemmPacking.PackDepthMajor(problem.B + pc * problem.LeadingB + jc, problem.LeadingB, depth, columns, nr, packedB);
+                if (!packPanelsOnDemand) PackB(problem, pc, depth, jc, columns, nr, packedB);
 
                 for (int ic = 0; ic < m; ic += rowBlock)
                 {
@@ -189,6 +221,17 @@ internal static class Gemm
                     {
                         int tileColumns = Math.Min(nr, columns - jr);
                         T* panelB = packedB + jr * depth;
+                        nint strideB = nr;
+                        if (direct && tileColumns == nr)
+                        {
+                            panelB = problem.B + pc * problem.LeadingB + jc + jr;
+                            strideB = problem.LeadingB;
+                        }
+                        else if (packPanelsOnDemand)
+                        {
+                            panelB = packedB;
+                            PackB(problem, pc, depth, jc + jr, tileColumns, nr, panelB);
+                        }
                         for (int ir = 0; ir < rows; ir += mr)
                         {
                             int tileRows = Math.Min(mr, rows - ir);
@@ -196,11 +239,11 @@ internal static class Gemm
                             T* tile = problem.C + (ic + ir) * problem.LeadingC + jc + jr;
                             if (tileRows == mr && tileColumns == nr)
                             {
-                                TKernel.Run(depth, panelA, panelB, tile, problem.LeadingC, overwrite);
+                                TKernel.Run(depth, panelA, panelB, strideB, tile, problem.LeadingC, overwrite);
                             }
                             else
                             {
-                                TKernel.Run(depth, panelA, panelB, edgeTile, nr, overwrite: true);
+                                TKernel.Run(depth, panelA, panelB, strideB, edgeTile, nr, overwrite: true);
                                 MergeEdgeTile(edgeTile, nr, tile, problem.LeadingC, tileRows, tileColumns, overwrite);
                             }
                         }
@@ -208,6 +251,16 @@ internal static class Gemm
                 }
             }
         }
+    }
+
+    /// <summary>Packs columns [firstColumn, firstColumn + count) × depth [firstDepth, firstDepth + depth) of op(B) into panels of panelWidth.</summary>
+    private static unsafe void PackB<T>(in Problem<T> problem, int firstDepth, int depth, int firstColumn, int count, int panelWidth, T* destination)
+        where T : unmanaged
+    {
+        if (problem.TransposeB)
+            GemmPacking.PackLineMajor(problem.B + firstColumn * problem.LeadingB + firstDepth, problem.LeadingB, depth, count, panelWidth, destination);
+        else
+            GemmPacking.PackDepthMajor(problem.B + firstDepth * problem.LeadingB + firstColumn, problem.LeadingB, depth, count, panelWidth, destination);
     }
 
     /// <summary>Writes (or adds) the valid rows×columns corner of a micro-tile computed into scratch.</summary>

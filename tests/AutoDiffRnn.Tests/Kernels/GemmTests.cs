@@ -13,7 +13,8 @@ public class GemmTests
     private const double FloatTolerance = 1e-4;
 
     /// <summary>(m, n, k) shapes: tiny, prime, degenerate (m, n or k of 1 or 0), straddling the micro-tile (12×32 / 12×16),
-    /// the depth block (256), the row block (384 floats / 192 doubles), the column block (4096), and a product large enough to split over cores.</summary>
+    /// the depth block (256), the row block (384 floats / 192 doubles), the column block (4096), the limit for reading B
+    /// in place (256 rows), and products large enough to split over cores.</summary>
     public static TheoryData<int, int, int> Shapes => new()
     {
         { 1, 1, 1 }, { 2, 2, 2 }, { 7, 13, 17 }, { 13, 7, 17 }, { 17, 13, 7 },
@@ -21,6 +22,8 @@ public class GemmTests
         { 12, 32, 256 }, { 11, 31, 255 }, { 13, 33, 257 }, { 12, 16, 8 }, { 25, 47, 513 },
         { 257, 129, 65 }, { 385, 40, 20 }, { 383, 33, 9 }, { 193, 20, 10 }, { 191, 17, 3 }, { 3, 4097, 3 },
         { 300, 500, 200 }, { 40, 1000, 70 },
+        // Few rows: the 4-row and 8-row kernels, B read in place, and dot products of rows for A Bᵀ with a long depth.
+        { 3, 37, 300 }, { 4, 9, 256 }, { 2, 70, 263 }, { 6, 100, 40 }, { 16, 64, 50 }, { 32, 40, 30 },
     };
 
     /// <summary>Shapes run with every micro-kernel (the 256-bit, 128-bit and scalar fallbacks as well as the AVX-512 one).</summary>
