@@ -10,11 +10,15 @@ namespace AutoDiffRnn.Kernels;
 /// </summary>
 /// <remarks>
 /// Built the BLIS / GotoBLAS way: the depth is cut into blocks of KC, op(B) into column blocks of NC and op(A) into
-/// row blocks of MC; each block is packed (transposing as needed, so transposed operands cost no extra copy) into
-/// per-thread aligned buffers laid out as the register-blocked micro-kernel reads them (<see cref="IGemmMicroKernel{T}"/>:
-/// 12×32 floats or 12×16 doubles on AVX-512). A packed B micro-panel stays in L1 while the micro-kernel sweeps the
-/// MC×KC block of A kept in L2. Large products are split over the cores along their longer side; vector-matrix
-/// and matrix-vector products (m = 1 or n = 1) take a direct path.
+/// row blocks of MC; each block is packed (transposing as needed with in-register transposes, so transposed operands
+/// cost no extra copy) into per-thread aligned buffers laid out as the register-blocked micro-kernel reads them
+/// (<see cref="IGemmMicroKernel{T}"/>: 12×32 floats or 12×16 doubles on AVX-512, with 8-row and 4-row shapes for
+/// products with few rows). A B micro-panel stays in L1 while the micro-kernel sweeps the MC×KC block of A kept in L2.
+/// When a single row block covers op(A), each B panel is packed just before its use; when op(B) is not transposed and
+/// op(A) has at most <see cref="DirectRowsLimit"/> rows, B is not packed at all (the micro-kernel reads its rows in
+/// place), which saves a copy of B that few rows cannot amortise. A Bᵀ with very few rows uses dot products of rows
+/// (<see cref="GemmDotProducts"/>). Vector-matrix and matrix-vector products (m = 1 or n = 1) take a direct path.
+/// Products of at least <see cref="ParallelThreshold"/> multiply-adds are split over the cores along their longer side.
 /// </remarks>
 internal static class Gemm
 {
@@ -61,9 +65,9 @@ internal static class Gemm
     internal static int DotProductMinDepth = 256;
 
     /// <summary>Multiply-adds (m·n·k) from which a product is split over the cores.</summary>
-    internal static long ParallelThreshold = 1L << 21;
+    internal static long ParallelThreshold = 1L << 22;
 
-    /// <summary>Most parts a product is split into (defaults to the processor count).</summary>
+    /// <summary>Threads a product is split over (defaults to the processor count).</summary>
     internal static int MaxParallelism = Environment.ProcessorCount;
 
     /// <summary>C = op(A) op(B) (or C += op(A) op(B) when <paramref name="accumulate"/>), with the best kernel for this machine.</summary>
@@ -110,7 +114,9 @@ internal static class Gemm
             switch (kernel)
             {
                 case KernelKind.Vector512 when m <= 4: Run<T, GemmKernel512Rows4<T>>(problem, dotProducts: false); break;
-                case KernelKind.Vector512 when RoundUp(m, 8) < RoundUp(m, 12): Run<T, GemmKernel512Rows8<T>>(problem, dotProducts: false); break;
+                case KernelKind.Vector512 when PaddedArea<T, GemmKernel512Rows8<T>>(m, n) < PaddedArea<T, GemmKernel512<T>>(m, n):
+                    Run<T, GemmKernel512Rows8<T>>(problem, dotProducts: false);
+                    break;
                 case KernelKind.Vector512: Run<T, GemmKernel512<T>>(problem, dotProducts: false); break;
                 case KernelKind.Vector256: Run<T, GemmKernel256<T>>(problem, dotProducts: false); break;
                 case KernelKind.Vector128: Run<T, GemmKernel128<T>>(problem, dotProducts: false); break;
@@ -313,6 +319,10 @@ internal static class Gemm
         for (int p = 0; p < k; p++)
             TensorPrimitives.MultiplyAdd(a.Slice(p * m, m), b[p], c, c);
     }
+
+    /// <summary>Elements of C a kernel computes, edge tiles padded to whole tiles (the waste a kernel shape causes).</summary>
+    private static long PaddedArea<T, TKernel>(int m, int n) where T : unmanaged where TKernel : IGemmMicroKernel<T> =>
+        (long)RoundUp(m, TKernel.Rows) * RoundUp(n, TKernel.Columns);
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 }
