@@ -33,16 +33,30 @@ internal static class SoftplusOp
     {
         var scaled = destination;
         TensorPrimitives.Multiply(x, beta, scaled);
-        var correction = new T[x.Length].AsSpan();
-        TensorPrimitives.Abs(scaled, correction);
-        TensorPrimitives.Negate(correction, correction);
-        TensorPrimitives.Exp(correction, correction);
-        TensorPrimitives.LogP1(correction, correction);      // ln(1 + e^(-|βx|)), in (0, ln 2]
+        var tail = new T[x.Length].AsSpan();                   // e^(-|βx|), in (0, 1]
+        TensorPrimitives.Abs(scaled, tail);
+        TensorPrimitives.Negate(tail, tail);
+        TensorPrimitives.Exp(tail, tail);
+        var logOfOnePlusTail = new T[x.Length].AsSpan();
+        TensorPrimitives.Add(tail, T.One, logOfOnePlusTail);
+        TensorPrimitives.Log(logOfOnePlusTail, logOfOnePlusTail);
         for (int i = 0; i < x.Length; i++)
         {
             T z = scaled[i];
-            destination[i] = z > threshold ? x[i] : (T.Max(z, T.Zero) + correction[i]) / beta;
+            destination[i] = z > threshold ? x[i] : (T.Max(z, T.Zero) + LogOnePlus(tail[i], logOfOnePlusTail[i])) / beta;
         }
+    }
+
+    /// <summary>
+    /// ln(1 + t) to full relative precision for small t, given ln(fl(1 + t)): the rounding of 1 + t is undone by
+    /// scaling with t / (fl(1 + t) - 1) (Goldberg's method). Needed because ln(1 + t) computed directly (as
+    /// TensorPrimitives.LogP1 and T.LogP1 do) is 0 for t below the epsilon, which would turn softplus of very
+    /// negative inputs into 0 instead of eˣ.
+    /// </summary>
+    private static T LogOnePlus<T>(T t, T logOfRoundedOnePlusT) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T roundedT = (T.One + t) - T.One;
+        return roundedT == T.Zero ? t : logOfRoundedOnePlusT * (t / roundedT);
     }
 }
 
