@@ -18,7 +18,7 @@ public static class GradientAssert
         var weights = Tensor.Normal(probe.Shape, dtype: DType.Float64, generator: new Generator(seed));
         double Objective(Tensor[] x)
         {
-            using var _ = Autodiff.GradMode.NoGrad();
+            using var _ = AutoDiffRnn.Autodiff.GradMode.NoGrad();
             return (function(x) * weights).Sum().ToScalar();
         }
 
