@@ -89,7 +89,7 @@ type Check =
         | Values -> "value"
         | ReverseVsFiniteDifferences -> "reverse (tape) vs finite differences"
         | ForwardVsFiniteDifferences -> "forward (oracle) vs finite differences"
-        | DotProduct -> "dot product <u,Jv> = <J'u,v>"
+        | DotProduct -> "dot product <u,Jv> = <J^T u,v>"
         | ReverseVsOracle -> "reverse (tape) vs reverse (oracle)"
         | Jacobians -> "Jacobian (tape) vs Jacobian (oracle)"
 
