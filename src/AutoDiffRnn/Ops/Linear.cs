@@ -1,0 +1,75 @@
+using System.Numerics;
+using AutoDiffRnn.Autodiff;
+using AutoDiffRnn.Kernels;
+
+namespace AutoDiffRnn;
+
+/// <summary>
+/// linear: y = x Wᵀ + b for input x [*, in], weight W [out, in], optional bias b [out], giving [*, out]
+/// (<c>torch.nn.functional.linear</c>). The leading dimensions are flattened into rows and one GEMM reads W transposed.
+/// VJP, with G the output gradient flattened to [rows, out] and X the input as [rows, in]:
+/// dX = G W, dW = Gᵀ X, db = G summed over rows; written with matmul, reshape and sum so double backward works.
+/// </summary>
+[Operation("linear")]
+internal static class LinearOp
+{
+    public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias)
+    {
+        var (rows, outFeatures, inFeatures) = CheckShapes(input, weight, bias);
+        var outputDimensions = input.Shape.ToArray();
+        outputDimensions[^1] = outFeatures;
+        var output = Tensor.Empty(Shape.Wrap(outputDimensions), input.DType);
+        if (input.DType == DType.Float32) Forward<float>(input, weight, bias, output, rows, outFeatures, inFeatures);
+        else Forward<double>(input, weight, bias, output, rows, outFeatures, inFeatures);
+
+        Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
+        return Tape.Record("linear", output, inputs, g =>
+        {
+            var rowGradient = g.Reshape(rows, outFeatures);
+            return
+            [
+                input.RequiresGrad ? Tensor.MatMul(rowGradient, weight).Reshape(input.Shape) : null,
+                weight.RequiresGrad ? Tensor.MatMul(rowGradient, input.Reshape(rows, inFeatures), transposeA: true) : null,
+                bias is { RequiresGrad: true } ? rowGradient.Sum(0) : null,
+            ];
+        });
+    }
+
+    private static (int Rows, int OutFeatures, int InFeatures) CheckShapes(Tensor input, Tensor weight, Tensor? bias)
+    {
+        Elementwise.RequireSameDType("linear", input, weight);
+        if (bias is not null) Elementwise.RequireSameDType("linear", input, bias);
+        if (weight.Rank != 2)
+            throw new ArgumentException($"linear: the weight must be 2-D [out, in], got {weight.Shape}");
+        if (input.Rank < 1)
+            throw new ArgumentException($"linear: the input must have at least one dimension [*, in], got a scalar {input.Shape}");
+        int outFeatures = weight.Shape[0], inFeatures = weight.Shape[1];
+        if (input.Shape[-1] != inFeatures)
+            throw new ArgumentException(
+                $"linear: input {input.Shape} has {input.Shape[-1]} features in its last dimension but weight {weight.Shape} [out, in] expects {inFeatures}");
+        if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != outFeatures))
+            throw new ArgumentException($"linear: the bias must be [{outFeatures}] to match weight {weight.Shape} [out, in], got {bias.Shape}");
+        return (input.Shape.Product(0, input.Rank - 1), outFeatures, inFeatures);
+    }
+
+    private static void Forward<T>(Tensor input, Tensor weight, Tensor? bias, Tensor output, int rows, int outFeatures, int inFeatures)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var destination = output.Span<T>();
+        if (bias is not null)
+        {
+            ReadOnlySpan<T> biasValues = bias.Span<T>();
+            for (int row = 0; row < rows; row++) biasValues.CopyTo(destination.Slice(row * outFeatures, outFeatures));
+        }
+        Gemm.Multiply<T>(input.Span<T>(), false, weight.Span<T>(), true, destination, rows, outFeatures, inFeatures, accumulate: bias is not null);
+    }
+}
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// The affine map of <c>torch.nn.functional.linear</c>: <paramref name="input"/> [*, in] times the transpose of
+    /// <paramref name="weight"/> [out, in], plus <paramref name="bias"/> [out] if given, giving [*, out].
+    /// </summary>
+    public static Tensor Linear(Tensor input, Tensor weight, Tensor? bias) => LinearOp.Apply(input, weight, bias);
+}

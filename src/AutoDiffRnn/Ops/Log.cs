@@ -1,0 +1,27 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using AutoDiffRnn.Autodiff;
+
+namespace AutoDiffRnn;
+
+/// <summary>log: y = ln x (ln 0 = -infinity, ln of a negative number = NaN). VJP: g / x.</summary>
+[Operation("log")]
+internal static class LogOp
+{
+    public static Tensor Apply(Tensor x)
+    {
+        var y = Elementwise.Unary<Kernel>(x);
+        return Tape.Record("log", y, [x], g => [g / x]);
+    }
+
+    internal readonly struct Kernel : IUnaryKernel
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Log(x, d);
+    }
+}
+
+public sealed partial class Tensor
+{
+    /// <summary>Element-wise natural logarithm.</summary>
+    public Tensor Log() => LogOp.Apply(this);
+}

@@ -1,0 +1,31 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using AutoDiffRnn.Autodiff;
+
+namespace AutoDiffRnn;
+
+/// <summary>
+/// pow: xᵉ element-wise for a scalar exponent e (<see cref="Math.Pow"/> semantics: a negative base with a
+/// non-integer exponent gives NaN). VJP: g e x^(e-1); zero when e = 0 (as PyTorch, so that 0⁰ has no NaN gradient).
+/// </summary>
+[Operation("pow")]
+internal static class PowOp
+{
+    public static Tensor Apply(Tensor x, double exponent)
+    {
+        var output = Tensor.Empty(x.Shape, x.DType);
+        if (x.DType == DType.Float32) Forward(x.Span<float>(), (float)exponent, output.Span<float>());
+        else Forward(x.Span<double>(), exponent, output.Span<double>());
+        return Tape.Record("pow", output, [x], g =>
+            [exponent == 0 ? Tensor.ZerosLike(x) : g * (exponent * x.Pow(exponent - 1))]);
+    }
+
+    private static void Forward<T>(ReadOnlySpan<T> x, T exponent, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T> =>
+        TensorPrimitives.Pow(x, exponent, destination);
+}
+
+public sealed partial class Tensor
+{
+    /// <summary>Every element raised to the power <paramref name="exponent"/>.</summary>
+    public Tensor Pow(double exponent) => PowOp.Apply(this, exponent);
+}

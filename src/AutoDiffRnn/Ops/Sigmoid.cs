@@ -1,0 +1,28 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using AutoDiffRnn.Autodiff;
+
+namespace AutoDiffRnn;
+
+/// <summary>sigmoid: y = 1 / (1 + e⁻ˣ). VJP: g y (1 - y), written with the output, as PyTorch does.</summary>
+[Operation("sigmoid")]
+internal static class SigmoidOp
+{
+    public static Tensor Apply(Tensor x)
+    {
+        var y = Elementwise.Unary<Kernel>(x);
+        return Tape.Record("sigmoid", y, [x], g => [g * (y * (1.0 - y))]);
+    }
+
+    internal readonly struct Kernel : IUnaryKernel
+    {
+        // 1 / (1 + e⁻ˣ): e⁻ˣ overflowing to infinity gives exactly 0, so the result never becomes NaN for large |x|.
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sigmoid(x, d);
+    }
+}
+
+public sealed partial class Tensor
+{
+    /// <summary>Element-wise logistic sigmoid 1 / (1 + e⁻ˣ).</summary>
+    public Tensor Sigmoid() => SigmoidOp.Apply(this);
+}

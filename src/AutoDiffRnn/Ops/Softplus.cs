@@ -1,0 +1,70 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using AutoDiffRnn.Autodiff;
+
+namespace AutoDiffRnn;
+
+/// <summary>
+/// softplus: (1/β) ln(1 + e^(βx)), and x itself where βx &gt; threshold (PyTorch's semantics).
+/// Computed as (max(βx, 0) + ln(1 + e^(-|βx|))) / β, which neither overflows for large βx nor loses the tiny
+/// positive values for very negative βx. VJP: g σ(βx), and g where βx &gt; threshold.
+/// </summary>
+[Operation("softplus")]
+internal static class SoftplusOp
+{
+    public static Tensor Apply(Tensor x, double beta, double threshold)
+    {
+        if (!double.IsFinite(beta) || beta == 0)
+            throw new ArgumentOutOfRangeException(nameof(beta), $"softplus: beta must be finite and nonzero, got {beta}");
+        if (double.IsNaN(threshold))
+            throw new ArgumentOutOfRangeException(nameof(threshold), "softplus: the threshold must not be NaN");
+        var output = Tensor.Empty(x.Shape, x.DType);
+        if (x.DType == DType.Float32) Forward(x.Span<float>(), (float)beta, (float)threshold, output.Span<float>());
+        else Forward(x.Span<double>(), beta, threshold, output.Span<double>());
+        return Tape.Record("softplus", output, [x], g =>
+        {
+            var scaled = x * beta;
+            var slope = Tensor.Where(scaled.Greater(threshold), Tensor.Scalar(1.0, x.DType), scaled.Sigmoid());
+            return [g * slope];
+        });
+    }
+
+    private static void Forward<T>(ReadOnlySpan<T> x, T beta, T threshold, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var scaled = destination;
+        TensorPrimitives.Multiply(x, beta, scaled);
+        var tail = new T[x.Length].AsSpan();                   // e^(-|βx|), in (0, 1]
+        TensorPrimitives.Abs(scaled, tail);
+        TensorPrimitives.Negate(tail, tail);
+        TensorPrimitives.Exp(tail, tail);
+        var logOfOnePlusTail = new T[x.Length].AsSpan();
+        TensorPrimitives.Add(tail, T.One, logOfOnePlusTail);
+        TensorPrimitives.Log(logOfOnePlusTail, logOfOnePlusTail);
+        for (int i = 0; i < x.Length; i++)
+        {
+            T z = scaled[i];
+            destination[i] = z > threshold ? x[i] : (T.Max(z, T.Zero) + LogOnePlus(tail[i], logOfOnePlusTail[i])) / beta;
+        }
+    }
+
+    /// <summary>
+    /// ln(1 + t) to full relative precision for small t, given ln(fl(1 + t)): the rounding of 1 + t is undone by
+    /// scaling with t / (fl(1 + t) - 1) (Goldberg's method). Needed because ln(1 + t) computed directly (as
+    /// TensorPrimitives.LogP1 and T.LogP1 do) is 0 for t below the epsilon, which would turn softplus of very
+    /// negative inputs into 0 instead of eˣ.
+    /// </summary>
+    private static T LogOnePlus<T>(T t, T logOfRoundedOnePlusT) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T roundedT = (T.One + t) - T.One;
+        return roundedT == T.Zero ? t : logOfRoundedOnePlusT * (t / roundedT);
+    }
+}
+
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// Element-wise softplus (1/<paramref name="beta"/>) ln(1 + e^(βx)), a smooth ReLU; where βx exceeds
+    /// <paramref name="threshold"/> it returns x (as PyTorch). Numerically stable for any x.
+    /// </summary>
+    public Tensor Softplus(double beta = 1, double threshold = 20) => SoftplusOp.Apply(this, beta, threshold);
+}

@@ -1,0 +1,44 @@
+namespace AutoDiffRnn.Tests.Ops;
+
+/// <summary>Shapes shared by the element-wise op tests.</summary>
+public static class ElementwiseTestData
+{
+    /// <summary>Shapes for unary ops: a scalar, a vector, a matrix, a 3-D tensor.</summary>
+    public static TheoryData<int[]> UnaryShapes => new() { Array.Empty<int>(), new[] { 5 }, new[] { 3, 4 }, new[] { 2, 3, 4 } };
+
+    /// <summary>Pairs of shapes for binary ops, from equal shapes to broadcasting on both sides and with scalars.</summary>
+    public static TheoryData<int[], int[]> BroadcastPairs => new()
+    {
+        { new[] { 3, 4 }, new[] { 3, 4 } },
+        { new[] { 3, 4 }, new[] { 4 } },
+        { new[] { 3, 1 }, new[] { 1, 4 } },
+        { new[] { 2, 3, 4 }, new[] { 3, 1 } },
+        { new[] { 2, 1, 4 }, new[] { 2, 3, 1 } },
+        { new[] { 5 }, Array.Empty<int>() },
+        { Array.Empty<int>(), new[] { 2, 2 } },
+    };
+
+    /// <summary>
+    /// Asserts that in float32 both the result of <paramref name="function"/> and its gradient (of the result weighted
+    /// by fixed random values) are float32 and match the float64 ones to float precision.
+    /// </summary>
+    public static void Float32MatchesFloat64(Func<Tensor, Tensor> function, Tensor input64, double tolerance = 1e-6)
+    {
+        var (result64, gradient64) = ValueAndGradient(function, input64);
+        var (result32, gradient32) = ValueAndGradient(function, input64.To(DType.Float32));
+        Assert.Equal(DType.Float32, result32.DType);
+        Assert.Equal(DType.Float32, gradient32.DType);
+        Assert.Equal(result64.Shape, result32.Shape);
+        Support.TensorAssert.Close(result64.ToDoubleArray(), result32, tolerance);
+        Support.TensorAssert.Close(gradient64.ToDoubleArray(), gradient32, tolerance);
+    }
+
+    private static (Tensor Result, Tensor Gradient) ValueAndGradient(Func<Tensor, Tensor> function, Tensor input)
+    {
+        var leaf = input.Detach().Clone().RequireGrad();
+        var result = function(leaf);
+        var weights = Tensor.Normal(result.Shape, dtype: input.DType, generator: new Generator(99));
+        if (result.RequiresGrad) (result * weights).Sum().Backward();
+        return (result, leaf.Grad ?? Tensor.ZerosLike(input));
+    }
+}
