@@ -69,8 +69,56 @@ module Tensor =
     /// <summary>−x.</summary>
     let neg (x: CTensor) = -x
 
+    /// <summary>a / b element-wise with broadcasting.</summary>
+    let div (a: CTensor) (b: CTensor) = a / b
+
+    /// <summary>x raised to a constant power.</summary>
+    let pow (exponent: float) (x: CTensor) = x.Pow(exponent)
+
+    // Element-wise functions
+
+    /// <summary>eˣ.</summary>
+    let exp (x: CTensor) = x.Exp()
+
+    /// <summary>The natural logarithm.</summary>
+    let log (x: CTensor) = x.Log()
+
+    /// <summary>The square root.</summary>
+    let sqrt (x: CTensor) = x.Sqrt()
+
+    /// <summary>|x|.</summary>
+    let abs (x: CTensor) = x.Abs()
+
     /// <summary>The hyperbolic tangent.</summary>
     let tanh (x: CTensor) = x.Tanh()
+
+    /// <summary>The logistic function 1/(1+e⁻ˣ).</summary>
+    let sigmoid (x: CTensor) = x.Sigmoid()
+
+    /// <summary>max(x, 0).</summary>
+    let relu (x: CTensor) = x.Relu()
+
+    /// <summary>x for x &gt; 0, slope·x otherwise.</summary>
+    let leakyRelu (slope: float) (x: CTensor) = x.LeakyRelu(slope)
+
+    /// <summary>log(1 + e^(β·x))/β, and x where β·x exceeds the threshold.</summary>
+    let softplus (beta: float) (threshold: float) (x: CTensor) = x.Softplus(beta, threshold)
+
+    /// <summary>x limited to [minimum, maximum]; either bound optional.</summary>
+    let clamp (minimum: float option) (maximum: float option) (x: CTensor) =
+        x.Clamp(Option.toNullable minimum, Option.toNullable maximum)
+
+    /// <summary>whenTrue where the condition is non-zero, whenFalse elsewhere (broadcast).</summary>
+    let where (condition: CTensor) (whenTrue: CTensor) (whenFalse: CTensor) = CTensor.Where(condition, whenTrue, whenFalse)
+
+    /// <summary>Inverted dropout in training mode with a seeded generator (the same seed gives the same mask).</summary>
+    let dropout (probability: float) (generator: Generator) (x: CTensor) = x.Dropout(probability, true, generator)
+
+    /// <summary>A 0/1 mask of a &gt; b (not differentiable).</summary>
+    let greater (b: CTensor) (a: CTensor) = a.Greater(b)
+
+    /// <summary>A 0/1 mask of a &lt; b (not differentiable).</summary>
+    let less (b: CTensor) (a: CTensor) = a.Less(b)
 
     // Linear algebra
 
@@ -79,6 +127,10 @@ module Tensor =
 
     /// <summary>op(a) · op(b), reading either operand transposed without copying it.</summary>
     let matmulWith (transposeA: bool) (transposeB: bool) (a: CTensor) (b: CTensor) = CTensor.MatMul(a, b, transposeA, transposeB)
+
+    /// <summary>A fully connected layer: input [*, in] times weightᵀ ([out, in]) plus the bias [out] if given.</summary>
+    let linear (weight: CTensor) (bias: CTensor option) (input: CTensor) =
+        CTensor.Linear(input, weight, Option.toObj bias)
 
     // Reductions
 
@@ -108,6 +160,9 @@ module TensorOperators =
 
     /// <summary>The matrix product a · b (2-D, or batched 3-D): <c>x *@ w + b</c>.</summary>
     let ( *@ ) (a: CTensor) (b: CTensor) = CTensor.MatMul(a, b)
+
+    /// <summary>Every element raised to a constant power: <c>x .** 2.0</c> (F#'s ** needs a static Pow the C# type lacks).</summary>
+    let ( .** ) (x: CTensor) (exponent: float) = x.Pow(exponent)
 
 /// <summary>
 /// Differentiation of functions of C# tensors through the C# tape, in the manner of DiffSharp: <c>Diff.grad f x</c>.

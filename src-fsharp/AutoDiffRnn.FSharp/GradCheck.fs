@@ -47,7 +47,7 @@ type GradCheckOptions =
 /// One function to check: the C# formulation (on the tape, reverse mode), the inputs (float64), and the oracles that
 /// compute the same function another way (e.g. <c>Oracle.forward</c> with a reference written on duals).
 /// </summary>
-[<NoEquality; NoComparison>]
+[<NoEquality; NoComparison; StructuredFormatDisplay("{Description}")>]
 type GradCase =
     {
       /// <summary>The name shown in the report.</summary>
@@ -64,6 +64,15 @@ type GradCase =
       /// the inputs must lie on that grid too.
       /// </summary>
       Float32Grid: bool }
+
+    /// <summary>The name, the inputs and the oracles' names, for messages (e.g. FsCheck counterexamples).</summary>
+    member this.Description =
+        let inputs = this.Inputs |> Array.map string |> String.concat "; "
+        let oracles = this.Oracles |> List.map (fun oracle -> oracle.Name) |> String.concat ", "
+        $"{this.Name} at [{inputs}] against [{oracles}]"
+
+    /// <summary>See <c>Description</c>.</summary>
+    override this.ToString() = this.Description
 
 /// <summary>The kinds of comparison GradCheck makes.</summary>
 type Check =

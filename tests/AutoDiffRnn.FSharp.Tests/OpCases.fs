@@ -2,6 +2,7 @@
 /// at generated shapes, axes and values.
 module AutoDiffRnn.FSharp.Tests.OpCases
 
+open System
 open FsCheck
 open FsCheck.FSharp
 open AutoDiffRnn
@@ -161,13 +162,116 @@ let private convert =
                  with Float32Grid = true }
     })
 
+let private pow =
+    spec "pow" (gen {
+        let! exponent = Gen.elements [ 2.0; 3.0; 1.0; 0.0; -1.0; 0.5; -1.5; 1.7 ]
+        let isInteger = exponent = Math.Round exponent
+        let! shape = shape 0 3
+        // Non-integer powers need positive bases; negative powers need bases away from zero.
+        let! x = tensorWith (if isInteger && exponent >= 0.0 then uniform -2.0 2.0 elif isInteger then awayFromZero 0.4 2.0 else uniform 0.3 2.0) shape
+        return case $"pow {show shape} ^ {exponent}" (fun x -> x[0].Pow(exponent)) (fun x -> Dual.pow exponent x[0]) [| x |]
+    })
+
+let private leakyRelu =
+    spec "leaky_relu" (gen {
+        let! slope = uniform 0.01 0.3 1
+        let! shape = shape 0 3
+        let! x = tensorWith (awayFromZero 0.05 2.0) shape
+        return case $"leaky_relu {show shape} slope {slope[0]}" (fun x -> x[0].LeakyRelu(slope[0])) (fun x -> Dual.leakyRelu slope[0] x[0]) [| x |]
+    })
+
+let private softplus =
+    spec "softplus" (gen {
+        let! beta = Gen.elements [ 1.0; 2.0; 0.5 ]
+        let! threshold = Gen.elements [ 20.0; 1.0; -0.5 ]
+        let! shape = shape 0 3
+        // Away from the threshold, where softplus switches to x (a jump finite differences must not straddle).
+        let away (v: float) = if abs (beta * v - threshold) < 0.05 then v + 0.1 / beta else v
+        let! x = tensorWith (fun n -> uniform -3.0 3.0 n |> Gen.map (Array.map away)) shape
+        return case $"softplus {show shape} beta {beta} threshold {threshold}" (fun x -> x[0].Softplus(beta, threshold))
+                    (fun x -> Dual.softplus beta threshold x[0]) [| x |]
+    })
+
+let private clamp =
+    spec "clamp" (gen {
+        let! low = uniform -1.0 0.0 1
+        let! high = uniform 0.0 1.0 1
+        let! bounds = Gen.elements [ Some low[0], Some high[0]; Some low[0], None; None, Some high[0] ]
+        let minimum, maximum = bounds
+        let near (bound: float option) (v: float) = match bound with Some b -> abs (v - b) < 0.01 | None -> false
+        let away (v: float) = if near minimum v || near maximum v then v + 0.03 else v
+        let! shape = shape 0 3
+        let! x = tensorWith (fun n -> uniform -2.0 2.0 n |> Gen.map (Array.map away)) shape
+        return case $"clamp {show shape} to [{minimum}, {maximum}]" (fun x -> x[0].Clamp(Option.toNullable minimum, Option.toNullable maximum))
+                    (fun x -> Dual.clamp minimum maximum x[0]) [| x |]
+    })
+
+let private where =
+    spec "where" (gen {
+        let! full = shape 0 3
+        let reduce = gen {
+            let! ones = Gen.arrayOfLength full.Length (Gen.elements [ true; false; false ])
+            let! dropped = Gen.choose (0, full.Length)
+            return (full |> Array.mapi (fun i size -> if ones[i] then 1 else size))[dropped..] }
+        let! shapeCondition, shapeA, shapeB = Gen.zip3 reduce reduce reduce
+        let! condition = tensorWith (fun n -> Gen.arrayOfLength n (Gen.elements [ 0.0; 1.0 ])) shapeCondition
+        let! conditionType = Gen.elements [ DType.Float32; DType.Float64 ]
+        let! a = tensor shapeA
+        let! b = tensor shapeB
+        let mask = condition.To(conditionType)
+        return case $"where {show shapeCondition} {show shapeA} {show shapeB}" (fun x -> Tensor.Where(mask, x[0], x[1]))
+                    (fun x -> Dual.where (Dual.ofTensor condition) x[0] x[1]) [| a; b |]
+    })
+
+let private dropout =
+    spec "dropout" (gen {
+        let! probability = Gen.elements [ 0.2; 0.5; 0.8 ]
+        let! seed = Gen.choose (0, 1_000_000)
+        let! shape = shape 0 3
+        let! x = tensor shape
+        // The documented rule: one uniform draw per element in row-major order, kept when the draw is at least p.
+        let draws = Generator(uint64 seed)
+        let mask = Array.init (count shape) (fun _ -> if draws.NextDouble() >= probability then 1.0 else 0.0)
+        return case $"dropout {show shape} p {probability} seed {seed}" (fun x -> x[0].Dropout(probability, true, Generator(uint64 seed)))
+                    (fun x -> Dual.dropout mask probability x[0]) [| x |]
+    })
+
+let private linear =
+    spec "linear" (gen {
+        let! leading = shape 0 2
+        let! features, outputs = Gen.zip dimension dimension
+        let! withBias = Gen.elements [ true; false ]
+        let! input = tensor (Array.append leading [| features |])
+        let! weight = tensor [| outputs; features |]
+        let! bias = tensor [| outputs |]
+        let name = $"linear {input.Shape} weight {weight.Shape}" + (if withBias then " with bias" else "")
+        if withBias then
+            return case name (fun x -> Tensor.Linear(x[0], x[1], x[2])) (fun x -> Dual.linear x[0] x[1] (Some x[2])) [| input; weight; bias |]
+        else
+            return case name (fun x -> Tensor.Linear(x[0], x[1], null)) (fun x -> Dual.linear x[0] x[1] None) [| input; weight |]
+    })
+
 /// One generator of cases per operation.
 let specs : OpSpec list =
     [ binary "add" (fun a b -> a + b) (fun a s -> a + s) (fun s b -> s + b) Dual.add (uniform -2.0 2.0) (uniform -2.0 2.0)
       binary "sub" (fun a b -> a - b) (fun a s -> a - s) (fun s b -> s - b) Dual.sub (uniform -2.0 2.0) (uniform -2.0 2.0)
       binary "mul" (fun a b -> a * b) (fun a s -> a * s) (fun s b -> s * b) Dual.mul (uniform -2.0 2.0) (uniform -2.0 2.0)
+      binary "div" (fun a b -> a / b) (fun a s -> a / s) (fun s b -> s / b) Dual.div (uniform -2.0 2.0) (awayFromZero 0.5 2.0)
       unary "neg" (fun x -> -x) Dual.neg (uniform -2.0 2.0)
+      pow
+      unary "exp" (fun x -> x.Exp()) Dual.exp (uniform -2.0 2.0)
+      unary "log" (fun x -> x.Log()) Dual.log (uniform 0.2 3.0)
+      unary "sqrt" (fun x -> x.Sqrt()) Dual.sqrt (uniform 0.2 3.0)
+      unary "abs" (fun x -> x.Abs()) Dual.abs (awayFromZero 0.05 2.0)
       unary "tanh" (fun x -> x.Tanh()) Dual.tanh (uniform -3.0 3.0)
+      unary "sigmoid" (fun x -> x.Sigmoid()) Dual.sigmoid (uniform -4.0 4.0)
+      unary "relu" (fun x -> x.Relu()) Dual.relu (awayFromZero 0.05 2.0)
+      leakyRelu
+      softplus
+      clamp
+      where
+      dropout
+      linear
       reductionSpec "sum" sumForms (uniform -2.0 2.0)
       matmul
       expand
