@@ -81,6 +81,18 @@ let mlpLossReference (inputs: Dual) (targets: Dual) (parameters: Dual[]) =
     let error = Dual.linear hidden parameters[2] (Some parameters[3]) - targets
     Dual.sum (error * error) * (1.0 / float inputs.Shape[0])
 
+/// Softmax cross-entropy of logits [batch, classes] against one-hot targets, averaged over the batch.
+let softmaxCrossEntropy (targets: Tensor) (logits: Tensor) =
+    let logProbabilities = logits - logits.Exp().Sum(1, true).Log()
+    -(targets * logProbabilities).Sum() / float logits.Shape[0]
+
+/// The same loss on duals, with the reference log-softmax.
+let softmaxCrossEntropyReference (targets: Dual) (logits: Dual) =
+    -(Dual.sum (targets * Dual.logSoftmax 1 logits)) / float logits.Shape[0]
+
+let private classTargets =
+    Tensor.FromArray(Array.init 12 (fun k -> if k % 4 = [| 2; 0; 3 |][k / 4] then 1.0 else 0.0), Nullable(Shape(3, 4)))
+
 let private mlpInputs = normal 21UL [| 5; 3 |]
 let private mlpTargets = normal 22UL [| 5; 2 |]
 let private mlpParameters = [| normal 23UL [| 4; 3 |]; normal 24UL [| 4 |]; normal 25UL [| 2; 4 |]; normal 26UL [| 2 |] |]
@@ -99,6 +111,20 @@ let tests =
             (fun w1 -> mlpLossReference (Dual.ofTensor mlpInputs) (Dual.ofTensor mlpTargets)
                                         [| w1; Dual.ofTensor mlpParameters[1]; Dual.ofTensor mlpParameters[2]; Dual.ofTensor mlpParameters[3] |])
             mlpParameters[0]
+
+        agreement "softmax cross-entropy: grad, jvp, vjp, hessianv agree"
+            (softmaxCrossEntropy classTargets) (softmaxCrossEntropyReference (Dual.ofTensor classTargets)) (normal 41UL [| 3; 4 |])
+
+        test "softmax cross-entropy's gradient is (softmax − targets) / batch" {
+            let logits = normal 42UL [| 3; 4 |]
+            let expected =
+                let values = logits.ToDoubleArray()
+                Array.init 12 (fun k ->
+                    let row = k / 4
+                    let exps = Array.init 4 (fun j -> exp values[row * 4 + j])
+                    (exps[k % 4] / Array.sum exps - classTargets.ToDoubleArray()[k]) / 3.0)
+            expectClose 1e-14 "closed form" ((Diff.grad (softmaxCrossEntropy classTargets) logits).ToDoubleArray()) expected
+        }
 
         test "MLP: gradients of all parameters agree with jvp, vjp, finite differences and the forward engine" {
             let loss = mlpLoss mlpInputs mlpTargets
