@@ -30,6 +30,16 @@ let tests =
                     (Prop.forAll (Arb.fromGen spec.Generate) (fun case -> expectPasses (GradCheck.check case)))
         ]
 
+        testList "jvp by reverse over reverse (the tape's double backward) on generated cases" [
+            for spec in specs ->
+                testPropertyWithConfig { config with maxTest = 20 } spec.Operation
+                    (Prop.forAll (Arb.fromGen spec.Generate) (fun case ->
+                        let report = GradCheck.check (case |> GradCase.withOracle (Oracle.tape case.Function))
+                        expectPasses report
+                        Expect.isTrue (report.Comparisons |> List.exists (fun c -> c.Check = DotProduct && c.Against = "C# tape"))
+                            "the tape's J·v entered the dot-product check"))
+        ]
+
         testList "reductions over each axis of [2,3,4]" [
             for case in eachAxisCases -> test case.Name { expectPasses (GradCheck.check case) }
         ]
