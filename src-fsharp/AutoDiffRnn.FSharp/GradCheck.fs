@@ -124,6 +124,9 @@ type Comparison =
     /// <summary>True when the relative error is within tolerance (NaN fails).</summary>
     member this.Passed = this.MaxRelError <= this.Tolerance
 
+    /// <summary>The input index, or −1 for a comparison of the output's values (for C#).</summary>
+    member this.InputIndex = defaultArg this.Input -1
+
 /// <summary>The outcome of checking one function: every comparison made, and the operations its tape recorded.</summary>
 [<NoComparison>]
 type GradCheckReport =
