@@ -16,7 +16,7 @@ internal static class TanhOp
 
     internal readonly struct Kernel : IUnaryKernel
     {
-        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Tanh(x, d);
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => Kernels.Activations.Tanh(x, d);
     }
 }
 

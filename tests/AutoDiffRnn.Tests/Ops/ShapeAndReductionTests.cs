@@ -123,3 +123,42 @@ public class MatMulTests
         Assert.Throws<ArgumentException>(() => Tensor.MatMul(Tensor.Zeros(new Shape(3, 4)), Tensor.Zeros(new Shape(4, 5), DType.Float64)));
     }
 }
+
+public class TanhAccuracyTests
+{
+    [Theory]
+    [InlineData(1e-300)]
+    [InlineData(-3e-12)]
+    [InlineData(1e-7)]
+    [InlineData(0.0123)]
+    [InlineData(0.19999)]
+    [InlineData(0.2)]
+    [InlineData(0.29999)]
+    [InlineData(-0.7)]
+    [InlineData(3.5)]
+    [InlineData(-25)]
+    public void DoubleTanhIsAccurateToTheLastDigits(double x)
+    {
+        var values = Enumerable.Range(0, 37).Select(i => x * (1 + i * 1e-3)).ToArray(); // vector body and scalar tail
+        var result = Tensor.FromArray(values).Tanh().ToDoubleArray();
+        for (int i = 0; i < values.Length; i++)
+            Assert.True(Math.Abs(result[i] - Math.Tanh(values[i])) <= 1e-15 * Math.Abs(Math.Tanh(values[i])),
+                $"tanh({values[i]:R}) = {result[i]:R}, expected {Math.Tanh(values[i]):R}");
+    }
+
+    [Theory]
+    [InlineData(1e-30f)]
+    [InlineData(-1e-9f)]
+    [InlineData(1e-3f)]
+    [InlineData(0.3f)]
+    [InlineData(0.49f)]
+    [InlineData(-2f)]
+    public void FloatTanhIsAccurateToTheLastDigits(float x)
+    {
+        var values = Enumerable.Range(0, 37).Select(i => x * (1 + i * 1e-3f)).ToArray();
+        var result = Tensor.FromArray(values).Tanh().ToFloatArray();
+        for (int i = 0; i < values.Length; i++)
+            Assert.True(Math.Abs(result[i] - Math.Tanh(values[i])) <= 3e-7 * Math.Abs(Math.Tanh(values[i])),
+                $"tanh({values[i]:R}) = {result[i]:R}, expected {Math.Tanh(values[i]):R}");
+    }
+}
