@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace AutoDiffRnn.Kernels;
 
@@ -7,38 +8,321 @@ namespace AutoDiffRnn.Kernels;
 /// General matrix multiply on contiguous row-major matrices: C = op(A) op(B), or C += op(A) op(B).
 /// op(A) is m×k: A is stored m×k, or k×m when <c>transposeA</c>; op(B) is k×n: B is stored k×n, or n×k when <c>transposeB</c>.
 /// </summary>
+/// <remarks>
+/// Built the BLIS / GotoBLAS way: the depth is cut into blocks of KC, op(B) into column blocks of NC and op(A) into
+/// row blocks of MC; each block is packed (transposing as needed with in-register transposes, so transposed operands
+/// cost no extra copy) into per-thread aligned buffers laid out as the register-blocked micro-kernel reads them
+/// (<see cref="IGemmMicroKernel{T}"/>: 12×32 floats or 12×16 doubles on AVX-512, with 8-row and 4-row shapes for
+/// products with few rows). A B micro-panel stays in L1 while the micro-kernel sweeps the MC×KC block of A kept in L2.
+/// When a single row block covers op(A), each B panel is packed just before its use; when op(B) is not transposed and
+/// op(A) has at most <see cref="DirectRowsLimit"/> rows, B is not packed at all (the micro-kernel reads its rows in
+/// place), which saves a copy of B that few rows cannot amortise. A Bᵀ with very few rows uses dot products of rows
+/// (<see cref="GemmDotProducts"/>). Vector-matrix and matrix-vector products (m = 1 or n = 1) take a direct path.
+/// Products of at least <see cref="ParallelThreshold"/> multiply-adds are split over the cores along their longer side.
+/// </remarks>
 internal static class Gemm
 {
-    public static void Multiply<T>(ReadOnlySpan<T> a, bool transposeA, ReadOnlySpan<T> b, bool transposeB, Span<T> c,
-        int m, int n, int k, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Which micro-kernel the blocked path uses.</summary>
+    internal enum KernelKind
     {
-        if (!accumulate) c[..(m * n)].Clear();
-        if (k == 0) return;
-        for (int i = 0; i < m; i++)
+        /// <summary>12 × 2·Vector512 (AVX-512).</summary>
+        Vector512,
+        /// <summary>6 × 2·Vector256 (AVX2).</summary>
+        Vector256,
+        /// <summary>6 × 2·Vector128 (SSE, NEON).</summary>
+        Vector128,
+        /// <summary>4×4 scalar.</summary>
+        Scalar,
+    }
+
+    /// <summary>The widest micro-kernel the hardware accelerates.</summary>
+    internal static readonly KernelKind BestKernel =
+        Vector512.IsHardwareAccelerated ? KernelKind.Vector512
+        : Vector256.IsHardwareAccelerated ? KernelKind.Vector256
+        : Vector128.IsHardwareAccelerated ? KernelKind.Vector128
+        : KernelKind.Scalar;
+
+    /// <summary>Depth block KC (elements): a packed B micro-panel, KC×NR, is sized for L1.</summary>
+    internal static int DepthBlock = 256;
+
+    /// <summary>Bytes of the packed MC×KC block of A, sized for L2 (MC is derived from it).</summary>
+    internal static int RowBlockBytes = 384 * 1024;
+
+    /// <summary>Column block NC (elements) of the packed KC×NC block of B.</summary>
+    internal static int ColumnBlock = 4096;
+
+    /// <summary>Products of at most this many rows with B not transposed read B in place instead of packing it.</summary>
+    internal static int DirectRowsLimit = 256;
+
+    /// <summary>Depth block when B is read in place (bounds the number of B rows, and pages, streamed at once).</summary>
+    internal static int DirectDepthBlock = 256;
+
+    /// <summary>Products A Bᵀ (A not transposed) of at most this many rows, and a depth of at least <see cref="DotProductMinDepth"/>,
+    /// use dot products of rows instead of packing (AVX-512 only): B is streamed once, but each dot product ends in a horizontal sum.</summary>
+    internal static int DotProductRowsLimit = 4;
+
+    /// <summary>Smallest depth for the dot-product path.</summary>
+    internal static int DotProductMinDepth = 256;
+
+    /// <summary>Multiply-adds (m·n·k) from which a product is split over the cores.</summary>
+    internal static long ParallelThreshold = 1L << 22;
+
+    /// <summary>Threads a product is split over (defaults to the processor count).</summary>
+    internal static int MaxParallelism = Environment.ProcessorCount;
+
+    /// <summary>C = op(A) op(B) (or C += op(A) op(B) when <paramref name="accumulate"/>), with the best kernel for this machine.</summary>
+    public static void Multiply<T>(ReadOnlySpan<T> a, bool transposeA, ReadOnlySpan<T> b, bool transposeB, Span<T> c,
+        int m, int n, int k, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Multiply(a, transposeA, b, transposeB, c, m, n, k, accumulate, BestKernel);
+
+    /// <summary>As <see cref="Multiply{T}(ReadOnlySpan{T}, bool, ReadOnlySpan{T}, bool, Span{T}, int, int, int, bool)"/> with a chosen micro-kernel (tests use this to cover every kernel).</summary>
+    internal static unsafe void Multiply<T>(ReadOnlySpan<T> a, bool transposeA, ReadOnlySpan<T> b, bool transposeB, Span<T> c,
+        int m, int n, int k, bool accumulate, KernelKind kernel) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (m < 0 || n < 0 || k < 0)
+            throw new ArgumentOutOfRangeException(nameof(m), $"gemm: negative dimensions m={m}, n={n}, k={k}");
+        if (a.Length < (long)m * k || b.Length < (long)k * n || c.Length < (long)m * n)
+            throw new ArgumentException(
+                $"gemm: buffers too small for m={m}, n={n}, k={k}: A has {a.Length} (needs {(long)m * k}), " +
+                $"B has {b.Length} (needs {(long)k * n}), C has {c.Length} (needs {(long)m * n})");
+        if (m == 0 || n == 0) return;
+        if (k == 0)
         {
-            var row = c.Slice(i * n, n);
-            if (!transposeB)
+            if (!accumulate) c[..(m * n)].Clear();
+            return;
+        }
+        if (m == 1)
+        {
+            VectorTimesMatrix(a[..k], b, transposeB, c[..n], n, k, accumulate);
+            return;
+        }
+        if (n == 1)
+        {
+            MatrixTimesVector(a, transposeA, b[..k], c[..m], m, k, accumulate);
+            return;
+        }
+
+        fixed (T* pa = a, pb = b, pc = c)
+        {
+            var problem = new Problem<T>(pa, transposeA ? m : k, transposeA, pb, transposeB ? k : n, transposeB, pc, n, m, n, k, accumulate);
+            if (kernel == KernelKind.Vector512 && transposeB && !transposeA && m <= DotProductRowsLimit && k >= DotProductMinDepth
+                && GemmDotProducts.Supports<T>(k))
             {
-                for (int p = 0; p < k; p++)
-                {
-                    T scale = transposeA ? a[p * m + i] : a[i * k + p];
-                    TensorPrimitives.MultiplyAdd(b.Slice(p * n, n), scale, row, row);
-                }
+                Run<T, GemmKernel512Rows4<T>>(problem, dotProducts: true);
+                return;
             }
-            else if (!transposeA)
+            switch (kernel)
             {
-                var aRow = a.Slice(i * k, k);
-                for (int j = 0; j < n; j++) row[j] += TensorPrimitives.Dot(aRow, b.Slice(j * k, k));
+                case KernelKind.Vector512 when m <= 4: Run<T, GemmKernel512Rows4<T>>(problem, dotProducts: false); break;
+                case KernelKind.Vector512 when PaddedArea<T, GemmKernel512Rows8<T>>(m, n) < PaddedArea<T, GemmKernel512<T>>(m, n):
+                    Run<T, GemmKernel512Rows8<T>>(problem, dotProducts: false);
+                    break;
+                case KernelKind.Vector512: Run<T, GemmKernel512<T>>(problem, dotProducts: false); break;
+                case KernelKind.Vector256: Run<T, GemmKernel256<T>>(problem, dotProducts: false); break;
+                case KernelKind.Vector128: Run<T, GemmKernel128<T>>(problem, dotProducts: false); break;
+                default: Run<T, GemmKernelScalar<T>>(problem, dotProducts: false); break;
             }
-            else
+        }
+    }
+
+    /// <summary>
+    /// One GEMM on raw pointers with leading dimensions: op(A)(i, p) is <c>a[i·lda + p]</c>, or <c>a[p·lda + i]</c> when transposed;
+    /// op(B)(p, j) is <c>b[p·ldb + j]</c>, or <c>b[j·ldb + p]</c> when transposed; C(i, j) is <c>c[i·ldc + j]</c>.
+    /// </summary>
+    private readonly unsafe struct Problem<T>(
+        T* a, nint leadingA, bool transposeA, T* b, nint leadingB, bool transposeB, T* c, nint leadingC,
+        int m, int n, int k, bool accumulate) where T : unmanaged
+    {
+        public readonly T* A = a, B = b, C = c;
+        public readonly nint LeadingA = leadingA, LeadingB = leadingB, LeadingC = leadingC;
+        public readonly bool TransposeA = transposeA, TransposeB = transposeB, Accumulate = accumulate;
+        public readonly int M = m, N = n, K = k;
+
+        /// <summary>The sub-product for rows [first, first + count) of C.</summary>
+        public Problem<T> Rows(int first, int count) => new(
+            TransposeA ? A + first : A + first * LeadingA, LeadingA, TransposeA, B, LeadingB, TransposeB,
+            C + first * LeadingC, LeadingC, count, N, K, Accumulate);
+
+        /// <summary>The sub-product for columns [first, first + count) of C.</summary>
+        public Problem<T> Columns(int first, int count) => new(
+            A, LeadingA, TransposeA, TransposeB ? B + first * LeadingB : B + first, LeadingB, TransposeB,
+            C + first, LeadingC, M, count, K, Accumulate);
+    }
+
+    /// <summary>Splits a large product over the cores (along its longer side, in whole micro-tiles), or runs it on this thread.</summary>
+    private static unsafe void Run<T, TKernel>(Problem<T> problem, bool dotProducts)
+        where T : unmanaged, IFloatingPointIeee754<T> where TKernel : IGemmMicroKernel<T>
+    {
+        long work = (long)problem.M * problem.N * problem.K;
+        int parts = work >= ParallelThreshold ? MaxParallelism : 1;
+        bool splitRows = problem.M > problem.N;
+        int grain = dotProducts ? 4 : splitRows ? TKernel.Rows : TKernel.Columns;
+        int length = splitRows ? problem.M : problem.N;
+        int tiles = (length + grain - 1) / grain;
+        parts = Math.Min(parts, tiles);
+        if (parts <= 1)
+        {
+            RunPart<T, TKernel>(problem, dotProducts);
+            return;
+        }
+        Parallel.For(0, parts, part =>
+        {
+            int first = (int)((long)tiles * part / parts) * grain;
+            int end = Math.Min(length, (int)((long)tiles * (part + 1) / parts) * grain);
+            RunPart<T, TKernel>(splitRows ? problem.Rows(first, end - first) : problem.Columns(first, end - first), dotProducts);
+        });
+    }
+
+    private static unsafe void RunPart<T, TKernel>(Problem<T> problem, bool dotProducts)
+        where T : unmanaged, IFloatingPointIeee754<T> where TKernel : IGemmMicroKernel<T>
+    {
+        if (dotProducts)
+            GemmDotProducts.Multiply(problem.A, problem.LeadingA, problem.B, problem.LeadingB, problem.C, problem.LeadingC,
+                problem.M, problem.N, problem.K, problem.Accumulate);
+        else
+            RunBlocked<T, TKernel>(problem);
+    }
+
+    /// <summary>The blocked, packed GEMM on the calling thread.</summary>
+    private static unsafe void RunBlocked<T, TKernel>(Problem<T> problem)
+        where T : unmanaged, IFloatingPointIeee754<T> where TKernel : IGemmMicroKernel<T>
+    {
+        int mr = TKernel.Rows, nr = TKernel.Columns;
+        int m = problem.M, n = problem.N, k = problem.K;
+        bool direct = !problem.TransposeB && m <= DirectRowsLimit;
+        int depthBlock = Math.Max(1, direct ? DirectDepthBlock : DepthBlock);
+        int kc = Math.Min(depthBlock, k);
+        int rowBlock = Math.Max(mr, RowBlockBytes / (depthBlock * sizeof(T)) / mr * mr);
+        int columnBlock = direct ? RoundUp(n, nr) : Math.Max(nr, ColumnBlock / nr * nr);
+        int mc = Math.Min(rowBlock, RoundUp(m, mr));
+        int nc = Math.Min(columnBlock, RoundUp(n, nr));
+        // With a single row block each B panel is used once: pack it just before use, while it stays in L1.
+        // B read in place needs a packed panel only for its ragged last columns.
+        bool packPanelsOnDemand = direct || m <= rowBlock;
+
+        nint bytesA = RoundUp(mc * kc * sizeof(T), 64);
+        byte* buffer = GemmBuffers.Acquire(bytesA + (nint)(packPanelsOnDemand ? nr : nc) * kc * sizeof(T));
+        T* packedA = (T*)buffer;
+        T* packedB = (T*)(buffer + bytesA);
+        T* edgeTile = stackalloc T[mr * nr];
+
+        for (int jc = 0; jc < n; jc += columnBlock)
+        {
+            int columns = Math.Min(columnBlock, n - jc);
+            for (int pc = 0; pc < k; pc += depthBlock)
             {
-                for (int j = 0; j < n; j++)
+                int depth = Math.Min(depthBlock, k - pc);
+                bool overwrite = !problem.Accumulate && pc == 0;
+                if (!packPanelsOnDemand) PackB(problem, pc, depth, jc, columns, nr, packedB);
+
+                for (int ic = 0; ic < m; ic += rowBlock)
                 {
-                    T sum = T.Zero;
-                    for (int p = 0; p < k; p++) sum += a[p * m + i] * b[j * k + p];
-                    row[j] += sum;
+                    int rows = Math.Min(rowBlock, m - ic);
+                    if (problem.TransposeA)
+                        GemmPacking.PackDepthMajor(problem.A + pc * problem.LeadingA + ic, problem.LeadingA, depth, rows, mr, packedA);
+                    else
+                        GemmPacking.PackLineMajor(problem.A + ic * problem.LeadingA + pc, problem.LeadingA, depth, rows, mr, packedA);
+
+                    for (int jr = 0; jr < columns; jr += nr)
+                    {
+                        int tileColumns = Math.Min(nr, columns - jr);
+                        T* panelB = packedB + jr * depth;
+                        nint strideB = nr;
+                        if (direct && tileColumns == nr)
+                        {
+                            panelB = problem.B + pc * problem.LeadingB + jc + jr;
+                            strideB = problem.LeadingB;
+                        }
+                        else if (packPanelsOnDemand)
+                        {
+                            panelB = packedB;
+                            PackB(problem, pc, depth, jc + jr, tileColumns, nr, panelB);
+                        }
+                        for (int ir = 0; ir < rows; ir += mr)
+                        {
+                            int tileRows = Math.Min(mr, rows - ir);
+                            T* panelA = packedA + ir * depth;
+                            T* tile = problem.C + (ic + ir) * problem.LeadingC + jc + jr;
+                            if (tileRows == mr && tileColumns == nr)
+                            {
+                                TKernel.Run(depth, panelA, panelB, strideB, tile, problem.LeadingC, overwrite);
+                            }
+                            else
+                            {
+                                TKernel.Run(depth, panelA, panelB, strideB, edgeTile, nr, overwrite: true);
+                                MergeEdgeTile(edgeTile, nr, tile, problem.LeadingC, tileRows, tileColumns, overwrite);
+                            }
+                        }
+                    }
                 }
             }
         }
     }
+
+    /// <summary>Packs columns [firstColumn, firstColumn + count) × depth [firstDepth, firstDepth + depth) of op(B) into panels of panelWidth.</summary>
+    private static unsafe void PackB<T>(in Problem<T> problem, int firstDepth, int depth, int firstColumn, int count, int panelWidth, T* destination)
+        where T : unmanaged
+    {
+        if (problem.TransposeB)
+            GemmPacking.PackLineMajor(problem.B + firstColumn * problem.LeadingB + firstDepth, problem.LeadingB, depth, count, panelWidth, destination);
+        else
+            GemmPacking.PackDepthMajor(problem.B + firstDepth * problem.LeadingB + firstColumn, problem.LeadingB, depth, count, panelWidth, destination);
+    }
+
+    /// <summary>Writes (or adds) the valid rows×columns corner of a micro-tile computed into scratch.</summary>
+    private static unsafe void MergeEdgeTile<T>(T* scratch, int scratchStride, T* tile, nint stride, int rows, int columns, bool overwrite)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            T* from = scratch + i * scratchStride;
+            T* to = tile + i * stride;
+            if (overwrite)
+                for (int j = 0; j < columns; j++) to[j] = from[j];
+            else
+                for (int j = 0; j < columns; j++) to[j] += from[j];
+        }
+    }
+
+    /// <summary>c (1×n) = or += a (1×k) · op(B).</summary>
+    private static void VectorTimesMatrix<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, bool transposeB, Span<T> c, int n, int k, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (transposeB)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                T dot = TensorPrimitives.Dot(a, b.Slice(j * k, k));
+                c[j] = accumulate ? c[j] + dot : dot;
+            }
+            return;
+        }
+        if (!accumulate) c.Clear();
+        for (int p = 0; p < k; p++)
+            TensorPrimitives.MultiplyAdd(b.Slice(p * n, n), a[p], c, c);
+    }
+
+    /// <summary>c (m×1) = or += op(A) · b (k×1).</summary>
+    private static void MatrixTimesVector<T>(ReadOnlySpan<T> a, bool transposeA, ReadOnlySpan<T> b, Span<T> c, int m, int k, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (!transposeA)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                T dot = TensorPrimitives.Dot(a.Slice(i * k, k), b);
+                c[i] = accumulate ? c[i] + dot : dot;
+            }
+            return;
+        }
+        if (!accumulate) c.Clear();
+        for (int p = 0; p < k; p++)
+            TensorPrimitives.MultiplyAdd(a.Slice(p * m, m), b[p], c, c);
+    }
+
+    /// <summary>Elements of C a kernel computes, edge tiles padded to whole tiles (the waste a kernel shape causes).</summary>
+    private static long PaddedArea<T, TKernel>(int m, int n) where T : unmanaged where TKernel : IGemmMicroKernel<T> =>
+        (long)RoundUp(m, TKernel.Rows) * RoundUp(n, TKernel.Columns);
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 }

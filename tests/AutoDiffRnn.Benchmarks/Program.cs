@@ -1,0 +1,39 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Running;
+
+namespace AutoDiffRnn.Benchmarks;
+
+/// <summary>
+/// Entry point: BenchmarkDotNet's switcher over every benchmark class of this assembly (one class per file), e.g.
+/// <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --filter '*Gemm*'</c>.
+/// After the run, prints GFLOP/s for every case whose parameters carry a flop count (<see cref="IFlopCount"/>).
+/// </summary>
+public static class Program
+{
+    /// <summary>Runs the benchmarks selected by the command line.</summary>
+    public static void Main(string[] args)
+    {
+        var config = DefaultConfig.Instance.AddColumn(new GflopsColumn());
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+        foreach (var summary in summaries)
+        {
+            var rates = summary.BenchmarksCases
+                .Select(benchmarkCase => (benchmarkCase, gflops: GflopsColumn.GflopsOf(summary, benchmarkCase)))
+                .Where(entry => entry.gflops is not null)
+                .ToList();
+            if (rates.Count == 0) continue;
+            Console.WriteLine();
+            Console.WriteLine($"GFLOP/s ({summary.Title}):");
+            foreach (var (benchmarkCase, gflops) in rates)
+            {
+                double? baseline = rates
+                    .Where(entry => entry.benchmarkCase.Descriptor.Baseline
+                        && entry.benchmarkCase.Parameters.DisplayInfo == benchmarkCase.Parameters.DisplayInfo)
+                    .Select(entry => entry.gflops).FirstOrDefault();
+                string ratio = baseline is > 0 ? $"  ({gflops!.Value / baseline.Value:F1}x baseline)" : "";
+                Console.WriteLine(
+                    $"  {benchmarkCase.Descriptor.WorkloadMethod.Name,-16} {benchmarkCase.Parameters.DisplayInfo,-24} {gflops,8:F1}{ratio}");
+            }
+        }
+    }
+}
