@@ -1,0 +1,99 @@
+using AutoDiffRnn.Autodiff;
+using AutoDiffRnn.Kernels;
+
+namespace AutoDiffRnn;
+
+/// <summary>
+/// narrow: the slice [start, start+length) along one axis (a copy). VJP: narrow_backward, g placed into zeros of x's shape —
+/// itself a recorded linear op whose VJP is narrow again, so gradients of gradients flow. select, split and chunk are narrows.
+/// </summary>
+[Operation("narrow")]
+[Operation("narrow_backward")]
+internal static class NarrowOp
+{
+    public static Tensor Apply(Tensor x, int axis, int start, int length)
+    {
+        int normalized = x.Shape.NormalizeAxis(axis, "narrow");
+        int size = x.Shape[normalized];
+        if (start < 0 || length < 0 || start + length > size)
+            throw new ArgumentOutOfRangeException(nameof(start),
+                $"narrow: the slice [{start}, {start + length}) is outside axis {axis} of size {size} (shape {x.Shape})");
+        if (start == 0 && length == size) return x;
+        var output = Tensor.Empty(x.Shape.With(normalized, length), x.DType);
+        if (x.DType == DType.Float32) Copy<float>(x.Span<float>(), output.Span<float>(), x.Shape, normalized, start, length, toSlice: true);
+        else Copy<double>(x.Span<double>(), output.Span<double>(), x.Shape, normalized, start, length, toSlice: true);
+        return Tape.Record("narrow", output, [x], g => [Backward(g, x.Shape, normalized, start)]);
+    }
+
+    /// <summary>A tensor of <paramref name="shape"/> that is zero except for <paramref name="slice"/> at [start, ...) along the axis.</summary>
+    public static Tensor Backward(Tensor slice, Shape shape, int axis, int start)
+    {
+        int length = slice.Shape[axis];
+        var output = Tensor.Empty(shape, slice.DType);
+        if (slice.DType == DType.Float32) Copy<float>(output.Span<float>(), slice.Span<float>(), shape, axis, start, length, toSlice: false);
+        else Copy<double>(output.Span<double>(), slice.Span<double>(), shape, axis, start, length, toSlice: false);
+        return Tape.Record("narrow_backward", output, [slice], g => [Apply(g, axis, start, length)]);
+    }
+
+    /// <summary>Copies between a full tensor and its slice along <paramref name="axis"/>, in the direction <paramref name="toSlice"/> says.</summary>
+    private static void Copy<T>(Span<T> full, Span<T> slice, Shape shape, int axis, int start, int length, bool toSlice) where T : unmanaged
+    {
+        var (outer, size, inner) = AxisLayout.Split(shape, axis);
+        int block = length * inner;
+        for (int o = 0; o < outer; o++)
+        {
+            var fullBlock = full.Slice((o * size + start) * inner, block);
+            var sliceBlock = slice.Slice(o * block, block);
+            if (toSlice) fullBlock.CopyTo(sliceBlock);
+            else sliceBlock.CopyTo(fullBlock);
+        }
+    }
+}
+
+public sealed partial class Tensor
+{
+    /// <summary>The slice [start, start + length) along <paramref name="axis"/>, like <c>torch.narrow</c>.</summary>
+    public Tensor Narrow(int axis, int start, int length) => NarrowOp.Apply(this, axis, start, length);
+
+    /// <summary>The entry <paramref name="index"/> along <paramref name="axis"/>, with that axis removed; negative indices count from the end.</summary>
+    public Tensor Select(int axis, int index)
+    {
+        int normalized = Shape.NormalizeAxis(axis, "select");
+        int size = Shape[normalized];
+        int position = index < 0 ? index + size : index;
+        if (position < 0 || position >= size)
+            throw new ArgumentOutOfRangeException(nameof(index), $"select: index {index} is outside axis {axis} of size {size} (shape {Shape})");
+        return Narrow(normalized, position, 1).Reshape(Shape.Without(normalized));
+    }
+
+    /// <summary>Splits along <paramref name="axis"/> into pieces of the given sizes, which must add up to the axis size.</summary>
+    public Tensor[] Split(int[] sizes, int axis)
+    {
+        int normalized = Shape.NormalizeAxis(axis, "split");
+        if (sizes.Any(size => size < 0) || sizes.Sum() != Shape[normalized])
+            throw new ArgumentException($"split: sizes [{string.Join(",", sizes)}] do not add up to {Shape[normalized]}, the size of axis {axis} of {Shape}");
+        var pieces = new Tensor[sizes.Length];
+        for (int i = 0, start = 0; i < sizes.Length; start += sizes[i], i++) pieces[i] = Narrow(normalized, start, sizes[i]);
+        return pieces;
+    }
+
+    /// <summary>Splits along <paramref name="axis"/> into pieces of <paramref name="size"/> (the last may be smaller), like <c>torch.split</c>.</summary>
+    public Tensor[] Split(int size, int axis)
+    {
+        int normalized = Shape.NormalizeAxis(axis, "split");
+        if (size <= 0)
+            throw new ArgumentException($"split: the piece size must be positive, got {size}");
+        int total = Shape[normalized];
+        return Split(Enumerable.Range(0, (total + size - 1) / size).Select(i => Math.Min(size, total - i * size)).ToArray(), normalized);
+    }
+
+    /// <summary>Splits along <paramref name="axis"/> into <paramref name="chunks"/> pieces of ceil(size/chunks) (fewer if the size runs out), like <c>torch.chunk</c>.</summary>
+    public Tensor[] Chunk(int chunks, int axis)
+    {
+        if (chunks <= 0)
+            throw new ArgumentException($"chunk: the number of chunks must be positive, got {chunks}");
+        int normalized = Shape.NormalizeAxis(axis, "chunk");
+        int size = Shape[normalized];
+        return Split(Math.Max(1, (size + chunks - 1) / chunks), normalized);
+    }
+}

@@ -1,0 +1,129 @@
+using AutoDiffRnn.Tests.Support;
+
+namespace AutoDiffRnn.Tests.Ops;
+
+public class ReductionTests
+{
+    private static readonly Tensor Matrix = Tensor.FromArray(new double[] { 1, 5, 3, 4, 2, 6 }, new Shape(2, 3));
+
+    public static TheoryData<int[]?, bool> AxisCases => new()
+    {
+        { null, false }, { [0], false }, { [1], true }, { [2], false }, { [-1], true }, { [0, 2], false }, { [1, 2], true }, { [0, 1, 2], true },
+    };
+
+    [Fact]
+    public void MeanMaxMinValues()
+    {
+        TensorAssert.Close([3.5], Matrix.Mean());
+        TensorAssert.Close([2.5, 3.5, 4.5], Matrix.Mean(0));
+        TensorAssert.Close([3, 4], Matrix.Mean(1));
+        Assert.Equal(new Shape(2, 1), Matrix.Mean(1, keepDim: true).Shape);
+        TensorAssert.Close([6], Matrix.Max());
+        TensorAssert.Close([4, 5, 6], Matrix.Max(0));
+        TensorAssert.Close([5, 6], Matrix.Max(-1));
+        TensorAssert.Close([1], Matrix.Min());
+        TensorAssert.Close([1, 2], Matrix.Min(1));
+        TensorAssert.Close([1, 2, 3], Matrix.Min(0));
+        Assert.Equal(new[] { 1, 2 }, Matrix.ArgMax(1));
+        Assert.Equal(new[] { 1, 0, 1 }, Matrix.ArgMax(0));
+        Assert.Equal(new[] { 0, 1 }, Matrix.ArgMin(1));
+        Assert.Equal(6f, Matrix.To(DType.Float32).Max().ToScalar());
+        Assert.Equal(3.5f, Matrix.To(DType.Float32).Mean().ToScalar());
+    }
+
+    [Theory]
+    [MemberData(nameof(AxisCases))]
+    public void MeanGradientMatchesFiniteDifferences(int[]? axes, bool keepDim) =>
+        GradientAssert.MatchesFiniteDifferences(x => x.Mean(axes, keepDim), Random64.Normal(31, 2, 3, 4));
+
+    [Theory]
+    [MemberData(nameof(AxisCases))]
+    public void MaxAndMinGradientsMatchFiniteDifferences(int[]? axes, bool keepDim)
+    {
+        // distinct values: no ties, so max is differentiable
+        GradientAssert.MatchesFiniteDifferences(x => axes is null ? x.Max() : x.Max(axes, keepDim), Random64.Normal(32, 2, 3, 4));
+        GradientAssert.MatchesFiniteDifferences(x => axes is null ? x.Min() : x.Min(axes, keepDim), Random64.Normal(33, 2, 3, 4));
+    }
+
+    [Fact]
+    public void TiedMaximaShareTheGradientEvenly()
+    {
+        var x = Tensor.FromArray(new double[] { 2, 7, 7, 1 }).RequireGrad();
+        x.Max().Backward();
+        TensorAssert.Close([0, 0.5, 0.5, 0], x.Grad!);
+    }
+
+    [Fact]
+    public void ReducingAnEmptyTensorIsAnError()
+    {
+        Assert.Contains("max", Assert.Throws<ArgumentException>(() => Tensor.Zeros(new Shape(0, 3)).Max()).Message);
+        Assert.Contains("mean", Assert.Throws<ArgumentException>(() => Tensor.Zeros(new Shape(0)).Mean()).Message);
+    }
+}
+
+public class SoftmaxTests
+{
+    [Fact]
+    public void SoftmaxValuesSumToOneAlongTheAxis()
+    {
+        var x = Tensor.FromArray(new double[] { 1, 2, 3, 1, 1, 1 }, new Shape(2, 3));
+        double e = Math.Exp(1), total = e + e * e + e * e * e;
+        TensorAssert.Close([e / total, e * e / total, e * e * e / total, 1.0 / 3, 1.0 / 3, 1.0 / 3], x.Softmax(1));
+        TensorAssert.Close([1, 1, 1], x.Softmax(0).Sum(0));
+        TensorAssert.Close(x.Softmax(1).Log().ToDoubleArray(), x.LogSoftmax(1));
+        TensorAssert.Close([Math.Log(total), 1 + Math.Log(3)], x.LogSumExp(1));
+        Assert.Equal(new Shape(2, 1), x.LogSumExp(-1, keepDim: true).Shape);
+    }
+
+    [Theory]
+    [InlineData(DType.Float32)]
+    [InlineData(DType.Float64)]
+    public void HugeLogitsStayFiniteAndCorrect(DType dtype)
+    {
+        var x = Tensor.FromArray(new double[] { 1e4, 1e4 - 1, -1e4 }, new Shape(3), dtype);
+        var softmax = x.Softmax(0).ToDoubleArray();
+        double expected0 = 1 / (1 + Math.Exp(-1));
+        Assert.Equal(expected0, softmax[0], 6);
+        Assert.Equal(1 - expected0, softmax[1], 6);
+        Assert.Equal(0, softmax[2]);
+        var logSoftmax = x.LogSoftmax(0).ToDoubleArray();
+        Assert.Equal(-Math.Log(1 + Math.Exp(-1)), logSoftmax[0], 5);
+        Assert.Equal(-2e4 - Math.Log(1 + Math.Exp(-1)), logSoftmax[2], 0);
+        Assert.Equal(1e4 + Math.Log(1 + Math.Exp(-1)), x.LogSumExp(0).ToScalar(), 2);
+        Assert.All(softmax.Concat(logSoftmax), v => Assert.True(double.IsFinite(v)));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(-1)]
+    public void GradientsMatchFiniteDifferencesOnEveryAxis(int axis)
+    {
+        GradientAssert.MatchesFiniteDifferences(x => x.Softmax(axis), Random64.Normal(41, 2, 3, 4));
+        GradientAssert.MatchesFiniteDifferences(x => x.LogSoftmax(axis), Random64.Normal(42, 2, 3, 4));
+        GradientAssert.MatchesFiniteDifferences(x => x.LogSumExp(axis), Random64.Normal(43, 2, 3, 4));
+        GradientAssert.MatchesFiniteDifferences(x => x.LogSumExp(axis, keepDim: true), Random64.Normal(44, 2, 3, 4));
+    }
+
+    [Fact]
+    public void SecondDerivativesMatchFiniteDifferencesOfTheGradient()
+    {
+        // d/dx of (d/dx logsumexp(x)) · v, checked through the double backward against finite differences of the gradient
+        var v = Random64.Normal(45, 4);
+        Tensor Gradient(Tensor point)
+        {
+            var x = point.Detach().Clone().RequireGrad();
+            x.LogSumExp(0).Backward(createGraph: true);
+            return x.Grad!;
+        }
+        var x0 = Random64.Normal(46, 4).RequireGrad();
+        x0.LogSumExp(0).Backward(createGraph: true);
+        var gradient = x0.Grad!;
+        x0.ZeroGrad();
+        (gradient * v).Sum().Backward();
+        double step = 1e-5;
+        var numeric = (Gradient(x0.Detach() + v * step) - Gradient(x0.Detach() - v * step)) * (1 / (2 * step));
+        Assert.True(GradientAssert.RelativeError(x0.Grad!.ToDoubleArray(), numeric.ToDoubleArray()) < 1e-6);
+    }
+}
