@@ -2,6 +2,7 @@ namespace AutoDiffRnn.FSharp
 
 open System
 open AutoDiffRnn
+open AutoDiffRnn.Autodiff
 
 type private CTensor = AutoDiffRnn.Tensor
 
@@ -143,6 +144,36 @@ module Tensor =
     /// <summary>The sum over several axes.</summary>
     let sumAxes (axes: int[]) (keepDim: bool) (x: CTensor) = x.Sum(axes, keepDim)
 
+    /// <summary>The mean of all elements, as a scalar.</summary>
+    let mean (x: CTensor) = x.Mean()
+
+    /// <summary>The mean over one axis.</summary>
+    let meanAxis (axis: int) (keepDim: bool) (x: CTensor) = x.Mean(axis, keepDim)
+
+    /// <summary>The mean over several axes.</summary>
+    let meanAxes (axes: int[]) (keepDim: bool) (x: CTensor) = x.Mean(axes, keepDim)
+
+    /// <summary>The largest element, as a scalar.</summary>
+    let max (x: CTensor) = x.Max()
+
+    /// <summary>The largest value along one axis.</summary>
+    let maxAxis (axis: int) (keepDim: bool) (x: CTensor) = x.Max(axis, keepDim)
+
+    /// <summary>The smallest element, as a scalar.</summary>
+    let min (x: CTensor) = x.Min()
+
+    /// <summary>The smallest value along one axis.</summary>
+    let minAxis (axis: int) (keepDim: bool) (x: CTensor) = x.Min(axis, keepDim)
+
+    /// <summary>Softmax along an axis.</summary>
+    let softmax (axis: int) (x: CTensor) = x.Softmax(axis)
+
+    /// <summary>Log-softmax along an axis.</summary>
+    let logSoftmax (axis: int) (x: CTensor) = x.LogSoftmax(axis)
+
+    /// <summary>log Σ exp along an axis.</summary>
+    let logSumExp (axis: int) (keepDim: bool) (x: CTensor) = x.LogSumExp(axis, keepDim)
+
     // Shapes
 
     /// <summary>The same elements under a new shape (one size may be −1).</summary>
@@ -153,6 +184,33 @@ module Tensor =
 
     /// <summary>x summed down to a shape that broadcasts to it (the adjoint of expand).</summary>
     let sumTo (shape: int[]) (x: CTensor) = x.SumTo(Shape(shape))
+
+    /// <summary>The axes reordered: output axis i is input axis axes[i].</summary>
+    let permute (axes: int[]) (x: CTensor) = x.Permute(axes)
+
+    /// <summary>Two axes swapped.</summary>
+    let transpose (axis0: int) (axis1: int) (x: CTensor) = x.Transpose(axis0, axis1)
+
+    /// <summary>The slice [start, start + length) along an axis.</summary>
+    let narrow (axis: int) (start: int) (length: int) (x: CTensor) = x.Narrow(axis, start, length)
+
+    /// <summary>The entry at index along an axis, with that axis removed.</summary>
+    let select (axis: int) (index: int) (x: CTensor) = x.Select(axis, index)
+
+    /// <summary>The slices at the given indices along an axis (an embedding lookup along axis 0).</summary>
+    let indexSelect (axis: int) (indices: int[]) (x: CTensor) = x.IndexSelect(axis, indices)
+
+    /// <summary>Tensors joined along an existing axis.</summary>
+    let concat (axis: int) (xs: CTensor seq) = CTensor.Concat(Array.ofSeq xs, axis)
+
+    /// <summary>Tensors of one shape stacked along a new axis.</summary>
+    let stack (axis: int) (xs: CTensor seq) = CTensor.Stack(Array.ofSeq xs, axis)
+
+    /// <summary>Pieces of the given sizes along an axis.</summary>
+    let split (sizes: int[]) (axis: int) (x: CTensor) = x.Split(sizes, axis)
+
+    /// <summary>chunks pieces along an axis (as torch.chunk).</summary>
+    let chunk (chunks: int) (axis: int) (x: CTensor) = x.Chunk(chunks, axis)
 
 /// <summary>F# operators on C# tensors that C# does not define (+, −, ·, unary − come from the C# operators).</summary>
 [<AutoOpen>]
@@ -167,13 +225,16 @@ module TensorOperators =
 /// <summary>
 /// Differentiation of functions of C# tensors through the C# tape, in the manner of DiffSharp: <c>Diff.grad f x</c>.
 /// Every function works on fresh leaves (detached copies of the inputs), so calls never disturb the caller's graph or
-/// gradients. Forward-mode products (jvp) are computed by reverse over reverse: Jᵀu recorded as a function of u with
+/// gradients, and records even inside <c>GradMode.NoGrad()</c>. Forward-mode products (jvp) are computed by reverse over reverse: Jᵀu recorded as a function of u with
 /// <c>Backward(createGraph = true)</c>, then differentiated with respect to u.
 /// </summary>
 [<RequireQualifiedAccess>]
 module Diff =
 
     let private leaf (x: CTensor) = x.Detach().RequireGrad()
+
+    /// Records on the tape for the duration of a differentiation, even inside an enclosing GradMode.NoGrad().
+    let private recording () = GradMode.Enable()
 
     let private gradientOrZeros (x: CTensor) = match x.Grad with null -> CTensor.ZerosLike x | gradient -> gradient
 
@@ -191,6 +252,7 @@ module Diff =
     /// <summary>f at the inputs, and the vector-Jacobian products Jᵢᵀu for every input i, from one reverse pass.</summary>
     [<CompiledName("ValueAndVectorJacobianProducts")>]
     let valueAndVjpMany (f: CTensor[] -> CTensor) (inputs: CTensor[]) (u: CTensor) : CTensor * CTensor[] =
+        use _ = recording ()
         let leaves = inputs |> Array.map leaf
         let y = f leaves
         if u.Shape <> y.Shape then invalidArg "u" $"vjp: u has shape {u.Shape} but f returns shape {y.Shape}"
@@ -201,6 +263,22 @@ module Diff =
     [<CompiledName("VectorJacobianProducts")>]
     let vjpMany (f: CTensor[] -> CTensor) (inputs: CTensor[]) (u: CTensor) : CTensor[] = snd (valueAndVjpMany f inputs u)
 
+    /// <summary>
+    /// Jᵀu of f at x, with the backward pass recorded on the tape (<c>createGraph</c>) as a function of u, so it can be
+    /// differentiated again with respect to u; x is held constant. GradCheck uses it to check the ops that only appear in
+    /// backward passes (e.g. narrow_backward, the VJP of narrow).
+    /// </summary>
+    [<CompiledName("RecordedVectorJacobianProduct")>]
+    let vjpRecorded (f: CTensor -> CTensor) (x: CTensor) (u: CTensor) : CTensor =
+        use _ = recording ()
+        let input = leaf x
+        let y = f input
+        if u.Shape <> y.Shape then invalidArg "u" $"vjp: u has shape {u.Shape} but f returns shape {y.Shape}"
+        if not y.RequiresGrad then CTensor.ZerosLike x
+        else
+            y.Backward(u, createGraph = true)
+            gradientOrZeros input
+
     /// <summary>The vector-Jacobian product Jᵀu of f at x.</summary>
     [<CompiledName("VectorJacobianProduct")>]
     let vjp (f: CTensor -> CTensor) (x: CTensor) (u: CTensor) : CTensor = (vjpMany (fun xs -> f xs[0]) [| x |] u)[0]
@@ -208,6 +286,7 @@ module Diff =
     /// <summary>The value of a scalar function and its gradient with respect to every input.</summary>
     [<CompiledName("ValueAndGradients")>]
     let valueAndGradMany (f: CTensor[] -> CTensor) (inputs: CTensor[]) : CTensor * CTensor[] =
+        use _ = recording ()
         let leaves = inputs |> Array.map leaf
         let y = f leaves
         requireScalar "grad" y
@@ -239,6 +318,7 @@ module Diff =
     /// </summary>
     [<CompiledName("JacobianVectorProduct")>]
     let jvpMany (f: CTensor[] -> CTensor) (inputs: CTensor[]) (directions: CTensor[]) : CTensor =
+        use _ = recording ()
         requireShapes "jvp" "directions" inputs directions
         let leaves = inputs |> Array.map leaf
         let y = f leaves
@@ -265,6 +345,7 @@ module Diff =
     /// </summary>
     [<CompiledName("Jacobians")>]
     let jacobianMany (f: CTensor[] -> CTensor) (inputs: CTensor[]) : CTensor[] =
+        use _ = recording ()
         let leaves = inputs |> Array.map leaf
         let y = f leaves
         let outputs = y.ElementCount
@@ -291,6 +372,7 @@ module Diff =
     /// </summary>
     [<CompiledName("HessianVectorProduct")>]
     let hessianv (f: CTensor -> CTensor) (x: CTensor) (v: CTensor) : CTensor =
+        use _ = recording ()
         if v.Shape <> x.Shape then invalidArg "v" $"hessianv: x has shape {x.Shape} but v has shape {v.Shape}"
         let input = leaf x
         let y = f input

@@ -499,14 +499,27 @@ module Dual =
         let shape, source = Layout.indexSource x.Shape axis (Array.init length (fun i -> start + i))
         gather shape source x
 
-    /// <summary>The slice at index along axis, with that axis removed.</summary>
+    /// <summary>The slice at index along axis (negative indices count from the end), with that axis removed.</summary>
     [<CompiledName("Select")>]
     let select (axis: int) (index: int) (x: Dual) =
         let axis = Layout.normalizeAxis "select" x.Shape axis
-        if index < 0 || index >= x.Shape[axis] then
+        let position = if index < 0 then index + x.Shape[axis] else index
+        if position < 0 || position >= x.Shape[axis] then
             invalidArg "index" $"select: index {index} is outside dimension {axis} of {show x.Shape}"
-        let narrowed = narrow axis index 1 x
+        let narrowed = narrow axis position 1 x
         { narrowed with Shape = x.Shape |> Array.removeAt axis }
+
+    /// <summary>
+    /// The adjoint of narrow: a tensor of the given shape, zero except for slice placed at [start, start + length) along axis.
+    /// </summary>
+    [<CompiledName("NarrowBackward")>]
+    let narrowBackward (shape: int[]) (axis: int) (start: int) (slice: Dual) =
+        let axis = Layout.normalizeAxis "narrow_backward" shape axis
+        let length = slice.Shape[axis]
+        let sliceShape, source = Layout.indexSource shape axis (Array.init length (fun i -> start + i))
+        if sliceShape <> slice.Shape then
+            invalidArg "slice" $"narrow_backward: a slice {show slice.Shape} at {start} does not fit axis {axis} of {show shape}"
+        scatterAdd (Array.copy shape) source slice
 
     /// <summary>The slices at the given indices along axis, in that order (indices may repeat).</summary>
     [<CompiledName("IndexSelect")>]
@@ -517,6 +530,18 @@ module Dual =
                 invalidArg "indices" $"index_select: index {index} is outside dimension {axis} of {show x.Shape}"
         let shape, source = Layout.indexSource x.Shape axis indices
         gather shape source x
+
+    /// <summary>
+    /// The adjoint of indexSelect: zeros of the given shape with the slices of source added at the indices along axis
+    /// (repeated indices accumulate).
+    /// </summary>
+    [<CompiledName("IndexAdd")>]
+    let indexAdd (shape: int[]) (axis: int) (indices: int[]) (source: Dual) =
+        let axis = Layout.normalizeAxis "index_add" shape axis
+        let sourceShape, target = Layout.indexSource shape axis indices
+        if sourceShape <> source.Shape then
+            invalidArg "source" $"index_add: source {show source.Shape} does not match {indices.Length} indices along axis {axis} of {show shape}"
+        scatterAdd (Array.copy shape) target source
 
     /// <summary>The tensors joined along an existing axis (all other sizes equal).</summary>
     [<CompiledName("Concat")>]

@@ -9,10 +9,13 @@ open AutoDiffRnn
 open AutoDiffRnn.FSharp
 open AutoDiffRnn.FSharp.Tests.Generators
 
-/// The generator of cases for one operation of the catalogue (Operation is its name in AutoDiffRnn.Operations.Names).
-type OpSpec = { Operation: string; Generate: Gen<GradCase> }
+/// The generator of cases for one operation: Name is the operation as the public API calls it, Records the names of
+/// AutoDiffRnn.Operations.Names that every generated case must record on the tape (e.g. transpose records permute).
+type OpSpec = { Name: string; Records: string list; Generate: Gen<GradCase> }
 
-let private spec operation generate = { Operation = operation; Generate = generate }
+let private spec operation generate = { Name = operation; Records = [ operation ]; Generate = generate }
+
+let private specRecording name records generate = { Name = name; Records = records; Generate = generate }
 
 let private case name csharp reference inputs = GradCase.create name csharp reference inputs
 
@@ -97,18 +100,199 @@ let sumForms =
       Reference = Dual.sumAxes
       ReferenceAll = Dual.sum }
 
-/// Reductions whose cases are also run over every axis of a [2,3,4] tensor, with and without keepDim.
-let reductions : (string * ReductionForms * (int -> Gen<float[]>)) list =
-    [ "sum", sumForms, uniform -2.0 2.0 ]
+let meanForms =
+    { All = fun x -> x.Mean()
+      Axis = fun x a keep -> x.Mean(a, keep)
+      Axes = fun x a keep -> x.Mean(a, keep)
+      Reference = Dual.meanAxes
+      ReferenceAll = Dual.mean }
 
-/// The GradCheck case of a reduction over each axis of a fixed [2,3,4] tensor.
+let maxForms =
+    { All = fun x -> x.Max()
+      Axis = fun x a keep -> x.Max(a, keep)
+      Axes = fun x a keep -> x.Max(a, keep)
+      Reference = Dual.maxAxes
+      ReferenceAll = Dual.max }
+
+let minForms =
+    { All = fun x -> x.Min()
+      Axis = fun x a keep -> x.Min(a, keep)
+      Axes = fun x a keep -> x.Min(a, keep)
+      Reference = Dual.minAxes
+      ReferenceAll = Dual.min }
+
+/// The operations along one axis that are run over every axis of a [2,3,4] tensor: name, C#, reference, values.
+let private alongAxisOperations : (string * (Tensor -> int -> bool -> Tensor) * (int -> bool -> Dual -> Dual)) list =
+    [ "softmax", (fun x a _ -> x.Softmax(a)), (fun a _ x -> Dual.softmax a x)
+      "log_softmax", (fun x a _ -> x.LogSoftmax(a)), (fun a _ x -> Dual.logSoftmax a x)
+      "logsumexp", (fun x a keep -> x.LogSumExp(a, keep)), (fun a keep x -> Dual.logSumExp a keep x) ]
+
+/// GradCheck cases of every reduction and softmax-like operation over each axis of a fixed [2,3,4] tensor, with and
+/// without keepDim (max and min on distinct values, so no ties).
 let eachAxisCases =
-    let values = Generator(7UL)
-    let x = Tensor.Normal(Shape(2, 3, 4), 0.0, 1.0, DType.Float64, values)
-    [ for operation, forms, _ in reductions do
+    let normal = Tensor.Normal(Shape(2, 3, 4), 0.0, 1.0, DType.Float64, Generator(7UL))
+    let distinctValues = Tensor.FromArray((Gen.sample 1 (distinct 24))[0], Nullable(Shape(2, 3, 4)))
+    [ for operation, forms, x in [ "sum", sumForms, normal; "mean", meanForms, normal; "max", maxForms, distinctValues; "min", minForms, distinctValues ] do
         for a in 0 .. 2 do
             for keep in [ true; false ] do
-                reductionCase operation forms (Axis(a, keep)) x ]
+                reductionCase operation forms (Axis(a, keep)) x
+      for operation, csharp, reference in alongAxisOperations do
+        for a in 0 .. 2 do
+            for keep in (if operation = "logsumexp" then [ true; false ] else [ false ]) do
+                let name = $"{operation} [2,3,4] axis {a}" + (if operation = "logsumexp" then $" keepDim {keep}" else "")
+                case name (fun x -> csharp x[0] a keep) (fun x -> reference a keep x[0]) [| normal |] ]
+
+/// An operation along one axis of a tensor of rank 1 to 3 (softmax, log_softmax, logsumexp).
+let private alongAxis operation (csharp: Tensor -> int -> bool -> Tensor) (reference: int -> bool -> Dual -> Dual) =
+    spec operation (gen {
+        let! shape = shape 1 3
+        let! a = axis shape.Length
+        let! keep = Gen.elements [ true; false ]
+        let! x = tensorWith (uniform -3.0 3.0) shape
+        let name = $"{operation} {show shape} axis {a}" + (if operation = "logsumexp" then $" keepDim {keep}" else "")
+        return case name (fun x -> csharp x[0] a keep) (fun x -> reference a keep x[0]) [| x |]
+    })
+
+/// A shape of rank 1 to 3, an axis of it (negative half of the time), the axis normalized, and its size, at least minimum.
+let private withAxis (minimum: int) =
+    gen {
+        let! shape = shape 1 3
+        let! a = axis shape.Length
+        let normalized = (a + shape.Length) % shape.Length
+        let! size = Gen.choose (minimum, 4)
+        return Array.updateAt normalized size shape, a, normalized, size
+    }
+
+let private transpose =
+    spec "transpose" (gen {
+        let! shape = shape 2 4
+        let! first = axis shape.Length
+        let! second = axis shape.Length |> Gen.filter (fun s -> (s + shape.Length) % shape.Length <> (first + shape.Length) % shape.Length)
+        let! x = tensor shape
+        return case $"transpose {show shape} {first} {second}" (fun x -> x[0].Transpose(first, second)) (fun x -> Dual.transpose first second x[0]) [| x |]
+    })
+
+let private permute =
+    spec "permute" (gen {
+        let! shape = shape 2 4
+        let! axes = Gen.shuffle [| 0 .. shape.Length - 1 |] |> Gen.filter (fun axes -> axes <> Array.init axes.Length id)
+        let! x = tensor shape
+        return case $"permute {show shape} by {show axes}" (fun x -> x[0].Permute(axes)) (fun x -> Dual.permute axes x[0]) [| x |]
+    })
+
+/// A slice [start, start + length) that is not the whole axis (a whole-axis narrow returns its input unrecorded).
+let private slice =
+    gen {
+        let! shape, a, normalized, size = withAxis 2
+        let! start, length =
+            Gen.choose (0, size - 1) |> Gen.bind (fun start -> Gen.choose (1, size - start) |> Gen.map (fun length -> start, length))
+            |> Gen.filter (fun (start, length) -> length < size)
+        return shape, a, normalized, start, length
+    }
+
+let private narrow =
+    spec "narrow" (gen {
+        let! shape, a, _, start, length = slice
+        let! x = tensor shape
+        return case $"narrow {show shape} axis {a} from {start} length {length}" (fun x -> x[0].Narrow(a, start, length))
+                    (fun x -> Dual.narrow a start length x[0]) [| x |]
+    })
+
+/// narrow_backward appears only in backward passes: its case is narrow's VJP, recorded (createGraph) as a function of u.
+let private narrowBackward =
+    spec "narrow_backward" (gen {
+        let! shape, a, normalized, start, length = slice
+        let! x = tensor shape
+        let! u = tensor (Array.updateAt normalized length shape)
+        return case $"narrow_backward (VJP of narrow {show shape} axis {a} from {start} length {length})"
+                    (fun u -> Diff.vjpRecorded (fun x -> x.Narrow(a, start, length)) x u[0])
+                    (fun u -> Dual.narrowBackward shape a start u[0]) [| u |]
+    })
+
+let private select =
+    spec "select" (gen {
+        let! shape, a, _, size = withAxis 2
+        let! index = Gen.choose (-size, size - 1)
+        let! x = tensor shape
+        return case $"select {show shape} axis {a} index {index}" (fun x -> x[0].Select(a, index)) (fun x -> Dual.select a index x[0]) [| x |]
+    })
+
+let private indices size = Gen.choose (1, 5) |> Gen.bind (fun count -> Gen.arrayOfLength count (Gen.choose (0, size - 1)))
+
+let private indexSelect =
+    spec "index_select" (gen {
+        let! shape, a, _, size = withAxis 1
+        let! indices = indices size
+        let! x = tensor shape
+        return case $"index_select {show shape} axis {a} indices {show indices}" (fun x -> x[0].IndexSelect(a, indices))
+                    (fun x -> Dual.indexSelect a indices x[0]) [| x |]
+    })
+
+/// index_add appears only in backward passes: its case is index_select's VJP, recorded as a function of u.
+let private indexAdd =
+    spec "index_add" (gen {
+        let! shape, a, normalized, size = withAxis 1
+        let! indices = indices size
+        let! x = tensor shape
+        let! u = tensor (Array.updateAt normalized indices.Length shape)
+        return case $"index_add (VJP of index_select {show shape} axis {a} indices {show indices})"
+                    (fun u -> Diff.vjpRecorded (fun x -> x.IndexSelect(a, indices)) x u[0])
+                    (fun u -> Dual.indexAdd shape a indices u[0]) [| u |]
+    })
+
+let private concat =
+    spec "concat" (gen {
+        let! shape, a, normalized, _ = withAxis 1
+        let! count = Gen.choose (2, 3)
+        let! sizes = Gen.arrayOfLength count (Gen.choose (1, 3))
+        let! parts = sizes |> Array.map (fun size -> tensor (Array.updateAt normalized size shape)) |> Gen.sequenceToArray
+        let shapes = parts |> Array.map (fun p -> string p.Shape) |> String.concat " "
+        return case $"concat {shapes} axis {a}" (fun x -> Tensor.Concat(x, a)) (fun x -> Dual.concat a x) parts
+    })
+
+let private stack =
+    spec "stack" (gen {
+        let! shape = shape 0 3
+        let! position = Gen.choose (-(shape.Length + 1), shape.Length)
+        let! count = Gen.choose (2, 3)
+        let! parts = Array.init count (fun _ -> tensor shape) |> Gen.sequenceToArray
+        return case $"stack {count} of {show shape} axis {position}" (fun x -> Tensor.Stack(x, position)) (fun x -> Dual.stack position x) parts
+    })
+
+/// Pieces (at least two) checked through one of them, or through all of them joined in reverse order.
+let private pieces operation (csharp: Tensor -> Tensor[]) (reference: Dual -> Dual[]) (shape: int[]) (axis: int) (description: string) =
+    gen {
+        let! x = tensor shape
+        let count = (reference (Dual.ofTensor x)).Length
+        let! choice = Gen.choose (-1, count - 1)
+        if choice < 0 then
+            return case $"{operation} {show shape} {description}, all pieces joined in reverse" (fun x -> Tensor.Concat(Array.rev (csharp x[0]), axis))
+                        (fun x -> Dual.concat axis (Array.rev (reference x[0]))) [| x |]
+        else
+            return case $"{operation} {show shape} {description}, piece {choice}" (fun x -> (csharp x[0])[choice])
+                        (fun x -> (reference x[0])[choice]) [| x |]
+    }
+
+let private split =
+    spec "split" (gen {
+        let! shape, a, _, size = withAxis 2
+        let! bySizes = Gen.elements [ true; false ]
+        if bySizes then
+            let! cuts = Gen.subListOf [ 1 .. size - 1 ] |> Gen.filter (fun cuts -> not cuts.IsEmpty)
+            let bounds = Array.concat [ [| 0 |]; List.toArray (List.sort cuts); [| size |] ]
+            let sizes = Array.pairwise bounds |> Array.map (fun (start, stop) -> stop - start)
+            return! pieces "split" (fun x -> x.Split(sizes, a)) (Dual.split sizes a) shape a $"sizes {show sizes} axis {a}"
+        else
+            let! pieceSize = Gen.choose (1, size - 1)
+            return! pieces "split" (fun x -> x.Split(pieceSize, a)) (Dual.splitEvery pieceSize a) shape a $"every {pieceSize} axis {a}"
+    })
+
+let private chunk =
+    spec "chunk" (gen {
+        let! shape, a, _, _ = withAxis 2
+        let! chunks = Gen.choose (2, 4)
+        return! pieces "chunk" (fun x -> x.Chunk(chunks, a)) (Dual.chunk chunks a) shape a $"{chunks} chunks axis {a}"
+    })
 
 let private matmul =
     spec "matmul" (gen {
@@ -273,6 +457,23 @@ let specs : OpSpec list =
       dropout
       linear
       reductionSpec "sum" sumForms (uniform -2.0 2.0)
+      { reductionSpec "mean" meanForms (uniform -2.0 2.0) with Records = [ "sum" ] }
+      reductionSpec "max" maxForms distinct
+      reductionSpec "min" minForms distinct
+      alongAxis "softmax" (fun x a _ -> x.Softmax(a)) (fun a _ x -> Dual.softmax a x)
+      alongAxis "log_softmax" (fun x a _ -> x.LogSoftmax(a)) (fun a _ x -> Dual.logSoftmax a x)
+      alongAxis "logsumexp" (fun x a keep -> x.LogSumExp(a, keep)) (fun a keep x -> Dual.logSumExp a keep x)
+      { transpose with Records = [ "permute" ] }
+      permute
+      narrow
+      narrowBackward
+      { select with Records = [ "narrow" ] }
+      indexSelect
+      indexAdd
+      concat
+      { stack with Records = [ "concat" ] }
+      { split with Records = [ "narrow" ] }
+      { chunk with Records = [ "narrow" ] }
       matmul
       expand
       sumTo
