@@ -45,8 +45,15 @@ let private agreement (name: string) (f: Tensor -> Tensor) (reference: Dual -> D
         expectClose 1e-12 "Hessian · v = hessianv" hvFromHessian (hv.ToDoubleArray())
     }
 
-/// Rosenbrock: Σ 100 (x_{i+1} − x_i²)² + (1 − x_i)², with x_i and x_{i+1} taken by selection matrices.
+/// Rosenbrock: Σ 100 (x_{i+1} − x_i²)² + (1 − x_i)², with x_i and x_{i+1} as narrows.
 let rosenbrock (x: Tensor) =
+    let n = x.ElementCount
+    let head, tail = x.Narrow(0, 0, n - 1), x.Narrow(0, 1, n - 1)
+    let a, b = tail - head * head, 1.0 - head
+    (100.0 * a * a + b * b).Sum()
+
+/// Rosenbrock again, with x_i and x_{i+1} taken by selection matrices (no slicing op), as a second formulation.
+let rosenbrockByMatrices (x: Tensor) =
     let n = x.ElementCount
     let selector offset = Tensor.FromArray(Array.init ((n - 1) * n) (fun k -> if k % n = k / n + offset then 1.0 else 0.0), Nullable(Shape(n - 1, n)))
     let column = x.Reshape(n, 1)
@@ -83,6 +90,10 @@ let mlpLossReference (inputs: Dual) (targets: Dual) (parameters: Dual[]) =
 
 /// Softmax cross-entropy of logits [batch, classes] against one-hot targets, averaged over the batch.
 let softmaxCrossEntropy (targets: Tensor) (logits: Tensor) =
+    -(targets * logits.LogSoftmax(1)).Sum() / float logits.Shape[0]
+
+/// The same loss composed from exp, sum and log instead of log_softmax.
+let softmaxCrossEntropyComposed (targets: Tensor) (logits: Tensor) =
     let logProbabilities = logits - logits.Exp().Sum(1, true).Log()
     -(targets * logProbabilities).Sum() / float logits.Shape[0]
 
@@ -142,6 +153,24 @@ let tests =
                 Forward.jvpMany (mlpLossReference (Dual.ofTensor mlpInputs) (Dual.ofTensor mlpTargets))
                                 (mlpParameters |> Array.map Dual.ofTensor) (directions |> Array.map (fun d -> d.ToDoubleArray()))
             scalarClose 1e-12 "forward engine = Σ <grad_i, v_i>" forward.Tangent[0] expected
+        }
+
+        test "two formulations agree through GradCheck's tape oracle (Rosenbrock, cross-entropy)" {
+            let x = Tensor.FromArray([| -1.2; 1.0; 0.5; 0.8; -0.3 |])
+            let case = GradCase.create "Rosenbrock" (fun x -> rosenbrock x[0]) (fun x -> rosenbrockReference x[0]) [| x |]
+            expectPasses (GradCheck.check (case |> GradCase.withOracle (Oracle.tape (fun x -> rosenbrockByMatrices x[0]))))
+            let logits = normal 43UL [| 3; 4 |]
+            let crossEntropy =
+                GradCase.create "cross-entropy" (fun x -> softmaxCrossEntropy classTargets x[0])
+                                (fun x -> softmaxCrossEntropyReference (Dual.ofTensor classTargets) x[0]) [| logits |]
+            expectPasses (GradCheck.check (crossEntropy |> GradCase.withOracle (Oracle.tape (fun x -> softmaxCrossEntropyComposed classTargets x[0]))))
+        }
+
+        test "Diff differentiates inside GradMode.NoGrad()" {
+            let x = Tensor.FromArray([| 0.3; -0.7 |])
+            let inside = using (AutoDiffRnn.Autodiff.GradMode.NoGrad()) (fun _ -> Diff.grad rosenbrock x)
+            expectClose 1e-15 "same gradient" (inside.ToDoubleArray()) ((Diff.grad rosenbrock x).ToDoubleArray())
+            Expect.isGreaterThan (inside.ToDoubleArray() |> Array.sumBy abs) 1.0 "not zeros"
         }
 
         test "jacobian and jvp/vjp agree on a vector function" {

@@ -22,6 +22,57 @@ let private weightsOf (kind: CellKind) (seed: uint64) (inputSize: int) (hiddenSi
 
 let private reverseTime (x: Dual) = Dual.indexSelect 0 [| x.Shape[0] - 1 .. -1 .. 0 |] x
 
+/// One step of a cell composed from the tape's primitive ops (linear, chunk, sigmoid, tanh, relu); w = W_ih, W_hh, b_ih, b_hh.
+let private csharpStep (kind: CellKind) (w: Tensor[]) (x: Tensor) (h: Tensor) (c: Tensor option) =
+    let fromInput, fromHidden = Tensor.Linear(x, w[0], w[2]), Tensor.Linear(h, w[1], w[3])
+    match kind with
+    | RnnTanh -> (fromInput + fromHidden).Tanh(), None
+    | RnnRelu -> (fromInput + fromHidden).Relu(), None
+    | Lstm ->
+        let gates = (fromInput + fromHidden).Chunk(4, 1)
+        let c' = gates[1].Sigmoid() * c.Value + gates[0].Sigmoid() * gates[2].Tanh()
+        gates[3].Sigmoid() * c'.Tanh(), Some c'
+    | Gru ->
+        let i, g = fromInput.Chunk(3, 1), fromHidden.Chunk(3, 1)
+        let reset, update = (i[0] + g[0]).Sigmoid(), (i[1] + g[1]).Sigmoid()
+        let candidate = (i[2] + reset * g[2]).Tanh()
+        (1.0 - update) * candidate + update * h, None
+
+/// A stacked bidirectional network composed from the tape's primitive ops, from zero initial states; returns the
+/// outputs, final h and (LSTM) final c flattened and joined into one vector. cells[l][d] holds a cell's four weights.
+let private csharpNetwork (kind: CellKind) (cells: Tensor[][][]) (input: Tensor) =
+    let steps, batch = input.Shape[0], input.Shape[1]
+    let hidden = cells[0].[0].[1].Shape[1]
+    let zeros () = Tensor.Zeros(Shape(batch, hidden), DType.Float64)
+    let mutable layerInput = input
+    let finals = ResizeArray()
+    for layer in cells do
+        let directions =
+            layer |> Array.mapi (fun direction w ->
+                let outputs = Array.zeroCreate steps
+                let mutable h, c = zeros (), (if kind = Lstm then Some(zeros ()) else None)
+                for t in (if direction = 1 then [ steps - 1 .. -1 .. 0 ] else [ 0 .. steps - 1 ]) do
+                    let h', c' = csharpStep kind w (layerInput.Select(0, t)) h c
+                    h <- h'
+                    c <- c'
+                    outputs[t] <- h
+                Tensor.Stack(outputs, 0), h, c)
+        layerInput <- Tensor.Concat(directions |> Array.map (fun (outputs, _, _) -> outputs), 2)
+        for _, h, c in directions do finals.Add(h, c)
+    let pieces =
+        [| yield layerInput.Reshape(-1)
+           for h, _ in finals do yield h.Reshape(-1)
+           for _, c in finals do if c.IsSome then yield c.Value.Reshape(-1) |]
+    Tensor.Concat(pieces, 0)
+
+/// The same, from the reference: outputs, final h and final c flattened and joined.
+let private referenceNetwork (kind: CellKind) (cells: CellWeights[][]) (input: Dual) =
+    let outputs, final = Recurrent.run kind cells input None
+    [| yield Dual.reshape [| -1 |] outputs
+       yield Dual.reshape [| -1 |] final.Hidden
+       if final.Cell.IsSome then yield Dual.reshape [| -1 |] final.Cell.Value |]
+    |> Dual.concat 0
+
 [<Tests>]
 let tests =
     testList "reference recurrent networks" [
@@ -77,6 +128,30 @@ let tests =
             let batchFirst, _ = Recurrent.runBatchFirst Lstm [| [| first |]; [| second |] |] (Dual.transpose 0 1 input) None
             expectClose 1e-15 "batch first" batchFirst.Primal (Dual.transpose 0 1 outputs).Primal
         }
+
+        testList "2-layer bidirectional networks composed from C# primitives pass GradCheck against the reference" [
+            for kind in [ RnnTanh; RnnRelu; Lstm; Gru ] ->
+                test (string kind) {
+                    let inputSize, hidden, steps, batch = 2, 3, 3, 2
+                    let rows = kind.GateCount * hidden
+                    let shapes layer = [| [| rows; (if layer = 0 then inputSize else 2 * hidden) |]; [| rows; hidden |]; [| rows |]; [| rows |] |]
+                    let weights =
+                        [| for layer in 0 .. 1 do
+                             for direction in 0 .. 1 do
+                                 for i, shape in Array.indexed (shapes layer) ->
+                                     Tensor.Normal(Shape(shape), 0.0, 0.6, DType.Float64, Generator(uint64 (100 + 10 * layer + 4 * direction + i))) |]
+                    let input = normal 120UL [| steps; batch; inputSize |]
+                    let group (xs: 'T[]) = [| for layer in 0 .. 1 -> [| for direction in 0 .. 1 -> xs[(2 * layer + direction) * 4 .. (2 * layer + direction) * 4 + 3] |] |]
+                    let csharp (x: Tensor[]) = csharpNetwork kind (group x[1..]) x[0]
+                    let reference (x: Dual[]) =
+                        let cells =
+                            group x[1..] |> Array.map (Array.map (fun w -> { InputWeights = w[0]; HiddenWeights = w[1]; InputBias = Some w[2]; HiddenBias = Some w[3] }))
+                        referenceNetwork kind cells x[0]
+                    let report = GradCheck.check (GradCase.create $"{kind} network" csharp reference (Array.append [| input |] weights))
+                    expectPasses report
+                    Expect.equal report.Comparisons.Length (1 + 3 * 17) "value, then finite differences, forward check and dot product for all 17 inputs"
+                }
+        ]
 
         test "a C# Elman RNN unrolled from primitive ops passes GradCheck against the reference" {
             let input, h0 = normal 90UL [| 3; 2; 3 |], normal 91UL [| 2; 4 |]
