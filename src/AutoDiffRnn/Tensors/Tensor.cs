@@ -142,3 +142,16 @@ public sealed partial class Tensor
     public void Backward(Tensor? outputGradient = null, bool retainGraph = false, bool createGraph = false) =>
         Tape.Backward(this, outputGradient, retainGraph, createGraph);
 }
+
+public sealed partial class Tensor
+{
+    /// <summary>Overwrites this tensor's values with <paramref name="source"/>'s (same shape; converted to this type), without recording.</summary>
+    internal void CopyFrom(Tensor source)
+    {
+        if (source.Shape != Shape)
+            throw new ArgumentException($"copy: cannot copy a tensor of shape {source.Shape} into one of shape {Shape}");
+        var converted = source.To(DType);
+        using (Autodiff.GradMode.NoGrad())
+            Array.Copy(converted.Storage, data, data.Length);
+    }
+}
