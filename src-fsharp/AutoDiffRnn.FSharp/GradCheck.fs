@@ -108,7 +108,10 @@ type Comparison =
     {
       /// <summary>What was compared.</summary>
       Check: Check
-      /// <summary>What the tape was compared against: "finite differences" or the oracle's name.</summary>
+      /// <summary>
+      /// The other side: "finite differences", or the oracle's name (for ForwardVsFiniteDifferences, the oracle whose J·v
+      /// was compared with finite differences of its own values).
+      /// </summary>
       Against: string
       /// <summary>The input the comparison is about, or None for the output's values.</summary>
       Input: int option
@@ -326,7 +329,7 @@ module GradCheck =
                             let numeric =
                                 if plus.Length <> minus.Length then [||]
                                 else Array.map2 (fun p m -> (p - m) / (2.0 * step)) plus minus
-                            record ForwardVsFiniteDifferences finiteDifferences (Some i) inputShapes[i]
+                            record ForwardVsFiniteDifferences oracle.Name (Some i) inputShapes[i]
                                    (compareVectors jv numeric) tolerances.FiniteDifferences
                         let forwardSide, reverseSide = dot uValues jv, dot reverse[i] v
                         let scale = Math.Max(magnitude uValues jv, magnitude reverse[i] v)

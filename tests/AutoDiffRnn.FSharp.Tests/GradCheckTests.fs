@@ -12,7 +12,7 @@ open AutoDiffRnn.FSharp.Tests.Support
 open AutoDiffRnn.FSharp.Tests.OpCases
 
 /// Generated cases per operation (each runs the full check: finite differences, dot product, Jacobians).
-let private config = { FsCheckConfig.defaultConfig with maxTest = 100 }
+let private config = { FsCheckConfig.defaultConfig with maxTest = 200 }
 
 /// tanh with a deliberately wrong VJP (its sign flipped), recorded through the public Tape.Record.
 let wrongTanh (x: Tensor) =
