@@ -73,6 +73,68 @@ let private referenceNetwork (kind: CellKind) (cells: CellWeights[][]) (input: D
        if final.Cell.IsSome then yield Dual.reshape [| -1 |] final.Cell.Value |]
     |> Dual.concat 0
 
+let private join (pieces: Tensor seq) = Tensor.Concat(pieces |> Seq.map (fun p -> p.Reshape(-1)) |> Array.ofSeq, 0)
+
+let private joinDuals (pieces: Dual seq) = pieces |> Seq.map (Dual.reshape [| -1 |]) |> Array.ofSeq |> Dual.concat 0
+
+/// The C# layer (AutoDiffRnn.Nn) against the reference with the same weights, read from its PyTorch-named parameters:
+/// values, gradients with respect to the input and initial states (GradCheck), and with respect to every weight
+/// (the dot-product identity, J·v from the reference's forward mode along random weight directions).
+let private layerAgainstReference (kind: CellKind) (layers: int) (bidirectional: bool) (bias: bool) (batchFirst: bool) =
+    let name = $"""{kind}, {layers} layers, {(if bidirectional then "bidirectional" else "one direction")}, {(if bias then "bias" else "no bias")}{(if batchFirst then ", batch first" else "")}"""
+    test name {
+        let csharpKind =
+            match kind with
+            | RnnTanh -> AutoDiffRnn.Nn.RecurrentKind.RnnTanh
+            | RnnRelu -> AutoDiffRnn.Nn.RecurrentKind.RnnRelu
+            | Lstm -> AutoDiffRnn.Nn.RecurrentKind.Lstm
+            | Gru -> AutoDiffRnn.Nn.RecurrentKind.Gru
+        let inputSize, hidden, steps, batch = 3, 4, 3, 2
+        let directions = if bidirectional then 2 else 1
+        let layer = AutoDiffRnn.Nn.RecurrentLayer(csharpKind, inputSize, hidden, layers, bias, batchFirst, 0.0, bidirectional, DType.Float64, Generator(7UL))
+        let parameters = layer.NamedParameters() |> Seq.map (fun struct (name, parameter) -> name, parameter) |> Array.ofSeq
+        let names = parameters |> Array.map fst
+        let cellsOf (weight: string -> Dual) =
+            [| for l in 0 .. layers - 1 ->
+                 [| for d in 0 .. directions - 1 ->
+                      let suffix = $"_l{l}" + (if d = 1 then "_reverse" else "")
+                      { InputWeights = weight ("weight_ih" + suffix); HiddenWeights = weight ("weight_hh" + suffix)
+                        InputBias = (if bias then Some(weight ("bias_ih" + suffix)) else None)
+                        HiddenBias = (if bias then Some(weight ("bias_hh" + suffix)) else None) } |] |]
+        let constantWeights = cellsOf (fun name -> parameters |> Array.find (fun (n, _) -> n = name) |> snd |> Dual.ofTensor)
+        let input = normal 130UL (if batchFirst then [| batch; steps; inputSize |] else [| steps; batch; inputSize |])
+        let h0 = normal 131UL [| layers * directions; batch; hidden |]
+        let c0 = normal 132UL [| layers * directions; batch; hidden |]
+        let isLstm = kind = Lstm
+        let csharp (x: Tensor[]) =
+            let result = layer.Forward(x[0], x[1], (if isLstm then x[2] else Unchecked.defaultof<_>))
+            join [ yield result.Output; yield result.Hidden
+                   match result.Cell with null -> () | cell -> yield cell ]
+        let reference (cells: CellWeights[][]) (x: Dual[]) =
+            let run = if batchFirst then Recurrent.runBatchFirst else Recurrent.run
+            let outputs, final = run kind cells x[0] (Some { Hidden = x[1]; Cell = (if isLstm then Some x[2] else None) })
+            joinDuals [ yield outputs; yield final.Hidden; if isLstm then yield final.Cell.Value ]
+        let inputs = if isLstm then [| input; h0; c0 |] else [| input; h0 |]
+
+        // Values, and gradients with respect to the input and the initial states.
+        expectPasses (GradCheck.check (GradCase.create name csharp (reference constantWeights) inputs))
+
+        // Gradients with respect to the weights.
+        for _, parameter in parameters do parameter.ZeroGrad()
+        let y = csharp inputs
+        let u = normal 133UL (y.Shape.ToArray())
+        y.Backward(u)
+        let directionsOfWeights = parameters |> Array.mapi (fun i (_, p) -> normal (140UL + uint64 i) (p.Shape.ToArray()))
+        let weightDuals = parameters |> Array.map (snd >> Dual.ofTensor)
+        let forward =
+            Forward.jvpMany (fun w -> reference (cellsOf (fun name -> w[Array.findIndex ((=) name) names])) (inputs |> Array.map Dual.ofTensor))
+                            weightDuals (directionsOfWeights |> Array.map (fun v -> v.ToDoubleArray()))
+        let forwardSide = Array.fold2 (fun sum a b -> sum + a * b) 0.0 (u.ToDoubleArray()) forward.Tangent
+        let reverseSide = Array.map2 (fun (_, p: Tensor) v -> inner (match p.Grad with null -> Tensor.ZerosLike p | g -> g) v) parameters directionsOfWeights |> Array.sum
+        let scale = Array.fold2 (fun sum a b -> sum + abs (a * b)) 0.0 (u.ToDoubleArray()) forward.Tangent
+        Expect.isLessThan (abs (forwardSide - reverseSide) / scale) 1e-12 "<u, J v> (reference, forward mode) = <J^T u, v> (layer, tape) over all weights"
+    }
+
 [<Tests>]
 let tests =
     testList "reference recurrent networks" [
@@ -151,6 +213,14 @@ let tests =
                     expectPasses report
                     Expect.equal report.Comparisons.Length (1 + 3 * 17) "value, then finite differences, forward check and dot product for all 17 inputs"
                 }
+        ]
+
+        testList "the C# recurrent layers match the reference with the same weights" [
+            for kind in [ RnnTanh; RnnRelu; Lstm; Gru ] do
+                for bidirectional in [ false; true ] do
+                    layerAgainstReference kind 2 bidirectional true false
+            layerAgainstReference Lstm 1 true false true
+            layerAgainstReference Gru 3 false false true
         ]
 
         test "a C# Elman RNN unrolled from primitive ops passes GradCheck against the reference" {
