@@ -81,5 +81,6 @@ string? ArgumentValue(string option)
     process.BeginOutputReadLine();
     process.BeginErrorReadLine();
     process.WaitForExit();
-    return (process.ExitCode, output.ToString());
+    // runners may colour their summaries: strip ANSI escape sequences before parsing
+    return (process.ExitCode, Regex.Replace(output.ToString(), @"\x1B\[[0-9;?]*[ -/]*[@-~]", ""));
 }

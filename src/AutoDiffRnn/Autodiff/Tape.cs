@@ -42,6 +42,7 @@ public static class Tape
                 $"backward: the output gradient is {outputGradient.DType.Name()} {outputGradient.Shape} but the output is {output.DType.Name()} {output.Shape}; they must match");
 
         var gradients = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [output] = outputGradient };
+        var owned = new HashSet<Tensor>(ReferenceEqualityComparer.Instance); // gradient sums allocated here, safe to add into
         using var recording = GradMode.Set(enabled: createGraph);
         var order = TopologicalOrder(output);
         for (int position = order.Count - 1; position >= 0; position--)
@@ -67,7 +68,18 @@ public static class Tape
                 if (inputGradient.Shape != input.Shape)
                     throw new InvalidOperationException(
                         $"backward: '{node.OperationName}' returned a gradient of shape {inputGradient.Shape} for its input {i} of shape {input.Shape}");
-                gradients[input] = gradients.TryGetValue(input, out var sum) ? sum + inputGradient : inputGradient;
+                if (!gradients.TryGetValue(input, out var sum))
+                    gradients[input] = inputGradient;
+                else if (createGraph)
+                    gradients[input] = sum + inputGradient;
+                else if (owned.Contains(sum))
+                    sum.AddInPlace(inputGradient); // a sum this pass allocated: nobody else sees it
+                else
+                {
+                    var total = sum + inputGradient;
+                    owned.Add(total);
+                    gradients[input] = total;
+                }
             }
         }
     }

@@ -119,10 +119,13 @@ public class RecurrentLayer : Module
 
         var finalHidden = new Tensor[NumLayers * Directions];
         var finalCell = new Tensor[NumLayers * Directions];
-        var layerInput = sequence;
+        // Work on one tensor per time step: selecting steps from a stacked tensor would make each step's backward
+        // materialize a gradient of the whole sequence (quadratic in T).
+        var layerInput = new Tensor[steps];
+        for (int t = 0; t < steps; t++) layerInput[t] = sequence.Select(0, t);
         for (int layer = 0; layer < NumLayers; layer++)
         {
-            var directionOutputs = new Tensor[Directions];
+            var directionOutputs = new Tensor[Directions][];
             for (int direction = 0; direction < Directions; direction++)
             {
                 int index = layer * Directions + direction;
@@ -131,24 +134,27 @@ public class RecurrentLayer : Module
                 (directionOutputs[direction], finalHidden[index], finalCell[index]) =
                     RunDirection(layerInput, cells[index], hidden, cell, reverse: direction == 1, masks);
             }
-            layerInput = Directions == 1 ? directionOutputs[0] : Tensor.Concat(directionOutputs, 2);
-            if (layer < NumLayers - 1 && DropoutProbability > 0)
-                layerInput = layerInput.Dropout(DropoutProbability, IsTraining, dropoutGenerator);
+            for (int t = 0; t < steps; t++)
+            {
+                var output = Directions == 1 ? directionOutputs[0][t] : Tensor.Concat([directionOutputs[0][t], directionOutputs[1][t]], 1);
+                if (layer < NumLayers - 1 && DropoutProbability > 0)
+                    output = output.Dropout(DropoutProbability, IsTraining, dropoutGenerator);
+                layerInput[t] = output;
+            }
         }
-        var output = BatchFirst ? layerInput.Transpose(0, 1) : layerInput;
-        return new RecurrentOutput(output, Tensor.Stack(finalHidden, 0), Kind == RecurrentKind.Lstm ? Tensor.Stack(finalCell, 0) : null);
+        var stacked = Tensor.Stack(layerInput, BatchFirst ? 1 : 0);
+        return new RecurrentOutput(stacked, Tensor.Stack(finalHidden, 0), Kind == RecurrentKind.Lstm ? Tensor.Stack(finalCell, 0) : null);
     }
 
-    private (Tensor Output, Tensor Hidden, Tensor Cell) RunDirection(Tensor sequence,
+    private (Tensor[] Outputs, Tensor Hidden, Tensor Cell) RunDirection(Tensor[] sequence,
         (Tensor WeightIh, Tensor WeightHh, Tensor? BiasIh, Tensor? BiasHh) weights, Tensor hidden, Tensor? cell, bool reverse, Tensor[]? masks)
     {
-        int steps = sequence.Shape[0];
-        var projections = Tensor.Linear(sequence, weights.WeightIh, weights.BiasIh); // every step's input projection in one GEMM
+        int steps = sequence.Length;
         var outputs = new Tensor[steps];
         for (int k = 0; k < steps; k++)
         {
             int t = reverse ? steps - 1 - k : k;
-            var projection = projections.Select(0, t);
+            var projection = Tensor.Linear(sequence[t], weights.WeightIh, weights.BiasIh);
             Tensor nextHidden;
             Tensor? nextCell = null;
             switch (Kind)
@@ -177,7 +183,7 @@ public class RecurrentLayer : Module
                 outputs[t] = nextHidden * active;
             }
         }
-        return (Tensor.Stack(outputs, 0), hidden, cell ?? hidden);
+        return (outputs, hidden, cell ?? hidden);
     }
 
     private static Tensor[] StepMasks(int[] lengths, int steps, int batch, DType dtype)

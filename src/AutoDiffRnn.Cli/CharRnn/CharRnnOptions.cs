@@ -1,0 +1,56 @@
+namespace AutoDiffRnn.Cli.CharRnn;
+
+/// <summary>Everything <c>train char-rnn</c> can be told.</summary>
+public sealed record CharRnnOptions
+{
+    /// <summary>rnn, lstm or gru.</summary>
+    public string Model { get; init; } = "lstm";
+
+    /// <summary>Hidden state size.</summary>
+    public int HiddenSize { get; init; } = 256;
+
+    /// <summary>Character embedding size.</summary>
+    public int EmbeddingSize { get; init; } = 64;
+
+    /// <summary>Stacked recurrent layers.</summary>
+    public int Layers { get; init; } = 1;
+
+    /// <summary>Characters per training sequence (truncated BPTT length).</summary>
+    public int SequenceLength { get; init; } = 64;
+
+    /// <summary>Sequences per batch.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Optimizer steps.</summary>
+    public int Steps { get; init; } = 1200;
+
+    /// <summary>Learning rate.</summary>
+    public double LearningRate { get; init; } = 3e-3;
+
+    /// <summary>adam, adagrad or sgd.</summary>
+    public string Optimizer { get; init; } = "adam";
+
+    /// <summary>Global gradient-norm clip.</summary>
+    public double ClipNorm { get; init; } = 5;
+
+    /// <summary>Random seed (weights, batches, samples).</summary>
+    public ulong Seed { get; init; } = 1;
+
+    /// <summary>A corpus file; null uses the built-in corpus.</summary>
+    public string? CorpusFile { get; init; }
+
+    /// <summary>A literal training text instead of a corpus (the seeds' "hello").</summary>
+    public string? Text { get; init; }
+
+    /// <summary>The output folder.</summary>
+    public string Output { get; init; } = "out/char-rnn";
+
+    /// <summary>Where to write the metrics JSON, or null.</summary>
+    public string? MetricsFile { get; init; }
+
+    /// <summary>Steps between samples and validation.</summary>
+    public int SampleEvery { get; init; } = 200;
+
+    /// <summary>A checkpoint folder to continue from.</summary>
+    public string? Resume { get; init; }
+}

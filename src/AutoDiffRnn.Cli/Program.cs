@@ -1,0 +1,123 @@
+using System.CommandLine;
+using AutoDiffRnn.Cli.CharRnn;
+using Spectre.Console;
+
+namespace AutoDiffRnn.Cli;
+
+/// <summary>The command-line program <c>autodiffrnn</c>.</summary>
+public static class Program
+{
+    /// <summary>Parses the arguments and runs the command.</summary>
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("AutoDiffRnn: train and sample recurrent neural networks.");
+        var train = new Command("train", "Train a model.");
+        train.Subcommands.Add(CharRnnCommand());
+        root.Subcommands.Add(train);
+        root.Subcommands.Add(SampleCommand());
+        return root.Parse(args).Invoke();
+    }
+
+    private static Command CharRnnCommand()
+    {
+        var defaults = new CharRnnOptions();
+        var model = new Option<string>("--model") { Description = "rnn, lstm or gru", DefaultValueFactory = _ => defaults.Model };
+        model.AcceptOnlyFromAmong("rnn", "lstm", "gru");
+        var hidden = new Option<int>("--hidden-size") { Description = "hidden state size", DefaultValueFactory = _ => defaults.HiddenSize };
+        var embedding = new Option<int>("--embedding-size") { Description = "character embedding size", DefaultValueFactory = _ => defaults.EmbeddingSize };
+        var layers = new Option<int>("--layers") { Description = "stacked recurrent layers", DefaultValueFactory = _ => defaults.Layers };
+        var sequence = new Option<int>("--sequence-length") { Description = "characters per training sequence", DefaultValueFactory = _ => defaults.SequenceLength };
+        var batch = new Option<int>("--batch-size") { Description = "sequences per batch", DefaultValueFactory = _ => defaults.BatchSize };
+        var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => defaults.Steps };
+        var rate = new Option<double>("--learning-rate") { Description = "learning rate", DefaultValueFactory = _ => defaults.LearningRate };
+        var optimizer = new Option<string>("--optimizer") { Description = "adam, adagrad or sgd", DefaultValueFactory = _ => defaults.Optimizer };
+        optimizer.AcceptOnlyFromAmong("adam", "adagrad", "sgd");
+        var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => defaults.Seed };
+        var corpus = new Option<string?>("--corpus") { Description = "a text file to train on (default: the built-in corpus, Shakespeare's sonnets)" };
+        var text = new Option<string?>("--text") { Description = "a literal text to memorize, e.g. hello" };
+        var output = new Option<string>("--output") { Description = "output folder", DefaultValueFactory = _ => defaults.Output };
+        var metrics = new Option<string?>("--metrics") { Description = "write metrics JSON to this file" };
+        var sampleEvery = new Option<int>("--sample-every") { Description = "steps between samples", DefaultValueFactory = _ => defaults.SampleEvery };
+        var resume = new Option<string?>("--resume") { Description = "continue from this checkpoint folder" };
+        var command = new Command("char-rnn", "Train a character-level language model (the main job).")
+        {
+            model, hidden, embedding, layers, sequence, batch, steps, rate, optimizer, seed, corpus, text, output, metrics, sampleEvery, resume,
+        };
+        command.SetAction(parse =>
+        {
+            var options = new CharRnnOptions
+            {
+                Model = parse.GetValue(model)!, HiddenSize = parse.GetValue(hidden), EmbeddingSize = parse.GetValue(embedding),
+                Layers = parse.GetValue(layers), SequenceLength = parse.GetValue(sequence), BatchSize = parse.GetValue(batch),
+                Steps = parse.GetValue(steps), LearningRate = parse.GetValue(rate), Optimizer = parse.GetValue(optimizer)!,
+                Seed = parse.GetValue(seed), CorpusFile = parse.GetValue(corpus), Text = parse.GetValue(text),
+                Output = parse.GetValue(output)!, MetricsFile = parse.GetValue(metrics), SampleEvery = parse.GetValue(sampleEvery),
+                Resume = parse.GetValue(resume),
+            };
+            if (options.Resume is not null)
+                options = Checkpoint.ReadInfo(options.Resume).Options with
+                {
+                    Resume = options.Resume, Steps = options.Steps, Output = options.Output, MetricsFile = options.MetricsFile,
+                };
+            return RunCharRnn(options);
+        });
+        return command;
+    }
+
+    private static int RunCharRnn(CharRnnOptions options)
+    {
+        var trainer = new CharRnnTrainer(options, Console.Out);
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            trainer.StopRequested = true;
+            Console.Error.WriteLine("stopping: saving a checkpoint (resume with --resume " + options.Output + ")");
+        };
+        CharRnnMetrics metrics;
+        if (Console.IsOutputRedirected)
+        {
+            trainer.Progress = (step, loss, speed) => { if (step % 50 == 0) Console.WriteLine($"step {step}/{options.Steps} loss {loss:F3} {speed:F0} tokens/s"); };
+            metrics = trainer.Run();
+        }
+        else
+        {
+            metrics = null!;
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    var task = context.AddTask("training", maxValue: options.Steps);
+                    trainer.Progress = (step, loss, speed) =>
+                    {
+                        task.Value = step;
+                        task.Description = $"step {step} loss {loss:F3} {speed:F0} tok/s";
+                    };
+                    metrics = trainer.Run();
+                });
+        }
+        Console.WriteLine($"done: {metrics.Steps} steps in {metrics.Seconds:F0} s ({metrics.TokensPerSecond:F0} tokens/s); " +
+                          $"train loss {metrics.TrainLoss:F3}, validation {metrics.ValidationLoss:F3} nats/char " +
+                          $"(unigram entropy {metrics.UnigramEntropy:F3})");
+        Console.WriteLine("sample: " + metrics.Sample);
+        Console.WriteLine($"checkpoint, loss.png in {Path.GetFullPath(options.Output)}");
+        return trainer.StopRequested ? 130 : 0;
+    }
+
+    private static Command SampleCommand()
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint folder", Required = true };
+        var prime = new Option<string>("--prime") { Description = "text to start from", DefaultValueFactory = _ => "T" };
+        var length = new Option<int>("--length") { Description = "characters to generate", DefaultValueFactory = _ => 300 };
+        var temperature = new Option<double>("--temperature") { Description = "sampling temperature (0: most likely)", DefaultValueFactory = _ => 0.8 };
+        var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => 1 };
+        var command = new Command("sample", "Generate text from a trained character model.") { checkpoint, prime, length, temperature, seed };
+        command.SetAction(parse =>
+        {
+            var (model, vocabulary, _) = Checkpoint.LoadModel(parse.GetValue(checkpoint)!);
+            string start = parse.GetValue(prime)!;
+            Console.WriteLine(start + Sampler.Sample(model, vocabulary, start, parse.GetValue(length), parse.GetValue(temperature), new Generator(parse.GetValue(seed))));
+            return 0;
+        });
+        return command;
+    }
+}
