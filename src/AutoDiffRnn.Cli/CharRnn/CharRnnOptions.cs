@@ -7,7 +7,7 @@ public sealed record CharRnnOptions
     public string Model { get; init; } = "lstm";
 
     /// <summary>Hidden state size.</summary>
-    public int HiddenSize { get; init; } = 256;
+    public int HiddenSize { get; init; } = 128;
 
     /// <summary>Character embedding size.</summary>
     public int EmbeddingSize { get; init; } = 64;
@@ -22,7 +22,7 @@ public sealed record CharRnnOptions
     public int BatchSize { get; init; } = 32;
 
     /// <summary>Optimizer steps.</summary>
-    public int Steps { get; init; } = 1200;
+    public int Steps { get; init; } = 400;
 
     /// <summary>Learning rate.</summary>
     public double LearningRate { get; init; } = 3e-3;
@@ -49,7 +49,7 @@ public sealed record CharRnnOptions
     public string? MetricsFile { get; init; }
 
     /// <summary>Steps between samples and validation.</summary>
-    public int SampleEvery { get; init; } = 200;
+    public int SampleEvery { get; init; } = 100;
 
     /// <summary>A checkpoint folder to continue from.</summary>
     public string? Resume { get; init; }
