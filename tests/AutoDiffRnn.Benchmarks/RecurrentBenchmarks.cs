@@ -13,7 +13,7 @@ public sealed record RecurrentCase(RecurrentKind Kind, int T, int B, int I, int 
 }
 
 /// <summary>
-/// Recurrent layers in float32 on the composed path: a training step (forward, sum of the output, backward) and inference (no grad),
+/// Recurrent layers in float32, composed path and (LSTM) fused kernel: a training step (forward, sum of the output, backward) and inference (no grad),
 /// at the sizes of the issue. Run: <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --filter '*Recurrent*'</c>.
 /// libtorch's times for the same sizes on the development machine are in ../shared/REFERENCE.md (compare within one run when the
 /// TorchSharp oracle lands).
@@ -39,12 +39,19 @@ public class RecurrentBenchmarks
     [ParamsSource(nameof(Cases))]
     public RecurrentCase Case { get; set; } = new(RecurrentKind.Lstm, 1, 1, 1, 1);
 
+    /// <summary>Whether the LSTM uses the fused kernel (ignored by GRU and RNN, which run the composed path).</summary>
+    [Params(false, true)]
+    public bool Fused { get; set; }
+
     /// <summary>Builds the layer and a random input (fixed seed).</summary>
     [GlobalSetup]
     public void Setup()
     {
         var generator = new Generator(1);
-        layer = new RecurrentLayer(Case.Kind, Case.I, Case.H, Case.Layers, bidirectional: Case.Bidirectional, generator: generator);
+        layer = new RecurrentLayer(Case.Kind, Case.I, Case.H, Case.Layers, bidirectional: Case.Bidirectional, generator: generator)
+        {
+            UseFusedKernels = Fused,
+        };
         input = Tensor.Normal(new Shape(Case.T, Case.B, Case.I), generator: generator);
     }
 

@@ -54,9 +54,18 @@ let tests =
                             Expect.contains operations name $"the case '{case.Name}' must record '{name}'"
                         yield! operations ]
                 |> Set.ofList
+            let recorded =
+                FusedCases.cases
+                |> List.collect (fun case -> GradCheck.recordedOperations (case.Function (case.Inputs |> Array.map (fun x -> x.Detach().RequireGrad()))))
+                |> Set.ofList
+                |> Set.union recorded
             let missing = Operations.Names |> Seq.filter (fun name -> not (recorded.Contains name)) |> String.concat ", "
             Expect.equal missing "" "operations of AutoDiffRnn.Operations.Names without a GradCheck case"
         }
+
+        testList "fused recurrent ops (first-order backward) against the reference on duals" [
+            for case in FusedCases.cases -> test case.Name { expectPasses (GradCheck.check case) }
+        ]
 
         test "a deliberately wrong VJP is caught" {
             let x = normal 11UL [| 3; 4 |]

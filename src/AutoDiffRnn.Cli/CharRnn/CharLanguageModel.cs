@@ -22,7 +22,10 @@ public sealed class CharLanguageModel : Module
             _ => throw new ArgumentException($"model kind must be rnn, lstm or gru, not '{config.Kind}'"),
         };
         Embedding = RegisterModule("embedding", new Embedding(config.VocabularySize, config.EmbeddingSize, generator: generator));
-        Recurrent = RegisterModule("rnn", new RecurrentLayer(kind, config.EmbeddingSize, config.HiddenSize, config.Layers, generator: generator));
+        Recurrent = RegisterModule("rnn", new RecurrentLayer(kind, config.EmbeddingSize, config.HiddenSize, config.Layers, generator: generator)
+        {
+            UseFusedKernels = true,
+        });
         Output = RegisterModule("decoder", new Linear(config.HiddenSize, config.VocabularySize, generator: generator));
     }
 

@@ -1,0 +1,34 @@
+/// GradCheck cases of the fused recurrent ops (first-order backward only), against the reference LSTM on duals.
+module AutoDiffRnn.FSharp.Tests.FusedCases
+
+open AutoDiffRnn
+open AutoDiffRnn.FSharp
+open AutoDiffRnn.FSharp.Tests.Support
+
+/// The reference of lstm_sequence: per step [output | hidden state | cell state], inactive steps keep the state and output zero.
+let private lstmSequenceReference (reverse: bool) (lengths: int[]) (x: Dual[]) =
+    let input, h0, c0 = x[0], x[1], x[2]
+    let weights = { InputWeights = x[3]; HiddenWeights = x[4]; InputBias = Some x[5]; HiddenBias = Some x[6] }
+    let steps, batch = input.Shape[0], input.Shape[1]
+    let rows = Array.zeroCreate steps
+    let mutable h, c = h0, c0
+    for t in (if reverse then [ steps - 1 .. -1 .. 0 ] else [ 0 .. steps - 1 ]) do
+        let h', c' = Recurrent.lstmCell weights (Dual.select 0 t input) h c
+        let mask = Dual.constant [| batch; 1 |] [| for b in 0 .. batch - 1 -> if t < lengths[b] then 1.0 else 0.0 |]
+        h <- Dual.where mask h' h
+        c <- Dual.where mask c' c
+        rows[t] <- Dual.concat 1 [| h' * mask; h; c |]
+    Dual.stack 0 rows
+
+/// lstm_sequence forwards and in reverse, with ragged lengths.
+let cases =
+    [ for reverse in [ false; true ] ->
+        let steps, batch, inputSize, hidden = 4, 3, 2, 3
+        let lengths = [| 4; 1; 3 |]
+        let inputs =
+            [| normal 1UL [| steps; batch; inputSize |]; normal 2UL [| batch; hidden |]; normal 3UL [| batch; hidden |]
+               normal 4UL [| 4 * hidden; inputSize |]; normal 5UL [| 4 * hidden; hidden |]; normal 6UL [| 4 * hidden |]; normal 7UL [| 4 * hidden |] |]
+        GradCase.create $"lstm_sequence reverse={reverse} lengths [4,1,3]"
+            (fun x -> Tensor.LstmSequence(x[0], x[1], x[2], x[3], x[4], x[5], x[6], reverse, lengths))
+            (lstmSequenceReference reverse lengths)
+            inputs ]
