@@ -14,6 +14,7 @@ public static class Program
         var train = new Command("train", "Train a model.");
         train.Subcommands.Add(CharRnnCommand());
         train.Subcommands.Add(ClassifyCommand());
+        train.Subcommands.Add(ForecastCommand());
         root.Subcommands.Add(train);
         root.Subcommands.Add(SampleCommand());
         return root.Parse(args).Invoke();
@@ -131,6 +132,33 @@ public static class Program
                 var result = Classify.ClassifyTask.Run(options, Console.Out);
                 Console.WriteLine($"{kind}: accuracy {result.Accuracy:P1} on 1000 held-out sequences of length {result.Length} ({result.Seconds:F1} s)");
             }
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command ForecastCommand()
+    {
+        var defaults = new Forecast.ForecastOptions();
+        var window = new Option<int>("--window") { Description = "past values the model reads", DefaultValueFactory = _ => defaults.Window };
+        var hidden = new Option<int>("--hidden-size") { Description = "hidden size", DefaultValueFactory = _ => defaults.HiddenSize };
+        var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => defaults.Steps };
+        var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => defaults.Seed };
+        var output = new Option<string>("--output") { Description = "output folder (forecast.png)", DefaultValueFactory = _ => defaults.Output };
+        var metrics = new Option<string?>("--metrics") { Description = "write metrics JSON to this file" };
+        var command = new Command("forecast", "Many-to-one regression on a noisy sum of sines, against the naive last-value forecast.")
+        {
+            window, hidden, steps, seed, output, metrics,
+        };
+        command.SetAction(parse =>
+        {
+            var result = Forecast.ForecastTask.Run(defaults with
+            {
+                Window = parse.GetValue(window), HiddenSize = parse.GetValue(hidden), Steps = parse.GetValue(steps), Seed = parse.GetValue(seed),
+                Output = parse.GetValue(output)!, MetricsFile = parse.GetValue(metrics),
+            }, Console.Out);
+            Console.WriteLine($"validation MSE {result.ValidationMse:F5}, naive last-value MSE {result.NaiveMse:F5} " +
+                              $"({result.NaiveMse / result.ValidationMse:F1}x better), {result.Seconds:F1} s; forecast.png in {Path.GetFullPath(parse.GetValue(output)!)}");
             return 0;
         });
         return command;
