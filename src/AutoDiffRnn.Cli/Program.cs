@@ -17,6 +17,10 @@ public static class Program
         train.Subcommands.Add(ForecastCommand());
         root.Subcommands.Add(train);
         root.Subcommands.Add(SampleCommand());
+        var verbose = new Option<bool>("--verbose") { Description = "print every case's full table" };
+        var verify = new Command("verify", "Check the gradient of every op and recurrent module (exit code 1 on any failure).") { verbose };
+        verify.SetAction(parse => Verify.VerifyCommand.Run(Console.Out, parse.GetValue(verbose)));
+        root.Subcommands.Add(verify);
         return root.Parse(args).Invoke();
     }
 
