@@ -87,7 +87,7 @@ module Catalogue =
     let private modules () =
         [ for kinds in [ CellKind.RnnTanh, RecurrentKind.RnnTanh; CellKind.RnnRelu, RecurrentKind.RnnRelu; CellKind.Lstm, RecurrentKind.Lstm; CellKind.Gru, RecurrentKind.Gru ] do
             for shape in [ 1, false; 2, true ] do
-                for fused in (if fst kinds = CellKind.Lstm then [ false; true ] else [ false ]) do
+                for fused in (if fst kinds = CellKind.Lstm || fst kinds = CellKind.Gru then [ false; true ] else [ false ]) do
                     yield moduleCase kinds shape fused ]
 
     let private fused () =
@@ -107,7 +107,21 @@ module Catalogue =
         [ case "lstm_sequence with lengths [3,2]"
               (fun x -> Tensor.LstmSequence(x[0], x[1], x[2], x[3], x[4], x[5], x[6], false, lengths)) reference
               [| normal 20UL [| steps; batch; inputSize |]; normal 21UL [| batch; hidden |]; normal 22UL [| batch; hidden |]
-                 normal 23UL [| 4 * hidden; inputSize |]; normal 24UL [| 4 * hidden; hidden |]; normal 25UL [| 4 * hidden |]; normal 26UL [| 4 * hidden |] |] ]
+                 normal 23UL [| 4 * hidden; inputSize |]; normal 24UL [| 4 * hidden; hidden |]; normal 25UL [| 4 * hidden |]; normal 26UL [| 4 * hidden |] |]
+          case "gru_sequence with lengths [3,2]"
+              (fun x -> Tensor.GruSequence(x[0], x[1], x[2], x[3], x[4], x[5], false, lengths))
+              (fun x ->
+                  let weights = { InputWeights = x[2]; HiddenWeights = x[3]; InputBias = Some x[4]; HiddenBias = Some x[5] }
+                  let rows = Array.zeroCreate steps
+                  let mutable h = x[1]
+                  for t in 0 .. steps - 1 do
+                      let h' = Recurrent.gruCell weights (Dual.select 0 t x[0]) h
+                      let mask = Dual.constant [| batch; 1 |] [| for b in 0 .. batch - 1 -> if t < lengths[b] then 1.0 else 0.0 |]
+                      h <- Dual.where mask h' h
+                      rows[t] <- Dual.concat 1 [| Dual.mul h' mask; h |]
+                  Dual.stack 0 rows)
+              [| normal 30UL [| steps; batch; inputSize |]; normal 31UL [| batch; hidden |]
+                 normal 32UL [| 3 * hidden; inputSize |]; normal 33UL [| 3 * hidden; hidden |]; normal 34UL [| 3 * hidden |]; normal 35UL [| 3 * hidden |] |] ]
 
     /// <summary>Every case: the operations, the fused kernels and the recurrent modules.</summary>
     [<CompiledName("Cases")>]

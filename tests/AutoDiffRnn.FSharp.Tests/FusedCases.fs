@@ -20,7 +20,21 @@ let private lstmSequenceReference (reverse: bool) (lengths: int[]) (x: Dual[]) =
         rows[t] <- Dual.concat 1 [| h' * mask; h; c |]
     Dual.stack 0 rows
 
-/// lstm_sequence forwards and in reverse, with ragged lengths.
+/// The reference of gru_sequence: per step [output | hidden state].
+let private gruSequenceReference (reverse: bool) (lengths: int[]) (x: Dual[]) =
+    let input = x[0]
+    let weights = { InputWeights = x[2]; HiddenWeights = x[3]; InputBias = Some x[4]; HiddenBias = Some x[5] }
+    let steps, batch = input.Shape[0], input.Shape[1]
+    let rows = Array.zeroCreate steps
+    let mutable h = x[1]
+    for t in (if reverse then [ steps - 1 .. -1 .. 0 ] else [ 0 .. steps - 1 ]) do
+        let h' = Recurrent.gruCell weights (Dual.select 0 t input) h
+        let mask = Dual.constant [| batch; 1 |] [| for b in 0 .. batch - 1 -> if t < lengths[b] then 1.0 else 0.0 |]
+        h <- Dual.where mask h' h
+        rows[t] <- Dual.concat 1 [| h' * mask; h |]
+    Dual.stack 0 rows
+
+/// lstm_sequence and gru_sequence forwards and in reverse, with ragged lengths.
 let cases =
     [ for reverse in [ false; true ] ->
         let steps, batch, inputSize, hidden = 4, 3, 2, 3
@@ -32,3 +46,13 @@ let cases =
             (fun x -> Tensor.LstmSequence(x[0], x[1], x[2], x[3], x[4], x[5], x[6], reverse, lengths))
             (lstmSequenceReference reverse lengths)
             inputs ]
+    @ [ for reverse in [ false; true ] ->
+          let steps, batch, inputSize, hidden = 4, 3, 2, 3
+          let lengths = [| 2; 4; 1 |]
+          let inputs =
+              [| normal 11UL [| steps; batch; inputSize |]; normal 12UL [| batch; hidden |]
+                 normal 13UL [| 3 * hidden; inputSize |]; normal 14UL [| 3 * hidden; hidden |]; normal 15UL [| 3 * hidden |]; normal 16UL [| 3 * hidden |] |]
+          GradCase.create $"gru_sequence reverse={reverse} lengths [2,4,1]"
+              (fun x -> Tensor.GruSequence(x[0], x[1], x[2], x[3], x[4], x[5], reverse, lengths))
+              (gruSequenceReference reverse lengths)
+              inputs ]

@@ -116,7 +116,7 @@ public class RecurrentLayer : Module
         if (Kind == RecurrentKind.Lstm) CheckState(initialCell, stateShape, "initial cell state");
         else if (initialCell is not null) throw new ArgumentException($"{Name}: only an LSTM takes an initial cell state");
         var masks = lengths is null ? null : StepMasks(lengths, steps, batch, input.DType);
-        if (UseFusedKernels && Kind == RecurrentKind.Lstm)
+        if (UseFusedKernels && Kind is RecurrentKind.Lstm or RecurrentKind.Gru)
             return ForwardFused(sequence, initialHidden, initialCell, lengths, steps, batch);
 
         var finalHidden = new Tensor[NumLayers * Directions];
@@ -149,9 +149,9 @@ public class RecurrentLayer : Module
     }
 
     /// <summary>
-    /// Use the fused LSTM kernel (<see cref="Tensor.LstmSequence"/>): one recorded op per layer and direction with a hand-written
-    /// backward, many times faster than the composed path and equal to it to rounding. Its backward is first-order only, so leave it off
-    /// for gradients of gradients. Off by default; applies to LSTMs.
+    /// Use the fused kernels (<see cref="Tensor.LstmSequence"/>, <see cref="Tensor.GruSequence"/>): one recorded op per layer and direction
+    /// with a hand-written backward, several times faster than the composed path and equal to it to rounding. Their backward is first-order
+    /// only, so leave it off for gradients of gradients. Off by default; applies to LSTMs and GRUs.
     /// </summary>
     public bool UseFusedKernels { get; set; }
 
@@ -167,21 +167,23 @@ public class RecurrentLayer : Module
             {
                 int index = layer * Directions + direction;
                 var hidden = initialHidden?.Select(0, index) ?? Tensor.Zeros(new Shape(batch, HiddenSize), sequence.DType);
-                var cell = initialCell?.Select(0, index) ?? Tensor.Zeros(new Shape(batch, HiddenSize), sequence.DType);
                 var (weightIh, weightHh, biasIh, biasHh) = cells[index];
                 bool reverse = direction == 1;
-                var result = Tensor.LstmSequence(layerInput, hidden, cell, weightIh, weightHh, biasIh, biasHh, reverse, lengths);
+                var result = Kind == RecurrentKind.Lstm
+                    ? Tensor.LstmSequence(layerInput, hidden, initialCell?.Select(0, index) ?? Tensor.Zeros(new Shape(batch, HiddenSize), sequence.DType),
+                        weightIh, weightHh, biasIh, biasHh, reverse, lengths)
+                    : Tensor.GruSequence(layerInput, hidden, weightIh, weightHh, biasIh, biasHh, reverse, lengths);
                 directionOutputs[direction] = result.Narrow(2, 0, HiddenSize);
                 var last = result.Select(0, reverse ? 0 : steps - 1); // the state after the last processed step
                 finalHidden[index] = last.Narrow(1, HiddenSize, HiddenSize);
-                finalCell[index] = last.Narrow(1, 2 * HiddenSize, HiddenSize);
+                if (Kind == RecurrentKind.Lstm) finalCell[index] = last.Narrow(1, 2 * HiddenSize, HiddenSize);
             }
             layerInput = Directions == 1 ? directionOutputs[0] : Tensor.Concat(directionOutputs, 2);
             if (layer < NumLayers - 1 && DropoutProbability > 0)
                 layerInput = layerInput.Dropout(DropoutProbability, IsTraining, dropoutGenerator);
         }
         var output = BatchFirst ? layerInput.Transpose(0, 1) : layerInput;
-        return new RecurrentOutput(output, Tensor.Stack(finalHidden, 0), Tensor.Stack(finalCell, 0));
+        return new RecurrentOutput(output, Tensor.Stack(finalHidden, 0), Kind == RecurrentKind.Lstm ? Tensor.Stack(finalCell, 0) : null);
     }
 
     private (Tensor[] Outputs, Tensor Hidden, Tensor Cell) RunDirection(Tensor[] sequence,

@@ -45,6 +45,48 @@ public class FusedLstmTests
         for (int i = 0; i < composed.Gradients.Length; i++) TensorAssert.Close(composed.Gradients[i], fast.Gradients[i], 1e-12);
     }
 
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void FusedAndComposedGruGiveTheSameOutputsAndGradients(int layers, bool bidirectional, bool bias, bool initialState, bool variableLengths)
+    {
+        int steps = 5, batch = 3, input = 4, hidden = 3, directions = bidirectional ? 2 : 1;
+        int[]? lengths = variableLengths ? [5, 2, 1] : null;
+        (Tensor[] Values, Tensor[] Gradients) Run(bool fused)
+        {
+            var layer = new Gru(input, hidden, layers, bias, bidirectional: bidirectional, dtype: DType.Float64, generator: new Generator(31))
+            {
+                UseFusedKernels = fused,
+            };
+            var x = Random64.Normal(32, steps, batch, input).RequireGrad();
+            var h0 = Random64.Normal(33, layers * directions, batch, hidden).RequireGrad();
+            var result = initialState ? layer.Forward(x, h0, null, lengths) : layer.Forward(x, lengths: lengths);
+            Assert.Null(result.Cell);
+            ((result.Output * Random64.Normal(35, result.Output.Shape.ToArray())).Sum() + (result.Hidden * Random64.Normal(36, result.Hidden.Shape.ToArray())).Sum()).Backward();
+            var gradients = layer.Parameters().Select(p => p.Grad!).Append(x.Grad!);
+            if (initialState) gradients = gradients.Append(h0.Grad!);
+            return ([result.Output, result.Hidden], gradients.ToArray());
+        }
+        var composed = Run(fused: false);
+        var fast = Run(fused: true);
+        for (int i = 0; i < composed.Values.Length; i++) TensorAssert.Close(composed.Values[i], fast.Values[i], 1e-12);
+        Assert.Equal(composed.Gradients.Length, fast.Gradients.Length);
+        for (int i = 0; i < composed.Gradients.Length; i++) TensorAssert.Close(composed.Gradients[i], fast.Gradients[i], 1e-12);
+    }
+
+    [Fact]
+    public void FusedGruGradientsMatchFiniteDifferences()
+    {
+        var x = Random64.Normal(40, 4, 2, 3).RequireGrad();
+        var h0 = Random64.Normal(41, 2, 2).RequireGrad();
+        var wih = Random64.Normal(42, 6, 3).RequireGrad();
+        var whh = Random64.Normal(43, 6, 2).RequireGrad();
+        var bih = Random64.Normal(44, 6).RequireGrad();
+        var bhh = Random64.Normal(45, 6).RequireGrad();
+        foreach (var reverse in new[] { false, true })
+            LeafGradientAssert.MatchesFiniteDifferences(() => Tensor.GruSequence(x, h0, wih, whh, bih, bhh, reverse, [4, 2]),
+                [("x", x), ("h0", h0), ("weight_ih", wih), ("weight_hh", whh), ("bias_ih", bih), ("bias_hh", bhh)]);
+    }
+
     [Fact]
     public void FusedGradientsMatchFiniteDifferences()
     {
