@@ -32,6 +32,7 @@ public static class Program
         var hidden = new Option<int>("--hidden-size") { Description = "hidden state size", DefaultValueFactory = _ => defaults.HiddenSize };
         var embedding = new Option<int>("--embedding-size") { Description = "character embedding size", DefaultValueFactory = _ => defaults.EmbeddingSize };
         var layers = new Option<int>("--layers") { Description = "stacked recurrent layers", DefaultValueFactory = _ => defaults.Layers };
+        var dropout = new Option<double>("--dropout") { Description = "dropout on the embeddings and before the output projection", DefaultValueFactory = _ => defaults.Dropout };
         var sequence = new Option<int>("--sequence-length") { Description = "characters per training sequence", DefaultValueFactory = _ => defaults.SequenceLength };
         var batch = new Option<int>("--batch-size") { Description = "sequences per batch", DefaultValueFactory = _ => defaults.BatchSize };
         var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => defaults.Steps };
@@ -47,14 +48,14 @@ public static class Program
         var resume = new Option<string?>("--resume") { Description = "continue from this checkpoint folder" };
         var command = new Command("char-rnn", "Train a character-level language model (the main job).")
         {
-            model, hidden, embedding, layers, sequence, batch, steps, rate, optimizer, seed, corpus, text, output, metrics, sampleEvery, resume,
+            model, hidden, embedding, layers, dropout, sequence, batch, steps, rate, optimizer, seed, corpus, text, output, metrics, sampleEvery, resume,
         };
         command.SetAction(parse =>
         {
             var options = new CharRnnOptions
             {
                 Model = parse.GetValue(model)!, HiddenSize = parse.GetValue(hidden), EmbeddingSize = parse.GetValue(embedding),
-                Layers = parse.GetValue(layers), SequenceLength = parse.GetValue(sequence), BatchSize = parse.GetValue(batch),
+                Layers = parse.GetValue(layers), Dropout = parse.GetValue(dropout), SequenceLength = parse.GetValue(sequence), BatchSize = parse.GetValue(batch),
                 Steps = parse.GetValue(steps), LearningRate = parse.GetValue(rate), Optimizer = parse.GetValue(optimizer)!,
                 Seed = parse.GetValue(seed), CorpusFile = parse.GetValue(corpus), Text = parse.GetValue(text),
                 Output = parse.GetValue(output)!, MetricsFile = parse.GetValue(metrics), SampleEvery = parse.GetValue(sampleEvery),

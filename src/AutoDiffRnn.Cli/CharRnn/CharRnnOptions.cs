@@ -7,7 +7,7 @@ public sealed record CharRnnOptions
     public string Model { get; init; } = "lstm";
 
     /// <summary>Hidden state size.</summary>
-    public int HiddenSize { get; init; } = 128;
+    public int HiddenSize { get; init; } = 256;
 
     /// <summary>Character embedding size.</summary>
     public int EmbeddingSize { get; init; } = 64;
@@ -21,8 +21,11 @@ public sealed record CharRnnOptions
     /// <summary>Sequences per batch.</summary>
     public int BatchSize { get; init; } = 32;
 
+    /// <summary>Dropout probability on the embeddings and before the output projection, while training.</summary>
+    public double Dropout { get; init; } = 0.3;
+
     /// <summary>Optimizer steps.</summary>
-    public int Steps { get; init; } = 400;
+    public int Steps { get; init; } = 1200;
 
     /// <summary>Learning rate.</summary>
     public double LearningRate { get; init; } = 3e-3;
@@ -49,7 +52,7 @@ public sealed record CharRnnOptions
     public string? MetricsFile { get; init; }
 
     /// <summary>Steps between samples and validation.</summary>
-    public int SampleEvery { get; init; } = 100;
+    public int SampleEvery { get; init; } = 200;
 
     /// <summary>A checkpoint folder to continue from.</summary>
     public string? Resume { get; init; }

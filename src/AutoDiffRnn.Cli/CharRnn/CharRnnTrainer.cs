@@ -51,7 +51,7 @@ public sealed class CharRnnTrainer(CharRnnOptions options, TextWriter log)
         else
         {
             vocabulary = CharacterVocabulary.FromText(text);
-            var config = new CharModelConfig(options.Model, vocabulary.Count, options.EmbeddingSize, options.HiddenSize, options.Layers);
+            var config = new CharModelConfig(options.Model, vocabulary.Count, options.EmbeddingSize, options.HiddenSize, options.Layers, options.Dropout);
             model = new CharLanguageModel(config, new Generator(options.Seed));
             optimizer = MakeOptimizer(model);
         }
@@ -81,7 +81,7 @@ public sealed class CharRnnTrainer(CharRnnOptions options, TextWriter log)
                 }
             }
             optimizer.ZeroGrad();
-            var (logits, _) = model.Forward(inputs, steps, batch);
+            var (logits, _) = model.Forward(inputs, steps, batch, dropoutGenerator: tiny ? null : generator);
             var loss = Loss.CrossEntropy(logits.Reshape(steps * batch, vocabulary.Count), targets);
             loss.Backward();
             GradientClipping.ClipGradNorm(model.Parameters(), options.ClipNorm);
