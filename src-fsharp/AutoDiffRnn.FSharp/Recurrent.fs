@@ -141,3 +141,38 @@ module Recurrent =
     let runBatchFirst (kind: CellKind) (layers: CellWeights[][]) (input: Dual) (initial: CellState option) =
         let outputs, final = run kind layers (Dual.transpose 0 1 input) initial
         Dual.transpose 0 1 outputs, final
+
+    /// <summary>
+    /// As <c>run</c>, for a padded batch of variable-length sequences with PyTorch's packed-sequence semantics, by the
+    /// plainest construction: every batch element runs on its own, over only its first <c>lengths[b]</c> steps (so the
+    /// reverse direction starts at its own last element and the final state is taken at its own last step); its outputs
+    /// are then padded with zeros to the full length and the batch is stacked again. lengths[b] must be in 1..time.
+    /// </summary>
+    let runPacked (kind: CellKind) (layers: CellWeights[][]) (input: Dual) (lengths: int[]) (initial: CellState option) =
+        if input.Rank <> 3 then invalidArg "input" $"recurrent: the input must be [time, batch, input], got {Layout.show input.Shape}"
+        let steps, batch = input.Shape[0], input.Shape[1]
+        if lengths.Length <> batch then
+            invalidArg "lengths" $"recurrent: {lengths.Length} lengths for a batch of {batch}"
+        if lengths |> Array.exists (fun length -> length < 1 || length > steps) then
+            invalidArg "lengths" $"recurrent: every length must be in 1..{steps}, got {Layout.show lengths}"
+        let results =
+            Array.init batch (fun b ->
+                let own = input |> Dual.narrow 1 b 1 |> Dual.narrow 0 0 lengths[b]
+                let ownInitial =
+                    initial
+                    |> Option.map (fun state ->
+                        { Hidden = Dual.narrow 1 b 1 state.Hidden; Cell = state.Cell |> Option.map (Dual.narrow 1 b 1) })
+                let outputs, final = run kind layers own ownInitial
+                let padding = steps - lengths[b]
+                let padded =
+                    if padding = 0 then outputs
+                    else
+                        let shape = [| padding; 1; outputs.Shape[2] |]
+                        Dual.concat 0 [| outputs; Dual.constant shape (Array.zeroCreate (Layout.count shape)) |]
+                padded, final)
+        Dual.concat 1 (results |> Array.map fst),
+        { Hidden = results |> Array.map (fun (_, final) -> final.Hidden) |> Dual.concat 1
+          Cell =
+            match kind with
+            | Lstm -> Some(results |> Array.map (fun (_, final) -> final.Cell.Value) |> Dual.concat 1)
+            | _ -> None }

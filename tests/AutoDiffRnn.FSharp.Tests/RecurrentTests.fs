@@ -77,21 +77,53 @@ let private join (pieces: Tensor seq) = Tensor.Concat(pieces |> Seq.map (fun p -
 
 let private joinDuals (pieces: Dual seq) = pieces |> Seq.map (Dual.reshape [| -1 |]) |> Array.ofSeq |> Dual.concat 0
 
+/// One configuration of a C# recurrent layer to check against the reference.
+type private LayerCase =
+    { Kind: CellKind
+      Layers: int
+      Bidirectional: bool
+      Bias: bool
+      BatchFirst: bool
+      InitialState: bool
+      Steps: int
+      Batch: int
+      Lengths: int[] option
+      Fused: bool }
+
+    override this.ToString() =
+        let parts =
+            [ $"{this.Kind}, {this.Layers} layer" + (if this.Layers > 1 then "s" else "")
+              (if this.Bidirectional then "bidirectional" else "one direction")
+              (if this.Bias then "bias" else "no bias")
+              (if this.InitialState then "initial state" else "zero state")
+              $"T={this.Steps} B={this.Batch}"
+              if this.BatchFirst then "batch first"
+              match this.Lengths with Some lengths -> "lengths [" + String.Join(",", lengths) + "]" | None -> ()
+              if this.Fused then "fused" ]
+        String.Join(", ", parts)
+
+let private baseCase kind layers bidirectional =
+    { Kind = kind; Layers = layers; Bidirectional = bidirectional; Bias = true; BatchFirst = false; InitialState = true
+      Steps = 3; Batch = 2; Lengths = None; Fused = false }
+
 /// The C# layer (AutoDiffRnn.Nn) against the reference with the same weights, read from its PyTorch-named parameters:
 /// values, gradients with respect to the input and initial states (GradCheck), and with respect to every weight
-/// (the dot-product identity, J·v from the reference's forward mode along random weight directions).
-let private layerAgainstReference (kind: CellKind) (layers: int) (bidirectional: bool) (bias: bool) (batchFirst: bool) =
-    let name = $"""{kind}, {layers} layers, {(if bidirectional then "bidirectional" else "one direction")}, {(if bias then "bias" else "no bias")}{(if batchFirst then ", batch first" else "")}"""
-    test name {
+/// (the dot-product identity, J·v from the reference's forward mode along random weight directions). With lengths,
+/// the reference runs every sequence on its own over its own steps (Recurrent.runPacked).
+let private layerAgainstReference (case: LayerCase) =
+    test (string case) {
+        let kind = case.Kind
         let csharpKind =
             match kind with
             | RnnTanh -> AutoDiffRnn.Nn.RecurrentKind.RnnTanh
             | RnnRelu -> AutoDiffRnn.Nn.RecurrentKind.RnnRelu
             | Lstm -> AutoDiffRnn.Nn.RecurrentKind.Lstm
             | Gru -> AutoDiffRnn.Nn.RecurrentKind.Gru
-        let inputSize, hidden, steps, batch = 3, 4, 3, 2
-        let directions = if bidirectional then 2 else 1
-        let layer = AutoDiffRnn.Nn.RecurrentLayer(csharpKind, inputSize, hidden, layers, bias, batchFirst, 0.0, bidirectional, DType.Float64, Generator(7UL))
+        let inputSize, hidden, steps, batch, layers, bias = 3, 4, case.Steps, case.Batch, case.Layers, case.Bias
+        let directions = if case.Bidirectional then 2 else 1
+        let layer =
+            AutoDiffRnn.Nn.RecurrentLayer(csharpKind, inputSize, hidden, layers, bias, case.BatchFirst, 0.0, case.Bidirectional, DType.Float64, Generator(7UL))
+        layer.UseFusedKernels <- case.Fused
         let parameters = layer.NamedParameters() |> Seq.map (fun struct (name, parameter) -> name, parameter) |> Array.ofSeq
         let names = parameters |> Array.map fst
         let cellsOf (weight: string -> Dual) =
@@ -102,22 +134,36 @@ let private layerAgainstReference (kind: CellKind) (layers: int) (bidirectional:
                         InputBias = (if bias then Some(weight ("bias_ih" + suffix)) else None)
                         HiddenBias = (if bias then Some(weight ("bias_hh" + suffix)) else None) } |] |]
         let constantWeights = cellsOf (fun name -> parameters |> Array.find (fun (n, _) -> n = name) |> snd |> Dual.ofTensor)
-        let input = normal 130UL (if batchFirst then [| batch; steps; inputSize |] else [| steps; batch; inputSize |])
+        let input = normal 130UL (if case.BatchFirst then [| batch; steps; inputSize |] else [| steps; batch; inputSize |])
         let h0 = normal 131UL [| layers * directions; batch; hidden |]
         let c0 = normal 132UL [| layers * directions; batch; hidden |]
         let isLstm = kind = Lstm
+        let lengths = match case.Lengths with Some lengths -> lengths | None -> Unchecked.defaultof<int[]>
         let csharp (x: Tensor[]) =
-            let result = layer.Forward(x[0], x[1], (if isLstm then x[2] else Unchecked.defaultof<_>))
+            let initialHidden, initialCell =
+                let none = Unchecked.defaultof<Tensor>
+                if case.InitialState then x[1], (if isLstm then x[2] else none) else none, none
+            let result = layer.Forward(x[0], initialHidden, initialCell, lengths)
             join [ yield result.Output; yield result.Hidden
                    match result.Cell with null -> () | cell -> yield cell ]
         let reference (cells: CellWeights[][]) (x: Dual[]) =
-            let run = if batchFirst then Recurrent.runBatchFirst else Recurrent.run
-            let outputs, final = run kind cells x[0] (Some { Hidden = x[1]; Cell = (if isLstm then Some x[2] else None) })
+            let initial =
+                if case.InitialState then Some { Hidden = x[1]; Cell = (if isLstm then Some x[2] else None) } else None
+            let timeMajor = if case.BatchFirst then Dual.transpose 0 1 x[0] else x[0]
+            let outputs, final =
+                match case.Lengths with
+                | Some lengths -> Recurrent.runPacked kind cells timeMajor lengths initial
+                | None -> Recurrent.run kind cells timeMajor initial
+            let outputs = if case.BatchFirst then Dual.transpose 0 1 outputs else outputs
             joinDuals [ yield outputs; yield final.Hidden; if isLstm then yield final.Cell.Value ]
-        let inputs = if isLstm then [| input; h0; c0 |] else [| input; h0 |]
+        let inputs =
+            match case.InitialState, isLstm with
+            | true, true -> [| input; h0; c0 |]
+            | true, false -> [| input; h0 |]
+            | false, _ -> [| input |]
 
         // Values, and gradients with respect to the input and the initial states.
-        expectPasses (GradCheck.check (GradCase.create name csharp (reference constantWeights) inputs))
+        expectPasses (GradCheck.check (GradCase.create (string case) csharp (reference constantWeights) inputs))
 
         // Gradients with respect to the weights.
         for _, parameter in parameters do parameter.ZeroGrad()
@@ -134,6 +180,25 @@ let private layerAgainstReference (kind: CellKind) (layers: int) (bidirectional:
         let scale = Array.fold2 (fun sum a b -> sum + abs (a * b)) 0.0 (u.ToDoubleArray()) forward.Tangent
         Expect.isLessThan (abs (forwardSide - reverseSide) / scale) 1e-12 "<u, J v> (reference, forward mode) = <J^T u, v> (layer, tape) over all weights"
     }
+
+/// Every cell kind at 1-3 layers in both directions, and for each kind every other axis varied on its own (no bias,
+/// zero initial state, one step, batch of one, batch first, variable lengths time- and batch-major, the fused kernels).
+let private layerCases =
+    [ for kind in [ RnnTanh; RnnRelu; Lstm; Gru ] do
+          for layers in 1 .. 3 do
+              for bidirectional in [ false; true ] do
+                  yield baseCase kind layers bidirectional
+          let two = baseCase kind 2 true
+          yield { two with Bias = false }
+          yield { two with InitialState = false }
+          yield { two with Steps = 1 }
+          yield { two with Batch = 1 }
+          yield { two with BatchFirst = true }
+          yield { two with Steps = 4; Batch = 3; Lengths = Some [| 4; 1; 3 |] }
+          yield { two with Steps = 4; Batch = 3; Lengths = Some [| 2; 4; 1 |]; BatchFirst = true; InitialState = false }
+          if kind = Lstm || kind = Gru then
+              yield { two with Fused = true }
+              yield { two with Steps = 4; Batch = 3; Lengths = Some [| 3; 4; 1 |]; Fused = true } ]
 
 [<Tests>]
 let tests =
@@ -216,12 +281,17 @@ let tests =
         ]
 
         testList "the C# recurrent layers match the reference with the same weights" [
-            for kind in [ RnnTanh; RnnRelu; Lstm; Gru ] do
-                for bidirectional in [ false; true ] do
-                    layerAgainstReference kind 2 bidirectional true false
-            layerAgainstReference Lstm 1 true false true
-            layerAgainstReference Gru 3 false false true
+            for case in layerCases -> layerAgainstReference case
         ]
+
+        test "the packed reference equals the padded one when every sequence has the full length" {
+            let cells = [| [| weightsOf Gru 60UL 3 4; weightsOf Gru 64UL 3 4 |] |]
+            let input = Dual.ofTensor (normal 61UL [| 3; 2; 3 |])
+            let padded, paddedFinal = Recurrent.run Gru cells input None
+            let packed, packedFinal = Recurrent.runPacked Gru cells input [| 3; 3 |] None
+            expectClose 1e-15 "outputs" packed.Primal padded.Primal
+            expectClose 1e-15 "final states" packedFinal.Hidden.Primal paddedFinal.Hidden.Primal
+        }
 
         test "a C# Elman RNN unrolled from primitive ops passes GradCheck against the reference" {
             let input, h0 = normal 90UL [| 3; 2; 3 |], normal 91UL [| 2; 4 |]
