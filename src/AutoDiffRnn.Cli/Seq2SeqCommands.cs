@@ -1,0 +1,61 @@
+using System.CommandLine;
+using AutoDiffRnn.Cli.Seq2Seq;
+
+namespace AutoDiffRnn.Cli;
+
+/// <summary>The sequence-to-sequence commands: <c>train seq2seq</c>, <c>train tagger</c>, <c>train spell</c>.</summary>
+internal static class Seq2SeqCommands
+{
+    public static Command Seq2Seq()
+    {
+        var defaults = new Seq2SeqOptions();
+        var attention = new Option<string>("--attention") { Description = "additive (Bahdanau), dot or general (Luong), or none", DefaultValueFactory = _ => defaults.Attention };
+        attention.AcceptOnlyFromAmong("additive", "dot", "general", "none");
+        var baseline = new Option<bool>("--baseline") { Description = "also train the model without attention (true or false)", DefaultValueFactory = _ => defaults.Baseline };
+        var hidden = new Option<int>("--hidden-size") { Description = "hidden size of each encoder direction (the decoder's is twice it)", DefaultValueFactory = _ => defaults.HiddenSize };
+        var embedding = new Option<int>("--embedding-size") { Description = "character embedding size", DefaultValueFactory = _ => defaults.EmbeddingSize };
+        var batch = new Option<int>("--batch-size") { Description = "pairs per batch", DefaultValueFactory = _ => defaults.BatchSize };
+        var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => defaults.Steps };
+        var rate = new Option<double>("--learning-rate") { Description = "Adam learning rate", DefaultValueFactory = _ => defaults.LearningRate };
+        var teacher = new Option<double>("--teacher-forcing") { Description = "probability of feeding the true previous token (below 1: scheduled sampling)", DefaultValueFactory = _ => defaults.TeacherForcing };
+        var beam = new Option<int>("--beam-width") { Description = "beam width of the beam-search evaluation", DefaultValueFactory = _ => defaults.BeamWidth };
+        var test = new Option<int>("--test-size") { Description = "held-out pairs evaluated", DefaultValueFactory = _ => defaults.TestSize };
+        var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => defaults.Seed };
+        var output = new Option<string>("--output") { Description = "output folder (attention.png)", DefaultValueFactory = _ => defaults.Output };
+        var metrics = new Option<string?>("--metrics") { Description = "write metrics JSON to this file" };
+        var command = new Command("seq2seq", "Encoder-decoder with attention: translate dates (\"march 3 2021\") to ISO form (\"2021-03-03\").")
+        {
+            attention, baseline, hidden, embedding, batch, steps, rate, teacher, beam, test, seed, output, metrics,
+        };
+        command.SetAction(parse =>
+        {
+            var options = defaults with
+            {
+                Attention = parse.GetValue(attention)!, Baseline = parse.GetValue(baseline), HiddenSize = parse.GetValue(hidden),
+                EmbeddingSize = parse.GetValue(embedding), BatchSize = parse.GetValue(batch), Steps = parse.GetValue(steps),
+                LearningRate = parse.GetValue(rate), TeacherForcing = parse.GetValue(teacher), BeamWidth = parse.GetValue(beam),
+                TestSize = parse.GetValue(test), Seed = parse.GetValue(seed), Output = parse.GetValue(output)!, MetricsFile = parse.GetValue(metrics),
+            };
+            var result = Seq2SeqTask.Run(options, Console.Out);
+            Console.WriteLine($"example: \"{result.ExampleSource}\" -> \"{result.ExampleTranslation}\"");
+            foreach (var model in result.Models)
+                Console.WriteLine($"{(model.Attention == "none" ? "without attention" : model.Attention + " attention"),-20} exact match: greedy {model.GreedyExactMatch:P1}, " +
+                                  $"beam {options.BeamWidth} {model.BeamExactMatch:P1} ({model.Parameters} parameters, trained in {model.TrainSeconds:F0} s)");
+            Console.WriteLine($"done in {result.Seconds:F0} s" + (result.Heatmap is null ? "" : $"; attention heatmap {Path.GetFullPath(result.Heatmap)}"));
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Tagger()
+    {
+        var command = new Command("tagger", "placeholder");
+        return command;
+    }
+
+    public static Command Spell()
+    {
+        var command = new Command("spell", "placeholder");
+        return command;
+    }
+}
