@@ -49,13 +49,63 @@ internal static class Seq2SeqCommands
 
     public static Command Tagger()
     {
-        var command = new Command("tagger", "placeholder");
+        var defaults = new Cli.Tagger.TaggerOptions();
+        var hidden = new Option<int>("--hidden-size") { Description = "hidden size of each direction", DefaultValueFactory = _ => defaults.HiddenSize };
+        var embedding = new Option<int>("--embedding-size") { Description = "word embedding size", DefaultValueFactory = _ => defaults.EmbeddingSize };
+        var bidirectional = new Option<bool>("--bidirectional") { Description = "read both ways (true or false)", DefaultValueFactory = _ => defaults.Bidirectional };
+        var batch = new Option<int>("--batch-size") { Description = "sentences per batch", DefaultValueFactory = _ => defaults.BatchSize };
+        var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => defaults.Steps };
+        var rate = new Option<double>("--learning-rate") { Description = "Adam learning rate", DefaultValueFactory = _ => defaults.LearningRate };
+        var test = new Option<int>("--test-size") { Description = "held-out sentences evaluated", DefaultValueFactory = _ => defaults.TestSize };
+        var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => defaults.Seed };
+        var metrics = new Option<string?>("--metrics") { Description = "write metrics JSON to this file" };
+        var command = new Command("tagger", "Many-to-many aligned tagging: parts of speech of generated sentences with ambiguous words, bidirectional LSTM.")
+        {
+            hidden, embedding, bidirectional, batch, steps, rate, test, seed, metrics,
+        };
+        command.SetAction(parse =>
+        {
+            var result = Cli.Tagger.TaggerTask.Run(defaults with
+            {
+                HiddenSize = parse.GetValue(hidden), EmbeddingSize = parse.GetValue(embedding), Bidirectional = parse.GetValue(bidirectional),
+                BatchSize = parse.GetValue(batch), Steps = parse.GetValue(steps), LearningRate = parse.GetValue(rate), TestSize = parse.GetValue(test),
+                Seed = parse.GetValue(seed), MetricsFile = parse.GetValue(metrics),
+            }, Console.Out);
+            Console.WriteLine("example: " + result.Example);
+            Console.WriteLine($"{(result.Bidirectional ? "bidirectional" : "left-to-right")}: token accuracy {result.TokenAccuracy:P2} " +
+                              $"(noun-or-verb words {result.AmbiguousTokenAccuracy:P2}), whole sentences {result.SentenceAccuracy:P1}, {result.Seconds:F0} s");
+            return 0;
+        });
         return command;
     }
 
     public static Command Spell()
     {
-        var command = new Command("spell", "placeholder");
+        var defaults = new Cli.Spell.SpellOptions();
+        var hidden = new Option<int>("--hidden-size") { Description = "decoder hidden size", DefaultValueFactory = _ => defaults.HiddenSize };
+        var embedding = new Option<int>("--embedding-size") { Description = "character embedding size", DefaultValueFactory = _ => defaults.EmbeddingSize };
+        var batch = new Option<int>("--batch-size") { Description = "conditions per batch", DefaultValueFactory = _ => defaults.BatchSize };
+        var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => defaults.Steps };
+        var rate = new Option<double>("--learning-rate") { Description = "Adam learning rate", DefaultValueFactory = _ => defaults.LearningRate };
+        var beam = new Option<int>("--beam-width") { Description = "beam width of the beam-search evaluation", DefaultValueFactory = _ => defaults.BeamWidth };
+        var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => defaults.Seed };
+        var metrics = new Option<string?>("--metrics") { Description = "write metrics JSON to this file" };
+        var command = new Command("spell", "One-to-many generation: a decoder conditioned on a number's class vector spells its name (42 -> \"forty two\").")
+        {
+            hidden, embedding, batch, steps, rate, beam, seed, metrics,
+        };
+        command.SetAction(parse =>
+        {
+            var result = Cli.Spell.SpellTask.Run(defaults with
+            {
+                HiddenSize = parse.GetValue(hidden), EmbeddingSize = parse.GetValue(embedding), BatchSize = parse.GetValue(batch),
+                Steps = parse.GetValue(steps), LearningRate = parse.GetValue(rate), BeamWidth = parse.GetValue(beam), Seed = parse.GetValue(seed),
+                MetricsFile = parse.GetValue(metrics),
+            }, Console.Out);
+            Console.WriteLine("examples: " + string.Join(", ", result.Examples));
+            Console.WriteLine($"exact match over the {result.Classes} classes: greedy {result.GreedyExactMatch:P0}, beam {result.BeamExactMatch:P0}, {result.Seconds:F0} s");
+            return 0;
+        });
         return command;
     }
 }
