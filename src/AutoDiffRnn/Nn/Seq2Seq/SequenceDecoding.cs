@@ -45,12 +45,14 @@ public static class SequenceDecoding
     private sealed record Hypothesis(int[] Tokens, double LogProbability, double[][] Weights, int Row);
 
     /// <summary>
-    /// Beam search for every sequence of the batch: each keeps the <see cref="BeamSearchOptions.BeamWidth"/> best partial hypotheses;
-    /// a hypothesis that emits EOS is finished and scored log p / ((5 + |y|)/6)^α. A source stops once it has as many finished
-    /// hypotheses as the beam is wide, or when no live hypothesis can still beat its best finished one (log-probabilities only fall
-    /// as a hypothesis grows, so its bound is its log p over the normaliser at the maximum length), or at the maximum length (a source
-    /// with no finished hypothesis by then returns its best unfinished one). With width 1 this is greedy decoding; a beam wide enough to hold every hypothesis finds the
-    /// most likely sequence exactly. Returns each source's best hypothesis.
+    /// Beam search for every sequence of the batch: each source keeps the <see cref="BeamSearchOptions.BeamWidth"/> most likely partial
+    /// hypotheses (ranked by log-probability); a candidate that emits EOS among them is finished and scored log p / ((5 + |y|)/6)^α.
+    /// A source stops when its most likely candidate of the step ends with EOS (OpenNMT's rule: the best hypothesis is complete), or when
+    /// no live hypothesis can still beat its best finished one (log-probabilities only fall as a hypothesis grows, so a live one's bound
+    /// is its log p over the normaliser at the maximum length), or at the maximum length (a source with no finished hypothesis then
+    /// returns its best unfinished one). Returns each source's best-scoring hypothesis. With width 1 this is greedy decoding; with α = 0
+    /// and a beam wide enough to hold every hypothesis it finds the most likely sequence exactly (with α &gt; 0 the first stopping rule
+    /// can end the search before a longer hypothesis overtakes).
     /// </summary>
     public static DecodedSequence[] BeamSearch(Seq2SeqDecoder decoder, DecoderState state, AttentionMemory? memory, SequenceTokens tokens, BeamSearchOptions options)
     {
@@ -82,8 +84,11 @@ public static class SequenceDecoding
                     for (int v = 0; v < vocabulary; v++)
                         candidates.Add((hypothesis.LogProbability + logSoftmax[hypothesis.Row * vocabulary + v], hypothesis, v));
                 var next = new List<Hypothesis>(width);
+                bool bestEnds = false, first = true;
                 foreach (var (logProbability, parent, token) in candidates.OrderByDescending(c => c.LogProbability))
                 {
+                    bestEnds |= first && token == tokens.End;
+                    first = false;
                     var stepWeights = weights is null ? parent.Weights
                         : [.. parent.Weights, weights.AsSpan(parent.Row * memory!.Steps, lengths[s]).ToArray()];
                     if (token == tokens.End)
@@ -103,7 +108,7 @@ public static class SequenceDecoding
                 alive[s] = next;
                 double bestComplete = complete[s].Count == 0 ? double.NegativeInfinity : complete[s].Max(c => c.Score);
                 double bound = next.Count == 0 ? double.NegativeInfinity : next[0].LogProbability / options.Normalizer(options.MaxLength);
-                done[s] = complete[s].Count >= width || bestComplete >= bound;
+                done[s] = bestEnds || bestComplete >= bound;
             }
             state = step.State.SelectRows(parents);
         }
