@@ -112,7 +112,7 @@ public static class Seq2SeqTask
                 Directory.CreateDirectory(options.Output);
                 heatmap = Path.Combine(options.Output, "attention.png");
                 AttentionHeatmap.Save(heatmap, example.AttentionWeights!, exampleSource.Select(c => c.ToString()).ToArray(),
-                    [.. exampleTranslation.Select(c => c.ToString()), "<eos>"], $"{kind} attention: \"{exampleSource}\" -> \"{exampleTranslation}\"");
+                    [.. example.Tokens.Select(id => DateTranslation.Vocabulary.Tokens[id]), .. example.Finished ? new[] { "<eos>" } : []], $"{kind} attention: \"{exampleSource}\" -> \"{exampleTranslation}\"");
             }
         }
         var metrics = new Seq2SeqMetrics("dates", options.Steps, options.BatchSize, options.BeamWidth, options.TestSize, results,
