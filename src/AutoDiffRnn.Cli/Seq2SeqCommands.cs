@@ -9,6 +9,8 @@ internal static class Seq2SeqCommands
     public static Command Seq2Seq()
     {
         var defaults = new Seq2SeqOptions();
+        var task = new Option<string>("--task") { Description = "dates (\"march 3 2021\" -> \"2021-03-03\") or reverse (5 to 20 letters backwards)", DefaultValueFactory = _ => defaults.Task };
+        task.AcceptOnlyFromAmong("dates", "reverse");
         var attention = new Option<string>("--attention") { Description = "additive (Bahdanau), dot or general (Luong), or none", DefaultValueFactory = _ => defaults.Attention };
         attention.AcceptOnlyFromAmong("additive", "dot", "general", "none");
         var baseline = new Option<bool>("--baseline") { Description = "also train the model without attention (true or false)", DefaultValueFactory = _ => defaults.Baseline };
@@ -23,15 +25,15 @@ internal static class Seq2SeqCommands
         var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => defaults.Seed };
         var output = new Option<string>("--output") { Description = "output folder (attention.png)", DefaultValueFactory = _ => defaults.Output };
         var metrics = new Option<string?>("--metrics") { Description = "write metrics JSON to this file" };
-        var command = new Command("seq2seq", "Encoder-decoder with attention: translate dates (\"march 3 2021\") to ISO form (\"2021-03-03\").")
+        var command = new Command("seq2seq", "Encoder-decoder with attention: translate dates (\"march 3 2021\") to ISO form (\"2021-03-03\"), or reverse sequences.")
         {
-            attention, baseline, hidden, embedding, batch, steps, rate, teacher, beam, test, seed, output, metrics,
+            task, attention, baseline, hidden, embedding, batch, steps, rate, teacher, beam, test, seed, output, metrics,
         };
         command.SetAction(parse =>
         {
             var options = defaults with
             {
-                Attention = parse.GetValue(attention)!, Baseline = parse.GetValue(baseline), HiddenSize = parse.GetValue(hidden),
+                Task = parse.GetValue(task)!, Attention = parse.GetValue(attention)!, Baseline = parse.GetValue(baseline), HiddenSize = parse.GetValue(hidden),
                 EmbeddingSize = parse.GetValue(embedding), BatchSize = parse.GetValue(batch), Steps = parse.GetValue(steps),
                 LearningRate = parse.GetValue(rate), TeacherForcing = parse.GetValue(teacher), BeamWidth = parse.GetValue(beam),
                 TestSize = parse.GetValue(test), Seed = parse.GetValue(seed), Output = parse.GetValue(output)!, MetricsFile = parse.GetValue(metrics),

@@ -9,6 +9,9 @@ namespace AutoDiffRnn.Cli.Seq2Seq;
 /// <summary>The options of <c>train seq2seq</c>.</summary>
 public sealed record Seq2SeqOptions
 {
+    /// <summary>dates (<see cref="DateTranslation"/>) or reverse (<see cref="SequenceReversal"/>).</summary>
+    public string Task { get; init; } = "dates";
+
     /// <summary>additive (Bahdanau), dot or general (Luong), or none.</summary>
     public string Attention { get; init; } = "additive";
 
@@ -66,15 +69,15 @@ public sealed record Seq2SeqMetrics(string Task, int Steps, int BatchSize, int B
 
 /// <summary>
 /// <c>train seq2seq</c>: a bidirectional LSTM encoder and an LSTM decoder, with and without attention, learn the date translation of
-/// <see cref="DateTranslation"/>; exact-match accuracy on held-out dates with greedy decoding and beam search, and a heatmap of the
-/// attention weights of one example.
+/// <see cref="DateTranslation"/> (or, with <c>--task reverse</c>, <see cref="SequenceReversal"/>); exact-match accuracy on held-out
+/// sources with greedy decoding and beam search, and a heatmap of the attention weights of one example.
 /// </summary>
 public static class Seq2SeqTask
 {
     /// <summary>The model for an attention kind.</summary>
     public static Seq2SeqModel Build(Seq2SeqOptions options, string attention, Generator generator)
     {
-        int vocabulary = DateTranslation.Vocabulary.Count, decoderHidden = 2 * options.HiddenSize;
+        int vocabulary = Vocabulary(options.Task).Count, decoderHidden = 2 * options.HiddenSize;
         var encoder = new Seq2SeqEncoder(vocabulary, options.EmbeddingSize, options.HiddenSize, decoderHidden, generator: generator);
         Attention? module = attention switch
         {
@@ -87,35 +90,52 @@ public static class Seq2SeqTask
         return new Seq2SeqModel(encoder, new Seq2SeqDecoder(vocabulary, options.EmbeddingSize, decoderHidden, attention: module, generator: generator));
     }
 
+    private static Data.WordVocabulary Vocabulary(string task) => task switch
+    {
+        "dates" => DateTranslation.Vocabulary,
+        "reverse" => SequenceReversal.Vocabulary,
+        _ => throw new ArgumentException($"the task must be dates or reverse, not '{task}'"),
+    };
+
+    private static (int[][] Sources, int[][] Targets) Batch(string task, int size, Generator generator, bool heldOut) =>
+        task == "reverse" ? SequenceReversal.Batch(size, generator, heldOut) : DateTranslation.Batch(size, generator, heldOut);
+
+    private static int MaxOutput(string task) => task == "reverse" ? SequenceReversal.MaxLength + 2 : 12;
+
+    private static string Decode(string task, IEnumerable<int> ids) =>
+        task == "reverse" ? string.Concat(ids.Where(id => id > 3).Select(id => Vocabulary(task).Tokens[id])) : DateTranslation.Decode(ids);
+
     /// <summary>Trains the model(s), evaluates them and writes the heatmap and metrics.</summary>
     public static Seq2SeqMetrics Run(Seq2SeqOptions options, TextWriter log)
     {
         var total = Stopwatch.StartNew();
         var kinds = options.Attention == "none" || !options.Baseline ? new[] { options.Attention } : [options.Attention, "none"];
-        var (testSources, testTargets) = DateTranslation.Batch(options.TestSize, new Generator(options.Seed + 1000), heldOut: true);
+        var vocabulary = Vocabulary(options.Task);
+        int maxOutput = MaxOutput(options.Task);
+        var (testSources, testTargets) = Batch(options.Task, options.TestSize, new Generator(options.Seed + 1000), heldOut: true);
         var results = new List<Seq2SeqModelResult>();
-        string exampleSource = DateTranslation.Decode(testSources[0]), exampleTranslation = "";
+        string exampleSource = Decode(options.Task, testSources[0]), exampleTranslation = "";
         string? heatmap = null;
         foreach (var kind in kinds)
         {
             var model = Train(options, kind, log, out double loss, out double trainSeconds);
             var watch = Stopwatch.StartNew();
             model.Eval();
-            double greedy = ExactMatch(testSources, testTargets, 200, batch => model.Greedy(batch, 12));
-            double beam = ExactMatch(testSources, testTargets, 100, batch => model.BeamSearch(batch, new BeamSearchOptions(options.BeamWidth, 12)));
+            double greedy = ExactMatch(testSources, testTargets, 200, batch => model.Greedy(batch, maxOutput));
+            double beam = ExactMatch(testSources, testTargets, 100, batch => model.BeamSearch(batch, new BeamSearchOptions(options.BeamWidth, maxOutput)));
             results.Add(new Seq2SeqModelResult(kind, greedy, beam, loss, model.ParameterCount, trainSeconds, watch.Elapsed.TotalSeconds));
-            log.WriteLine($"{kind}: exact match greedy {greedy:P1}, beam {beam:P1} ({options.TestSize} held-out dates; train {trainSeconds:F0} s, evaluation {watch.Elapsed.TotalSeconds:F0} s)");
+            log.WriteLine($"{kind}: exact match greedy {greedy:P1}, beam {beam:P1} ({options.TestSize} held-out {(options.Task == "dates" ? "dates" : "sequences")}; train {trainSeconds:F0} s, evaluation {watch.Elapsed.TotalSeconds:F0} s)");
             if (kind != "none")
             {
-                var example = model.Greedy([testSources[0]], 12)[0];
-                exampleTranslation = DateTranslation.Decode(example.Tokens);
+                var example = model.Greedy([testSources[0]], maxOutput)[0];
+                exampleTranslation = Decode(options.Task, example.Tokens);
                 Directory.CreateDirectory(options.Output);
                 heatmap = Path.Combine(options.Output, "attention.png");
-                AttentionHeatmap.Save(heatmap, example.AttentionWeights!, exampleSource.Select(c => c.ToString()).ToArray(),
-                    [.. example.Tokens.Select(id => DateTranslation.Vocabulary.Tokens[id]), .. example.Finished ? new[] { "<eos>" } : []], $"{kind} attention: \"{exampleSource}\" -> \"{exampleTranslation}\"");
+                AttentionHeatmap.Save(heatmap, example.AttentionWeights!, testSources[0].Select(id => vocabulary.Tokens[id]).ToArray(),
+                    [.. example.Tokens.Select(id => vocabulary.Tokens[id]), .. example.Finished ? new[] { "<eos>" } : []], $"{kind} attention: \"{exampleSource}\" -> \"{exampleTranslation}\"");
             }
         }
-        var metrics = new Seq2SeqMetrics("dates", options.Steps, options.BatchSize, options.BeamWidth, options.TestSize, results,
+        var metrics = new Seq2SeqMetrics(options.Task, options.Steps, options.BatchSize, options.BeamWidth, options.TestSize, results,
             exampleSource, exampleTranslation, heatmap, total.Elapsed.TotalSeconds);
         if (options.MetricsFile is not null)
             File.WriteAllText(options.MetricsFile, JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
@@ -134,7 +154,7 @@ public static class Seq2SeqTask
         double smoothed = double.NaN;
         for (int step = 1; step <= options.Steps; step++)
         {
-            var (sources, targets) = DateTranslation.Batch(options.BatchSize, data, heldOut: false);
+            var (sources, targets) = Batch(options.Task, options.BatchSize, data, heldOut: false);
             optimizer.ZeroGrad();
             var value = model.Loss(sources, targets, options.TeacherForcing, data);
             value.Backward();
