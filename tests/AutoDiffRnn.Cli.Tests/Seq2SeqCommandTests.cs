@@ -26,12 +26,28 @@ public sealed class Seq2SeqCommandTests : IDisposable
         Assert.Equal(["additive", "none"], models.EnumerateArray().Select(m => m.GetProperty("Attention").GetString()));
         Assert.All(models.EnumerateArray(), m => Assert.InRange(m.GetProperty("BeamExactMatch").GetDouble(), 0, 1));
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(folder, "attention.png"))[..4]);
+
+        Assert.Equal(0, Program.Main(["train", "seq2seq", "--task", "reverse", "--attention", "dot", "--baseline", "false", "--teacher-forcing", "0.5",
+            "--steps", "2", "--hidden-size", "4", "--batch-size", "4", "--test-size", "3", "--output", folder, "--metrics", metrics]));
+        using var reverse = JsonDocument.Parse(File.ReadAllText(metrics));
+        Assert.Equal("reverse", reverse.RootElement.GetProperty("Task").GetString());
+        Assert.Equal("dot", Assert.Single(reverse.RootElement.GetProperty("Models").EnumerateArray()).GetProperty("Attention").GetString());
+    }
+
+    [Fact]
+    public void ReversedSequencesAreHeldOutByTheirLetterSum()
+    {
+        var (sources, targets) = SequenceReversal.Batch(100, new Generator(4), heldOut: false);
+        Assert.All(sources, s => Assert.False(SequenceReversal.IsHeldOut(s)));
+        Assert.All(sources, s => Assert.InRange(s.Length, SequenceReversal.MinLength, SequenceReversal.MaxLength));
+        Assert.Equal(sources[0].Reverse(), targets[0]);
+        Assert.All(SequenceReversal.Batch(20, new Generator(5), heldOut: true).Sources, s => Assert.True(SequenceReversal.IsHeldOut(s)));
     }
 
     [Fact]
     public void TheAttentionModelLearnsToTranslateHeldOutDates()
     {
-        var result = Seq2SeqTask.Run(new Seq2SeqOptions { Steps = 200, Baseline = false, TestSize = 100, Output = folder }, TextWriter.Null);
+        var result = Seq2SeqTask.Run(new Seq2SeqOptions { Task = "dates", Steps = 200, Baseline = false, TestSize = 100, Output = folder }, TextWriter.Null);
         var model = Assert.Single(result.Models);
         Assert.True(model.GreedyExactMatch >= 0.95, $"greedy exact match {model.GreedyExactMatch:P0}");
         Assert.True(model.BeamExactMatch >= 0.95, $"beam exact match {model.BeamExactMatch:P0}");
