@@ -13,6 +13,8 @@ internal static class Seq2SeqCommands
         task.AcceptOnlyFromAmong("dates", "reverse");
         var attention = new Option<string>("--attention") { Description = "additive (Bahdanau), dot or general (Luong), or none", DefaultValueFactory = _ => defaults.Attention };
         attention.AcceptOnlyFromAmong("additive", "dot", "general", "none");
+        var placement = new Option<string>("--placement") { Description = "luong (attend after the decoder step, fast) or bahdanau (attend from the previous state, context into the input)", DefaultValueFactory = _ => defaults.Placement };
+        placement.AcceptOnlyFromAmong("luong", "bahdanau");
         var baseline = new Option<bool>("--baseline") { Description = "also train the model without attention (true or false)", DefaultValueFactory = _ => defaults.Baseline };
         var hidden = new Option<int>("--hidden-size") { Description = "hidden size of each encoder direction (the decoder's is twice it)", DefaultValueFactory = _ => defaults.HiddenSize };
         var embedding = new Option<int>("--embedding-size") { Description = "character embedding size", DefaultValueFactory = _ => defaults.EmbeddingSize };
@@ -27,13 +29,13 @@ internal static class Seq2SeqCommands
         var metrics = new Option<string?>("--metrics") { Description = "write metrics JSON to this file" };
         var command = new Command("seq2seq", "Encoder-decoder with attention: translate dates (\"march 3 2021\") to ISO form (\"2021-03-03\"), or reverse sequences.")
         {
-            task, attention, baseline, hidden, embedding, batch, steps, rate, teacher, beam, test, seed, output, metrics,
+            task, attention, placement, baseline, hidden, embedding, batch, steps, rate, teacher, beam, test, seed, output, metrics,
         };
         command.SetAction(parse =>
         {
             var options = defaults with
             {
-                Task = parse.GetValue(task)!, Attention = parse.GetValue(attention)!, Baseline = parse.GetValue(baseline), HiddenSize = parse.GetValue(hidden),
+                Task = parse.GetValue(task)!, Attention = parse.GetValue(attention)!, Placement = parse.GetValue(placement)!, Baseline = parse.GetValue(baseline), HiddenSize = parse.GetValue(hidden),
                 EmbeddingSize = parse.GetValue(embedding), BatchSize = parse.GetValue(batch), Steps = parse.GetValue(steps),
                 LearningRate = parse.GetValue(rate), TeacherForcing = parse.GetValue(teacher), BeamWidth = parse.GetValue(beam),
                 TestSize = parse.GetValue(test), Seed = parse.GetValue(seed), Output = parse.GetValue(output)!, MetricsFile = parse.GetValue(metrics),

@@ -27,7 +27,7 @@ public sealed class Seq2SeqCommandTests : IDisposable
         Assert.All(models.EnumerateArray(), m => Assert.InRange(m.GetProperty("BeamExactMatch").GetDouble(), 0, 1));
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(folder, "attention.png"))[..4]);
 
-        Assert.Equal(0, Program.Main(["train", "seq2seq", "--task", "reverse", "--attention", "dot", "--baseline", "false", "--teacher-forcing", "0.5",
+        Assert.Equal(0, Program.Main(["train", "seq2seq", "--task", "reverse", "--attention", "dot", "--placement", "bahdanau", "--baseline", "false", "--teacher-forcing", "0.5",
             "--steps", "2", "--hidden-size", "4", "--batch-size", "4", "--test-size", "3", "--output", folder, "--metrics", metrics]));
         using var reverse = JsonDocument.Parse(File.ReadAllText(metrics));
         Assert.Equal("reverse", reverse.RootElement.GetProperty("Task").GetString());

@@ -15,6 +15,9 @@ public sealed record Seq2SeqOptions
     /// <summary>additive (Bahdanau), dot or general (Luong), or none.</summary>
     public string Attention { get; init; } = "additive";
 
+    /// <summary>luong (the decoder's output queries the memory after its step; fast) or bahdanau (the previous state queries it and the context joins the input).</summary>
+    public string Placement { get; init; } = "luong";
+
     /// <summary>Also train the same model without attention, for comparison.</summary>
     public bool Baseline { get; init; } = true;
 
@@ -87,7 +90,14 @@ public static class Seq2SeqTask
             "none" => null,
             _ => throw new ArgumentException($"attention must be additive, dot, general or none, not '{attention}'"),
         };
-        return new Seq2SeqModel(encoder, new Seq2SeqDecoder(vocabulary, options.EmbeddingSize, decoderHidden, attention: module, generator: generator));
+        var placement = options.Placement switch
+        {
+            "luong" => AttentionPlacement.AfterRecurrence,
+            "bahdanau" => AttentionPlacement.BeforeRecurrence,
+            _ => throw new ArgumentException($"the attention placement must be luong or bahdanau, not '{options.Placement}'"),
+        };
+        return new Seq2SeqModel(encoder, new Seq2SeqDecoder(vocabulary, options.EmbeddingSize, decoderHidden, attention: module, generator: generator,
+            placement: placement));
     }
 
     private static Data.WordVocabulary Vocabulary(string task) => task switch

@@ -13,6 +13,7 @@ public class DecodingTests
     [InlineData("additive", 1UL)]
     [InlineData("general", 2UL)]
     [InlineData("none", 3UL)]
+    [InlineData("bahdanau", 4UL)]
     public void BeamSearchOfWidthOneIsGreedyDecoding(string attention, ulong seed)
     {
         var model = Seq2SeqModelTests.Tiny(attention, seed: seed);

@@ -20,12 +20,15 @@ public class Seq2SeqModelTests
             bidirectional: bidirectional, kind: kind, bridge: bridge, dtype: DType.Float64, generator: generator);
         Attention? module = attention switch
         {
-            "additive" => new AdditiveAttention(decoderHidden, encoder.OutputSize, 3, DType.Float64, generator),
+            "additive" or "bahdanau" => new AdditiveAttention(decoderHidden, encoder.OutputSize, 3, DType.Float64, generator),
+            "dot-before" => new DotProductAttention(decoderHidden),
             "dot" => new DotProductAttention(decoderHidden),
             "general" => new GeneralAttention(decoderHidden, encoder.OutputSize, DType.Float64, generator),
             _ => null,
         };
-        var decoder = new Seq2SeqDecoder(vocabulary, 3, decoderHidden, kind: kind, attention: module, dtype: DType.Float64, generator: generator);
+        var placement = attention is "bahdanau" or "dot-before" ? AttentionPlacement.BeforeRecurrence : AttentionPlacement.AfterRecurrence;
+        var decoder = new Seq2SeqDecoder(vocabulary, 3, decoderHidden, kind: kind, attention: module, dtype: DType.Float64, generator: generator,
+            placement: placement);
         encoder.Rnn.UseFusedKernels = fused;
         decoder.Rnn.UseFusedKernels = fused;
         return new Seq2SeqModel(encoder, decoder);
@@ -39,6 +42,8 @@ public class Seq2SeqModelTests
     [InlineData("general", RecurrentKind.Gru, false)]
     [InlineData("dot", RecurrentKind.Lstm, true)]
     [InlineData("none", RecurrentKind.Gru, true)]
+    [InlineData("bahdanau", RecurrentKind.Lstm, true)]
+    [InlineData("dot-before", RecurrentKind.Gru, false)]
     public void TheTeacherForcedLossHasFloat64GradientsForEveryParameter(string attention, RecurrentKind kind, bool fused)
     {
         var model = Tiny(attention, kind, fused: fused);
@@ -62,6 +67,24 @@ public class Seq2SeqModelTests
             var step = model.Decoder.Step([1, 1, 1], new DecoderState(hidden, cell), model.Decoder.Attention!.Prepare(values, memory.Mask));
             return Tensor.Concat([step.Logits.Reshape(-1), step.State.Hidden.Reshape(-1), step.State.Cell!.Reshape(-1), step.AttentionWeights!.Reshape(-1)], 0);
         }, leaves);
+    }
+
+    [Fact]
+    public void BahdanauPlacementQueriesWithThePreviousStateAndFeedsTheContextToTheRecurrence()
+    {
+        var model = Tiny("bahdanau", fused: false);
+        Assert.Equal(3 + model.Encoder.OutputSize, model.Decoder.Rnn.InputSize);
+        var (state, memory) = model.Encode(Sources);
+        var step = model.Decoder.Step([1, 1, 1], state, memory);
+        // the weights of the first step come from the encoder's bridged state, before any decoder step
+        var expected = model.Decoder.Attention!.Forward(state.Hidden.Select(0, 0).Reshape(3, 1, 4), memory!).Weights;
+        TensorAssert.Close(expected, step.AttentionWeights!, 1e-15);
+        // teacher forcing step by step equals one call over all steps
+        var (inputs, steps, _) = TeacherForcing.Batch(Targets, model.Tokens);
+        var whole = model.Decoder.Forward(inputs, steps, state, memory);
+        var byStep = model.Decoder.ForwardScheduled(inputs, steps, state, memory, 1, new Generator(1));
+        TensorAssert.Close(whole.Logits, byStep.Logits, 1e-12);
+        Assert.Equal(model.Greedy(Sources, 5).Select(d => d.Tokens), model.BeamSearch(Sources, new BeamSearchOptions(1, 5)).Select(d => d.Tokens));
     }
 
     [Theory]
