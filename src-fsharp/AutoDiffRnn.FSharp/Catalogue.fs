@@ -123,6 +123,6 @@ module Catalogue =
               [| normal 30UL [| steps; batch; inputSize |]; normal 31UL [| batch; hidden |]
                  normal 32UL [| 3 * hidden; inputSize |]; normal 33UL [| 3 * hidden; hidden |]; normal 34UL [| 3 * hidden |]; normal 35UL [| 3 * hidden |] |] ]
 
-    /// <summary>Every case: the operations, the fused kernels and the recurrent modules.</summary>
+    /// <summary>Every case: the operations, the fused kernels, the recurrent modules and the sequence-to-sequence modules.</summary>
     [<CompiledName("Cases")>]
-    let cases () : GradCase list = operations () @ fused () @ modules ()
+    let cases () : GradCase list = operations () @ fused () @ modules () @ Seq2SeqReference.cases ()

@@ -15,6 +15,9 @@ public static class Program
         train.Subcommands.Add(CharRnnCommand());
         train.Subcommands.Add(ClassifyCommand());
         train.Subcommands.Add(ForecastCommand());
+        train.Subcommands.Add(Seq2SeqCommands.Seq2Seq());
+        train.Subcommands.Add(Seq2SeqCommands.Tagger());
+        train.Subcommands.Add(Seq2SeqCommands.Spell());
         root.Subcommands.Add(train);
         root.Subcommands.Add(SampleCommand());
         var verbose = new Option<bool>("--verbose") { Description = "print every case's full table" };

@@ -15,5 +15,7 @@ public class VerifyTests
         Assert.DoesNotContain("FAIL", text);
         foreach (var name in Operations.Names) Assert.Contains(name, text.Replace(' ', '_') + text);
         Assert.Contains("Lstm layer, 2 layer(s), bidirectional, fused", text);
+        Assert.Contains("additive attention with padding", text);
+        Assert.Contains("decoder step (LSTM, additive attention)", text);
     }
 }
