@@ -2,6 +2,9 @@ using AutoDiffRnn.Autodiff;
 using AutoDiffRnn.Nn;
 using AutoDiffRnn.FSharp.Torch;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Microsoft.FSharp.Core;
 
 namespace AutoDiffRnn.Benchmarks;
@@ -12,6 +15,14 @@ public sealed record RecurrentCase(RecurrentKind Kind, int T, int B, int I, int 
     /// <summary>Shown in the summary table.</summary>
     public override string ToString() =>
         $"{Kind} T{T} B{B} I{I} H{H}" + (Layers > 1 ? $" L{Layers}" : "") + (Bidirectional ? " bi" : "");
+}
+
+/// <summary>One launch, one warm-up and three measured iterations, in this process.</summary>
+public sealed class InProcessShortJob : ManualConfig
+{
+    /// <summary>The job.</summary>
+    public InProcessShortJob() =>
+        AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(3).WithToolchain(InProcessEmitToolchain.Instance));
 }
 
 /// <summary>Which implementation a recurrent benchmark runs.</summary>
@@ -30,8 +41,10 @@ public enum RecurrentImplementation
 /// (forward, sum of the output, backward) and inference (no grad), at the sizes of the issue. Run:
 /// <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --filter '*Recurrent*'</c>; the "ours/libtorch" column and the
 /// table printed after the run give each time over libtorch's for the same case and method.
+/// Runs in process (<see cref="InProcessShortJob"/>): libtorch's native libraries are in this project's output (where the build's
+/// TorchSharp fix applies), not in the separate project BenchmarkDotNet would generate.
 /// </summary>
-[SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 3)]
+[Config(typeof(InProcessShortJob))]
 public class RecurrentBenchmarks
 {
     private RecurrentLayer layer = null!;
