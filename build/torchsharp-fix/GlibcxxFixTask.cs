@@ -26,11 +26,22 @@ public class AutoDiffRnnTorchSharpGlibcxxFix : Microsoft.Build.Utilities.Task
             Log.LogMessage(MessageImportance.Low, "TorchSharp fix: no system libstdc++.so.6 found; nothing to patch");
             return true;
         }
-        if (DefinedVersions(File.ReadAllBytes(systemLibrary)).Contains(Version))
+        var defined = DefinedVersions(File.ReadAllBytes(systemLibrary));
+        if (defined.Contains(Version))
         {
             Log.LogMessage(MessageImportance.Low, $"TorchSharp fix: {systemLibrary} defines {Version}; nothing to patch");
             return true;
         }
+        var newest = defined.Where(name => name.StartsWith("GLIBCXX_3.4.", StringComparison.Ordinal))
+            .Select(name => int.TryParse(name.Substring("GLIBCXX_3.4.".Length), out int minor) ? minor : -1)
+            .DefaultIfEmpty(-1).Max();
+        if (newest < 0)
+        {
+            // Not a libstdc++ we can read: patching blindly could break a working setup.
+            Log.LogWarning($"TorchSharp fix: {systemLibrary} defines no GLIBCXX_3.4.x version; not patching");
+            return true;
+        }
+        Log.LogMessage(MessageImportance.Normal, $"TorchSharp fix: {systemLibrary} defines GLIBCXX up to 3.4.{newest}, not {Version}");
         foreach (var item in Libraries)
         {
             try { Patch(item.GetMetadata("FullPath"), systemLibrary); }
