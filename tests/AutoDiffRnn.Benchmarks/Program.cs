@@ -38,7 +38,7 @@ public static class Program
         }
     }
 
-    /// <summary>The table of mean times and ours/libtorch ratios of a recurrent run (nothing for other benchmarks).</summary>
+    /// <summary>The table of median times and ours/libtorch ratios of a recurrent run (nothing for other benchmarks).</summary>
     private static void PrintTorchRatios(BenchmarkDotNet.Reports.Summary summary)
     {
         var rows = summary.BenchmarksCases
@@ -47,10 +47,10 @@ public static class Program
             .ToList();
         if (rows.Count == 0) return;
         Console.WriteLine();
-        Console.WriteLine($"ours/libtorch, mean time over libtorch's in this run ({summary.Title}):");
+        Console.WriteLine($"ours/libtorch, median time over libtorch's in this run ({summary.Title}):");
         foreach (var (benchmarkCase, ratio) in rows)
         {
-            double milliseconds = summary[benchmarkCase]!.ResultStatistics!.Mean / 1e6;
+            double milliseconds = summary[benchmarkCase]!.ResultStatistics!.Median / 1e6;
             Console.WriteLine(
                 $"  {benchmarkCase.Descriptor.WorkloadMethod.Name,-10} {benchmarkCase.Parameters.DisplayInfo,-60} {milliseconds,10:F2} ms  {ratio,6:F2}x");
         }

@@ -5,7 +5,7 @@ using BenchmarkDotNet.Running;
 namespace AutoDiffRnn.Benchmarks;
 
 /// <summary>
-/// Summary column "ours/libtorch": a recurrent case's mean time over libtorch's mean time for the same configuration and method, measured
+/// Summary column "ours/libtorch": a recurrent case's median time over libtorch's median time for the same configuration and method, measured
 /// in the same run (above 1: libtorch is faster).
 /// </summary>
 public sealed class TorchRatioColumn : IColumn
@@ -23,8 +23,8 @@ public sealed class TorchRatioColumn : IColumn
             other.Descriptor.WorkloadMethod == benchmarkCase.Descriptor.WorkloadMethod
             && Equals(ParameterValue(other, nameof(RecurrentBenchmarks.Case)), configuration)
             && ParameterValue(other, nameof(RecurrentBenchmarks.Implementation)) is RecurrentImplementation.LibTorch);
-        double? ours = summary[benchmarkCase]?.ResultStatistics?.Mean;
-        double? theirs = torch is null ? null : summary[torch]?.ResultStatistics?.Mean;
+        double? ours = summary[benchmarkCase]?.ResultStatistics?.Median;
+        double? theirs = torch is null ? null : summary[torch]?.ResultStatistics?.Median;
         return ours is null || theirs is null or <= 0 ? null : ours.Value / theirs.Value;
     }
 
@@ -50,7 +50,7 @@ public sealed class TorchRatioColumn : IColumn
     public UnitType UnitType => UnitType.Dimensionless;
 
     /// <inheritdoc/>
-    public string Legend => "Mean time over libtorch's mean time for the same case and method, in this run (above 1: libtorch is faster)";
+    public string Legend => "Median time over libtorch's median time for the same case and method, in this run (above 1: libtorch is faster)";
 
     /// <inheritdoc/>
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => RatioOf(summary, benchmarkCase)?.ToString("F2") ?? "-";
