@@ -51,8 +51,10 @@ public static class Program
         foreach (var (benchmarkCase, ratio) in rows)
         {
             double milliseconds = summary[benchmarkCase]!.ResultStatistics!.Median / 1e6;
+            // the parameters' full names (BenchmarkDotNet's display shortens long ones)
+            string parameters = string.Join(", ", benchmarkCase.Parameters.Items.Select(item => $"{item.Value}"));
             Console.WriteLine(
-                $"  {benchmarkCase.Descriptor.WorkloadMethod.Name,-10} {benchmarkCase.Parameters.DisplayInfo,-60} {milliseconds,10:F2} ms  {ratio,6:F2}x");
+                $"  {benchmarkCase.Descriptor.WorkloadMethod.Name,-10} {parameters,-40} {milliseconds,10:F2} ms  {ratio,6:F2}x");
         }
     }
 }
