@@ -13,10 +13,11 @@ public static class Program
     /// <summary>Runs the benchmarks selected by the command line.</summary>
     public static void Main(string[] args)
     {
-        var config = DefaultConfig.Instance.AddColumn(new GflopsColumn());
+        var config = DefaultConfig.Instance.AddColumn(new GflopsColumn(), new TorchRatioColumn());
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
         foreach (var summary in summaries)
         {
+            PrintTorchRatios(summary);
             var rates = summary.BenchmarksCases
                 .Select(benchmarkCase => (benchmarkCase, gflops: GflopsColumn.GflopsOf(summary, benchmarkCase)))
                 .Where(entry => entry.gflops is not null)
@@ -34,6 +35,26 @@ public static class Program
                 Console.WriteLine(
                     $"  {benchmarkCase.Descriptor.WorkloadMethod.Name,-16} {benchmarkCase.Parameters.DisplayInfo,-24} {gflops,8:F1}{ratio}");
             }
+        }
+    }
+
+    /// <summary>The table of median times and ours/libtorch ratios of a recurrent run (nothing for other benchmarks).</summary>
+    private static void PrintTorchRatios(BenchmarkDotNet.Reports.Summary summary)
+    {
+        var rows = summary.BenchmarksCases
+            .Select(benchmarkCase => (benchmarkCase, ratio: TorchRatioColumn.RatioOf(summary, benchmarkCase)))
+            .Where(entry => entry.ratio is not null)
+            .ToList();
+        if (rows.Count == 0) return;
+        Console.WriteLine();
+        Console.WriteLine($"ours/libtorch, median time over libtorch's in this run ({summary.Title}):");
+        foreach (var (benchmarkCase, ratio) in rows)
+        {
+            double milliseconds = summary[benchmarkCase]!.ResultStatistics!.Median / 1e6;
+            // the parameters' full names (BenchmarkDotNet's display shortens long ones)
+            string parameters = string.Join(", ", benchmarkCase.Parameters.Items.Select(item => $"{item.Value}"));
+            Console.WriteLine(
+                $"  {benchmarkCase.Descriptor.WorkloadMethod.Name,-10} {parameters,-40} {milliseconds,10:F2} ms  {ratio,6:F2}x");
         }
     }
 }

@@ -1,6 +1,11 @@
 using AutoDiffRnn.Autodiff;
 using AutoDiffRnn.Nn;
+using AutoDiffRnn.FSharp.Torch;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Microsoft.FSharp.Core;
 
 namespace AutoDiffRnn.Benchmarks;
 
@@ -12,17 +17,41 @@ public sealed record RecurrentCase(RecurrentKind Kind, int T, int B, int I, int 
         $"{Kind} T{T} B{B} I{I} H{H}" + (Layers > 1 ? $" L{Layers}" : "") + (Bidirectional ? " bi" : "");
 }
 
+/// <summary>One launch, one warm-up and three measured iterations, in this process.</summary>
+public sealed class InProcessShortJob : ManualConfig
+{
+    /// <summary>The job.</summary>
+    public InProcessShortJob() =>
+        AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(3).WithToolchain(InProcessEmitToolchain.Instance));
+}
+
+/// <summary>Which implementation a recurrent benchmark runs.</summary>
+public enum RecurrentImplementation
+{
+    /// <summary>AutoDiffRnn, composed path: one tape op per primitive.</summary>
+    Composed,
+    /// <summary>AutoDiffRnn, fused kernels (<c>UseFusedKernels</c>; LSTM and GRU, the RNN stays composed).</summary>
+    Fused,
+    /// <summary>libtorch (TorchSharp) with the same weights, loaded by PyTorch name, on as many threads as the machine has cores.</summary>
+    LibTorch,
+}
+
 /// <summary>
-/// Recurrent layers in float32, composed path and (LSTM) fused kernel: a training step (forward, sum of the output, backward) and inference (no grad),
-/// at the sizes of the issue. Run: <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --filter '*Recurrent*'</c>.
-/// libtorch's times for the same sizes on the development machine are in ../shared/REFERENCE.md (compare within one run when the
-/// TorchSharp oracle lands).
+/// Recurrent layers in float32, AutoDiffRnn (composed path and fused kernels) and libtorch side by side in one run: a training step
+/// (forward, sum of the output, backward) and inference (no grad), at the sizes of the issue. Run:
+/// <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --filter '*Recurrent*'</c>; the "ours/libtorch" column and the
+/// table printed after the run give each time over libtorch's for the same case and method.
+/// Runs in process (<see cref="InProcessShortJob"/>): libtorch's native libraries are in this project's output (where the build's
+/// TorchSharp fix applies), not in the separate project BenchmarkDotNet would generate.
 /// </summary>
-[SimpleJob(launchCount: 1, warmupCount: 1, iterationCount: 3)]
+[Config(typeof(InProcessShortJob))]
 public class RecurrentBenchmarks
 {
     private RecurrentLayer layer = null!;
     private Tensor input = null!;
+    private TorchRecurrentModule torchModule = null!;
+    private TorchSharp.torch.Tensor torchInput = null!;
+    private TorchSharp.torch.Tensor[] torchParameters = [];
 
     /// <summary>The configurations measured.</summary>
     public static IEnumerable<RecurrentCase> Cases =>
@@ -39,35 +68,59 @@ public class RecurrentBenchmarks
     [ParamsSource(nameof(Cases))]
     public RecurrentCase Case { get; set; } = new(RecurrentKind.Lstm, 1, 1, 1, 1);
 
-    /// <summary>Whether the LSTM uses the fused kernel (ignored by GRU and RNN, which run the composed path).</summary>
-    [Params(false, true)]
-    public bool Fused { get; set; }
+    /// <summary>The implementation measured.</summary>
+    [ParamsAllValues]
+    public RecurrentImplementation Implementation { get; set; }
 
-    /// <summary>Builds the layer and a random input (fixed seed).</summary>
+    /// <summary>Builds the layer and a random input (fixed seed); for libtorch, the module with the layer's weights.</summary>
     [GlobalSetup]
     public void Setup()
     {
         var generator = new Generator(1);
         layer = new RecurrentLayer(Case.Kind, Case.I, Case.H, Case.Layers, bidirectional: Case.Bidirectional, generator: generator)
         {
-            UseFusedKernels = Fused,
+            UseFusedKernels = Implementation == RecurrentImplementation.Fused,
         };
         input = Tensor.Normal(new Shape(Case.T, Case.B, Case.I), generator: generator);
+        if (Implementation == RecurrentImplementation.LibTorch)
+        {
+            TorchSharp.torch.set_num_threads(Environment.ProcessorCount);
+            torchModule = TorchRecurrent.OfLayer(WeightLayout.PyTorchLayout, layer);
+            torchParameters = torchModule.NamedParameters().Select(entry => entry.Item2).ToArray();
+            torchInput = TorchTensor.OfTensor(input);
+        }
     }
 
     /// <summary>Forward, sum, backward.</summary>
     [Benchmark]
     public void TrainStep()
     {
+        if (Implementation == RecurrentImplementation.LibTorch)
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            foreach (var parameter in torchParameters) parameter.grad?.zero_();
+            TorchForward().Output.sum().backward();
+            return;
+        }
         layer.ZeroGrad();
         layer.Forward(input).Output.Sum().Backward();
     }
 
     /// <summary>Forward without recording.</summary>
     [Benchmark]
-    public Tensor Inference()
+    public object Inference()
     {
+        if (Implementation == RecurrentImplementation.LibTorch)
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            using var noGrad = TorchSharp.torch.no_grad();
+            return TorchForward().Output.shape;
+        }
         using var _ = GradMode.NoGrad();
         return layer.Forward(input).Output;
     }
+
+    private TorchRecurrentOutput TorchForward() =>
+        TorchRecurrent.Forward(torchModule, false, torchInput, FSharpOption<TorchSharp.torch.Tensor>.None,
+            FSharpOption<TorchSharp.torch.Tensor>.None, FSharpOption<int[]>.None);
 }
