@@ -1,6 +1,10 @@
 using System.Numerics.Tensors;
 using AutoDiffRnn.Kernels;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using static TorchSharp.torch;
 
 namespace AutoDiffRnn.Benchmarks;
 
@@ -14,16 +18,26 @@ public sealed record GemmShape(int M, int K, int N) : IFlopCount
     public override string ToString() => $"M{M} K{K} N{N}";
 }
 
+/// <summary>One launch, three warm-ups and five measured iterations, in this process (libtorch's natives are in this output).</summary>
+public sealed class InProcessGemmJob : ManualConfig
+{
+    /// <summary>The job.</summary>
+    public InProcessGemmJob() =>
+        AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(5).WithToolchain(InProcessEmitToolchain.Instance));
+}
+
 /// <summary>
-/// float32 GEMM, C = A B with row-major A and B: the packed AVX-512 kernel (on all cores and on one), against a baseline of
-/// one <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> per element of C (rows of A with
-/// rows of a Bᵀ transposed beforehand, outside the timing). Run: <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --filter '*Gemm*'</c>.
+/// float32 GEMM, C = A B with row-major A and B: the packed AVX-512 kernel (on all cores and on one) and libtorch's matmul (on as
+/// many threads as the machine has cores) side by side, against a baseline of one
+/// <see cref="TensorPrimitives.Dot(ReadOnlySpan{float}, ReadOnlySpan{float})"/> per element of C (rows of A with rows of a Bᵀ
+/// transposed beforehand, outside the timing). Run: <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --filter '*Gemm*'</c>.
 /// </summary>
-[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 5)]
+[Config(typeof(InProcessGemmJob))]
 public class GemmBenchmarks
 {
     private float[] a = [], b = [], bTransposed = [], c = [];
     private int savedParallelism;
+    private TorchSharp.torch.Tensor torchA = null!, torchB = null!, torchC = null!;
 
     /// <summary>The shapes measured: cubes, and a recurrent-layer-like product (batch 32, 384 inputs, 1024 gate units).</summary>
     public static IEnumerable<GemmShape> Shapes =>
@@ -62,6 +76,26 @@ public class GemmBenchmarks
     [GlobalCleanup(Target = nameof(PackedOneThread))]
     public void CleanupOneThread() => Gemm.MaxParallelism = savedParallelism;
 
+    /// <summary>Setup for <see cref="LibTorch"/>: the same A and B as libtorch tensors, libtorch on every core.</summary>
+    [GlobalSetup(Target = nameof(LibTorch))]
+    public void SetupLibTorch()
+    {
+        Setup();
+        set_num_threads(Environment.ProcessorCount);
+        torchA = tensor(a, [Shape.M, Shape.K]);
+        torchB = tensor(b, [Shape.K, Shape.N]);
+        torchC = zeros(Shape.M, Shape.N);
+    }
+
+    /// <summary>Frees the libtorch tensors.</summary>
+    [GlobalCleanup(Target = nameof(LibTorch))]
+    public void CleanupLibTorch()
+    {
+        torchA.Dispose();
+        torchB.Dispose();
+        torchC.Dispose();
+    }
+
     /// <summary>Baseline: C[i, j] = Dot(row i of A, row j of Bᵀ), single-threaded.</summary>
     [Benchmark(Baseline = true)]
     public void DotProducts()
@@ -81,6 +115,10 @@ public class GemmBenchmarks
     /// <summary>The packed GEMM on one thread.</summary>
     [Benchmark]
     public void PackedOneThread() => Gemm.Multiply<float>(a, false, b, false, c, Shape.M, Shape.N, Shape.K, accumulate: false);
+
+    /// <summary>libtorch's GEMM into a preallocated C (<c>c.addmm_(a, b, beta: 0)</c>: C = A B, no allocation), in the same run.</summary>
+    [Benchmark]
+    public void LibTorch() => torchC.addmm_(torchA, torchB, beta: 0, alpha: 1);
 
     private static float[] RandomArray(Random random, int count)
     {
