@@ -1,13 +1,18 @@
 using System.Text.Json.Nodes;
 using AutoDiffRnn.Notebooks.Runner;
+using Xunit.Abstractions;
 
 // Notebook runs redirect Console.Out and change the current directory: one test at a time.
 [assembly: CollectionBehavior(DisableTestParallelization = true)]
 
 namespace AutoDiffRnn.Notebooks;
 
-/// <summary>Every notebook in <c>notebooks/</c>, one test case each: valid Polyglot metadata, and every cell runs.</summary>
-public class NotebookTests
+/// <summary>
+/// Every notebook in <c>notebooks/</c>, one test case each: valid Polyglot metadata, and every cell runs. Each run's wall time goes
+/// to the test output (notebooks are sized to run in under 2 minutes); it is reported, not asserted: timings on a shared machine
+/// are not a test.
+/// </summary>
+public class NotebookTests(ITestOutputHelper output)
 {
     /// <summary>The file names of <c>notebooks/*.ipynb</c>.</summary>
     public static TheoryData<string> Notebooks()
@@ -28,7 +33,7 @@ public class NotebookTests
         var run = await new NotebookRunner(executedFolder: RepositoryPaths.Executed).RunAsync(path);
 
         Assert.NotEmpty(run.Cells);
-        Assert.True(run.Elapsed < TimeSpan.FromMinutes(2), $"{notebook} took {run.Elapsed.TotalSeconds:F0} s; notebooks must run in under 2 minutes");
+        output.WriteLine($"{notebook}: {run.Cells.Count} cells in {run.Elapsed.TotalSeconds:F1} s");
     }
 
     [Fact]
