@@ -126,27 +126,109 @@ internal static class Gemm
     }
 
     /// <summary>
+    /// Packs op(B) (k×n; B stored k×n, or n×k when <paramref name="transposeB"/>) once for many products op(A) op(B) with
+    /// <paramref name="rows"/> rows of op(A) each (a recurrent weight used at every step): the panels the micro-kernel for that
+    /// shape reads, so <see cref="Multiply{T}(ReadOnlySpan{T}, bool, PackedMatrix{T}, Span{T}, int, bool)"/> packs only A.
+    /// </summary>
+    public static unsafe PackedMatrix<T> Pack<T>(ReadOnlySpan<T> b, bool transposeB, int k, int n, int rows)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (k <= 0 || n <= 0 || rows <= 0)
+            throw new ArgumentOutOfRangeException(nameof(k), $"gemm pack: dimensions must be positive, got k={k}, n={n}, rows={rows}");
+        if (b.Length < (long)k * n)
+            throw new ArgumentException($"gemm pack: B has {b.Length} elements, needs {(long)k * n} for k={k}, n={n}");
+        var kind = PackedKernelFor<T>(rows, n);
+        int nr = kind switch
+        {
+            PackedKernel.Rows4 => GemmKernel512Rows4<T>.Columns,
+            PackedKernel.Rows8 => GemmKernel512Rows8<T>.Columns,
+            PackedKernel.Rows12 => GemmKernel512<T>.Columns,
+            PackedKernel.Vector256 => GemmKernel256<T>.Columns,
+            PackedKernel.Vector128 => GemmKernel128<T>.Columns,
+            _ => GemmKernelScalar<T>.Columns,
+        };
+        int depthBlock = Math.Max(1, DepthBlock);
+        int width = RoundUp(n, nr);
+        var packed = new PackedMatrix<T>(kind, k, n, width, depthBlock);
+        fixed (T* pb = b)
+        {
+            var problem = new Problem<T>(null, 0, false, pb, transposeB ? k : n, transposeB, null, 0, rows, n, k, false);
+            T* destination = packed.Pointer;
+            for (int pc = 0; pc < k; pc += depthBlock)
+                PackB(problem, pc, Math.Min(depthBlock, k - pc), 0, n, nr, destination + (nint)pc * width);
+        }
+        return packed;
+    }
+
+    /// <summary>C (m×n) = or += op(A) · B with B packed by <see cref="Pack{T}"/> (m may be at most the rows it was packed for, or any).</summary>
+    public static unsafe void Multiply<T>(ReadOnlySpan<T> a, bool transposeA, PackedMatrix<T> b, Span<T> c, int m, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = b.Columns, k = b.Depth;
+        if (m < 0) throw new ArgumentOutOfRangeException(nameof(m), $"gemm: negative row count {m}");
+        if (a.Length < (long)m * k || c.Length < (long)m * n)
+            throw new ArgumentException(
+                $"gemm: buffers too small for m={m}, n={n}, k={k}: A has {a.Length} (needs {(long)m * k}), C has {c.Length} (needs {(long)m * n})");
+        if (m == 0) return;
+        fixed (T* pa = a, pc = c)
+        {
+            var problem = new Problem<T>(pa, transposeA ? m : k, transposeA, null, 0, false, pc, n, m, n, k, accumulate,
+                b.Pointer, b.Width, b.DepthBlock);
+            switch (b.Kernel)
+            {
+                case PackedKernel.Rows4: Run<T, GemmKernel512Rows4<T>>(problem, dotProducts: false); break;
+                case PackedKernel.Rows8: Run<T, GemmKernel512Rows8<T>>(problem, dotProducts: false); break;
+                case PackedKernel.Rows12: Run<T, GemmKernel512<T>>(problem, dotProducts: false); break;
+                case PackedKernel.Vector256: Run<T, GemmKernel256<T>>(problem, dotProducts: false); break;
+                case PackedKernel.Vector128: Run<T, GemmKernel128<T>>(problem, dotProducts: false); break;
+                default: Run<T, GemmKernelScalar<T>>(problem, dotProducts: false); break;
+            }
+        }
+    }
+
+    /// <summary>The micro-kernel a packed B is laid out for.</summary>
+    internal enum PackedKernel { Rows4, Rows8, Rows12, Vector256, Vector128, Scalar }
+
+    /// <summary>The kernel <see cref="Multiply{T}(ReadOnlySpan{T}, bool, ReadOnlySpan{T}, bool, Span{T}, int, int, int, bool)"/> would pick for m×n.</summary>
+    private static PackedKernel PackedKernelFor<T>(int m, int n) where T : unmanaged, IFloatingPointIeee754<T> => BestKernel switch
+    {
+        KernelKind.Vector512 when m <= 4 => PackedKernel.Rows4,
+        KernelKind.Vector512 when PaddedArea<T, GemmKernel512Rows8<T>>(m, n) < PaddedArea<T, GemmKernel512<T>>(m, n) => PackedKernel.Rows8,
+        KernelKind.Vector512 => PackedKernel.Rows12,
+        KernelKind.Vector256 => PackedKernel.Vector256,
+        KernelKind.Vector128 => PackedKernel.Vector128,
+        _ => PackedKernel.Scalar,
+    };
+
+    /// <summary>
     /// One GEMM on raw pointers with leading dimensions: op(A)(i, p) is <c>a[i·lda + p]</c>, or <c>a[p·lda + i]</c> when transposed;
     /// op(B)(p, j) is <c>b[p·ldb + j]</c>, or <c>b[j·ldb + p]</c> when transposed; C(i, j) is <c>c[i·ldc + j]</c>.
     /// </summary>
+    /// <remarks>
+    /// With <c>packedB</c> set, op(B) was packed beforehand (<see cref="PackedMatrix{T}"/>): B is not read, and the panel of columns
+    /// [j, j + NR) in depth block pc starts at <c>packedB + pc·packedWidth + (packedFirstColumn + j)·depth</c>.
+    /// </remarks>
     private readonly unsafe struct Problem<T>(
         T* a, nint leadingA, bool transposeA, T* b, nint leadingB, bool transposeB, T* c, nint leadingC,
-        int m, int n, int k, bool accumulate) where T : unmanaged
+        int m, int n, int k, bool accumulate, T* packedB = null, nint packedWidth = 0, int packedDepthBlock = 0, int packedFirstColumn = 0)
+        where T : unmanaged
     {
-        public readonly T* A = a, B = b, C = c;
-        public readonly nint LeadingA = leadingA, LeadingB = leadingB, LeadingC = leadingC;
+        public readonly T* A = a, B = b, C = c, PackedB = packedB;
+        public readonly nint LeadingA = leadingA, LeadingB = leadingB, LeadingC = leadingC, PackedWidth = packedWidth;
         public readonly bool TransposeA = transposeA, TransposeB = transposeB, Accumulate = accumulate;
-        public readonly int M = m, N = n, K = k;
+        public readonly int M = m, N = n, K = k, PackedDepthBlock = packedDepthBlock, PackedFirstColumn = packedFirstColumn;
 
         /// <summary>The sub-product for rows [first, first + count) of C.</summary>
         public Problem<T> Rows(int first, int count) => new(
             TransposeA ? A + first : A + first * LeadingA, LeadingA, TransposeA, B, LeadingB, TransposeB,
-            C + first * LeadingC, LeadingC, count, N, K, Accumulate);
+            C + first * LeadingC, LeadingC, count, N, K, Accumulate, PackedB, PackedWidth, PackedDepthBlock, PackedFirstColumn);
 
         /// <summary>The sub-product for columns [first, first + count) of C.</summary>
-        public Problem<T> Columns(int first, int count) => new(
-            A, LeadingA, TransposeA, TransposeB ? B + first * LeadingB : B + first, LeadingB, TransposeB,
-            C + first, LeadingC, M, count, K, Accumulate);
+        public Problem<T> Columns(int first, int count) => PackedB != null
+            ? new(A, LeadingA, TransposeA, B, LeadingB, TransposeB, C + first, LeadingC, M, count, K, Accumulate,
+                PackedB, PackedWidth, PackedDepthBlock, PackedFirstColumn + first)
+            : new(A, LeadingA, TransposeA, TransposeB ? B + first * LeadingB : B + first, LeadingB, TransposeB,
+                C + first, LeadingC, M, count, K, Accumulate);
     }
 
     /// <summary>Splits a large product over the cores (along its longer side, in whole micro-tiles), or runs it on this thread.</summary>
@@ -189,19 +271,20 @@ internal static class Gemm
     {
         int mr = TKernel.Rows, nr = TKernel.Columns;
         int m = problem.M, n = problem.N, k = problem.K;
-        bool direct = !problem.TransposeB && m <= DirectRowsLimit;
-        int depthBlock = Math.Max(1, direct ? DirectDepthBlock : DepthBlock);
+        bool prepacked = problem.PackedB != null;
+        bool direct = !prepacked && !problem.TransposeB && m <= DirectRowsLimit;
+        int depthBlock = prepacked ? problem.PackedDepthBlock : Math.Max(1, direct ? DirectDepthBlock : DepthBlock);
         int kc = Math.Min(depthBlock, k);
         int rowBlock = Math.Max(mr, RowBlockBytes / (depthBlock * sizeof(T)) / mr * mr);
-        int columnBlock = direct ? RoundUp(n, nr) : Math.Max(nr, ColumnBlock / nr * nr);
+        int columnBlock = direct || prepacked ? RoundUp(n, nr) : Math.Max(nr, ColumnBlock / nr * nr);
         int mc = Math.Min(rowBlock, RoundUp(m, mr));
         int nc = Math.Min(columnBlock, RoundUp(n, nr));
         // With a single row block each B panel is used once: pack it just before use, while it stays in L1.
         // B read in place needs a packed panel only for its ragged last columns.
-        bool packPanelsOnDemand = direct || m <= rowBlock;
+        bool packPanelsOnDemand = !prepacked && (direct || m <= rowBlock);
 
         nint bytesA = RoundUp(mc * kc * sizeof(T), 64);
-        byte* buffer = GemmBuffers.Acquire(bytesA + (nint)(packPanelsOnDemand ? nr : nc) * kc * sizeof(T));
+        byte* buffer = GemmBuffers.Acquire(bytesA + (nint)(prepacked ? 0 : packPanelsOnDemand ? nr : nc) * kc * sizeof(T));
         T* packedA = (T*)buffer;
         T* packedB = (T*)(buffer + bytesA);
         T* edgeTile = stackalloc T[mr * nr];
@@ -213,7 +296,7 @@ internal static class Gemm
             {
                 int depth = Math.Min(depthBlock, k - pc);
                 bool overwrite = !problem.Accumulate && pc == 0;
-                if (!packPanelsOnDemand) PackB(problem, pc, depth, jc, columns, nr, packedB);
+                if (!packPanelsOnDemand && !prepacked) PackB(problem, pc, depth, jc, columns, nr, packedB);
 
                 for (int ic = 0; ic < m; ic += rowBlock)
                 {
@@ -228,7 +311,11 @@ internal static class Gemm
                         int tileColumns = Math.Min(nr, columns - jr);
                         T* panelB = packedB + jr * depth;
                         nint strideB = nr;
-                        if (direct && tileColumns == nr)
+                        if (prepacked)
+                        {
+                            panelB = problem.PackedB + pc * problem.PackedWidth + (nint)(problem.PackedFirstColumn + jc + jr) * depth;
+                        }
+                        else if (direct && tileColumns == nr)
                         {
                             panelB = problem.B + pc * problem.LeadingB + jc + jr;
                             strideB = problem.LeadingB;

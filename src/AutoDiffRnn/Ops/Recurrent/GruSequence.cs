@@ -34,26 +34,28 @@ internal static class GruSequenceOp
             throw new ArgumentException($"gru_sequence: lengths [{string.Join(",", lengths)}] must give one length in 1..{steps} per batch entry ({batch})");
 
         var output = Tensor.Empty(new Shape(steps, batch, 2 * h), input.DType);
-        object saved = input.DType == DType.Float32
-            ? Forward<float>(input, hidden, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, h)
-            : Forward<double>(input, hidden, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, h);
         Tensor[] inputs = biasIh is null ? [input, hidden, weightIh, weightHh] : [input, hidden, weightIh, weightHh, biasIh, biasHh!];
+        bool save = GradMode.IsEnabled && inputs.Any(tensor => tensor.RequiresGrad); // else the tape records nothing: keep no step buffers
+        object? saved = input.DType == DType.Float32
+            ? Forward<float>(input, hidden, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, h, save)
+            : Forward<double>(input, hidden, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, h, save);
         return Tape.Record("gru_sequence", output, inputs, g =>
         {
             if (GradMode.IsEnabled)
                 throw new NotSupportedException("gru_sequence: the fused GRU has a first-order backward only; for gradients of gradients " +
                                                 "use the composed path (RecurrentLayer.UseFusedKernels = false)");
             return input.DType == DType.Float32
-                ? Backward<float>((Saved<float>)saved, g, input, weightIh, weightHh, biasIh is not null, reverse, steps, batch, inputSize, h)
-                : Backward<double>((Saved<double>)saved, g, input, weightIh, weightHh, biasIh is not null, reverse, steps, batch, inputSize, h);
+                ? Backward<float>((Saved<float>)saved!, g, input, weightIh, weightHh, biasIh is not null, reverse, steps, batch, inputSize, h)
+                : Backward<double>((Saved<double>)saved!, g, input, weightIh, weightHh, biasIh is not null, reverse, steps, batch, inputSize, h);
         });
     }
 
     /// <summary>Per step and row: r, z, n (activated) in <c>Gates</c>; h_n = W_hn h + b_hn in <c>HiddenCandidate</c>; the previous state.</summary>
     private sealed record Saved<T>(T[] Gates, T[] HiddenCandidate, T[] PreviousHidden, bool[] Active);
 
-    private static Saved<T> Forward<T>(Tensor input, Tensor hidden0, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh,
-        bool reverse, int[]? lengths, Tensor output, int steps, int batch, int inputSize, int h) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Runs the sequence into <paramref name="output"/>; with <paramref name="save"/> keeps what the backward needs (else returns null).</summary>
+    private static Saved<T>? Forward<T>(Tensor input, Tensor hidden0, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh,
+        bool reverse, int[]? lengths, Tensor output, int steps, int batch, int inputSize, int h, bool save) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int g3 = 3 * h;
         var gates = new T[steps * batch * g3];
@@ -63,23 +65,24 @@ internal static class GruSequenceOp
             for (int row = 0; row < steps * batch; row++) bias.CopyTo(gates.AsSpan(row * g3, g3));
         }
         Gemm.Multiply<T>(input.Span<T>(), false, weightIh.Span<T>(), true, gates, steps * batch, g3, inputSize, accumulate: biasIh is not null);
-        var hiddenCandidate = new T[steps * batch * h];
-        var previousHidden = new T[steps * batch * h];
+        // without save, the candidate buffer holds one step (slot 0), reused
+        var hiddenCandidate = new T[(save ? steps : 1) * batch * h];
+        var previousHidden = save ? new T[steps * batch * h] : [];
         var active = new bool[steps * batch];
         var state = hidden0.Span<T>().ToArray();
         var fromHidden = new T[batch * g3];
         var result = output.Span<T>();
-        ReadOnlySpan<T> recurrent = weightHh.Span<T>();
+        var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: true, k: h, n: g3, rows: batch); // W_hhᵀ, packed once for all steps
         for (int k = 0; k < steps; k++)
         {
-            int t = reverse ? steps - 1 - k : k;
-            state.CopyTo(previousHidden.AsSpan(t * batch * h, batch * h));
+            int t = reverse ? steps - 1 - k : k, slot = save ? t : 0;
+            if (save) state.CopyTo(previousHidden.AsSpan(t * batch * h, batch * h));
             if (biasHh is not null)
             {
                 ReadOnlySpan<T> bias = biasHh.Span<T>();
                 for (int b = 0; b < batch; b++) bias.CopyTo(fromHidden.AsSpan(b * g3, g3));
             }
-            Gemm.Multiply<T>(state, false, recurrent, true, fromHidden, batch, g3, h, accumulate: biasHh is not null);
+            Gemm.Multiply<T>(state, false, recurrent, fromHidden, batch, accumulate: biasHh is not null);
             for (int b = 0; b < batch; b++)
             {
                 var row = gates.AsSpan((t * batch + b) * g3, g3);
@@ -87,7 +90,7 @@ internal static class GruSequenceOp
                 TensorPrimitives.Add<T>(row[..(2 * h)], hiddenRow[..(2 * h)], row[..(2 * h)]);
                 TensorPrimitives.Sigmoid<T>(row[..(2 * h)], row[..(2 * h)]);                       // r, z
                 var candidate = row.Slice(2 * h, h);
-                hiddenRow.Slice(2 * h, h).CopyTo(hiddenCandidate.AsSpan((t * batch + b) * h, h));
+                hiddenRow.Slice(2 * h, h).CopyTo(hiddenCandidate.AsSpan((slot * batch + b) * h, h));
                 TensorPrimitives.MultiplyAdd<T>(row[..h], hiddenRow.Slice(2 * h, h), candidate, candidate); // x_n + r h_n
                 Activations.Tanh<T>(candidate, candidate);                                          // n
                 var outputRow = result.Slice((t * batch + b) * 2 * h, 2 * h);
@@ -105,7 +108,7 @@ internal static class GruSequenceOp
                 previous.CopyTo(outputRow.Slice(h, h));
             }
         }
-        return new Saved<T>(gates, hiddenCandidate, previousHidden, active);
+        return save ? new Saved<T>(gates, hiddenCandidate, previousHidden, active) : null;
     }
 
     private static Tensor?[] Backward<T>(Saved<T> saved, Tensor outputGradient, Tensor input, Tensor weightIh, Tensor weightHh, bool hasBias,
@@ -113,7 +116,7 @@ internal static class GruSequenceOp
     {
         int g3 = 3 * h;
         ReadOnlySpan<T> grad = outputGradient.Span<T>();
-        ReadOnlySpan<T> recurrent = weightHh.Span<T>();
+        var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: false, k: g3, n: h, rows: batch); // W_hh, packed once for all steps
         var inputGateGradients = new T[steps * batch * g3];   // d(x_r, x_z, x_n)
         var hiddenGateGradients = new T[steps * batch * g3];  // d(h_r, h_z, h_n)
         var carried = new T[batch * h];
@@ -155,7 +158,7 @@ internal static class GruSequenceOp
                 // the direct path: dh_prev = dh' z (+ the path through W_hh, added after the GEMM)
                 TensorPrimitives.Multiply<T>(hiddenNew, update, dState);
             }
-            Gemm.Multiply<T>(hiddenGateGradients.AsSpan(t * batch * g3, batch * g3), false, recurrent, false, throughWeights, batch, h, g3, accumulate: false);
+            Gemm.Multiply<T>(hiddenGateGradients.AsSpan(t * batch * g3, batch * g3), false, recurrent, throughWeights, batch, accumulate: false);
             for (int b = 0; b < batch; b++)
                 if (saved.Active[t * batch + b])
                     TensorPrimitives.Add<T>(carried.AsSpan(b * h, h), throughWeights.AsSpan(b * h, h), carried.AsSpan(b * h, h));

@@ -22,25 +22,27 @@ internal static class LstmSequenceOp
     {
         var (steps, batch, inputSize, hiddenSize) = CheckShapes(input, hidden, cell, weightIh, weightHh, biasIh, biasHh, lengths);
         var output = Tensor.Empty(new Shape(steps, batch, 3 * hiddenSize), input.DType);
-        object saved = input.DType == DType.Float32
-            ? Forward<float>(input, hidden, cell, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, hiddenSize)
-            : Forward<double>(input, hidden, cell, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, hiddenSize);
         Tensor[] inputs = biasIh is null ? [input, hidden, cell, weightIh, weightHh] : [input, hidden, cell, weightIh, weightHh, biasIh, biasHh!];
+        bool save = GradMode.IsEnabled && inputs.Any(tensor => tensor.RequiresGrad); // else the tape records nothing: keep no step buffers
+        object? saved = input.DType == DType.Float32
+            ? Forward<float>(input, hidden, cell, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, hiddenSize, save)
+            : Forward<double>(input, hidden, cell, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, hiddenSize, save);
         return Tape.Record("lstm_sequence", output, inputs, g =>
         {
             if (GradMode.IsEnabled)
                 throw new NotSupportedException("lstm_sequence: the fused LSTM has a first-order backward only; for gradients of gradients " +
                                                 "use the composed path (RecurrentLayer.UseFusedKernels = false)");
             return input.DType == DType.Float32
-                ? Backward<float>((Saved<float>)saved, g, input, weightIh, weightHh, biasIh is not null, reverse, steps, batch, inputSize, hiddenSize)
-                : Backward<double>((Saved<double>)saved, g, input, weightIh, weightHh, biasIh is not null, reverse, steps, batch, inputSize, hiddenSize);
+                ? Backward<float>((Saved<float>)saved!, g, input, weightIh, weightHh, biasIh is not null, reverse, steps, batch, inputSize, hiddenSize)
+                : Backward<double>((Saved<double>)saved!, g, input, weightIh, weightHh, biasIh is not null, reverse, steps, batch, inputSize, hiddenSize);
         });
     }
 
     private sealed record Saved<T>(T[] Gates, T[] Cells, T[] CellTanh, T[] PreviousHidden, T[] PreviousCell, bool[] Active);
 
-    private static Saved<T> Forward<T>(Tensor input, Tensor hidden0, Tensor cell0, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh,
-        bool reverse, int[]? lengths, Tensor output, int steps, int batch, int inputSize, int hiddenSize) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Runs the sequence into <paramref name="output"/>; with <paramref name="save"/> keeps what the backward needs (else returns null).</summary>
+    private static Saved<T>? Forward<T>(Tensor input, Tensor hidden0, Tensor cell0, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh,
+        bool reverse, int[]? lengths, Tensor output, int steps, int batch, int inputSize, int hiddenSize, bool save) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h = hiddenSize, g4 = 4 * hiddenSize;
         var gates = new T[steps * batch * g4];
@@ -53,29 +55,34 @@ internal static class LstmSequenceOp
         }
         Gemm.Multiply<T>(input.Span<T>(), false, weightIh.Span<T>(), true, gates, steps * batch, g4, inputSize, accumulate: biasIh is not null);
 
-        var cells = new T[steps * batch * h];
-        var cellTanh = new T[steps * batch * h];
-        var previousHidden = new T[steps * batch * h];
-        var previousCell = new T[steps * batch * h];
+        // without save, the per-step buffers hold one step (slot 0), reused
+        int savedSteps = save ? steps : 1;
+        var cells = new T[savedSteps * batch * h];
+        var cellTanh = new T[savedSteps * batch * h];
+        var previousHidden = save ? new T[steps * batch * h] : [];
+        var previousCell = save ? new T[steps * batch * h] : [];
         var active = new bool[steps * batch];
         var stateHidden = hidden0.Span<T>().ToArray();
         var stateCell = cell0.Span<T>().ToArray();
         var result = output.Span<T>();
-        ReadOnlySpan<T> recurrent = weightHh.Span<T>();
+        var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: true, k: h, n: g4, rows: batch); // W_hhᵀ, packed once for all steps
         for (int k = 0; k < steps; k++)
         {
-            int t = reverse ? steps - 1 - k : k;
+            int t = reverse ? steps - 1 - k : k, slot = save ? t : 0;
             var stepGates = gates.AsSpan(t * batch * g4, batch * g4);
-            stateHidden.CopyTo(previousHidden.AsSpan(t * batch * h, batch * h));
-            stateCell.CopyTo(previousCell.AsSpan(t * batch * h, batch * h));
-            Gemm.Multiply<T>(stateHidden, false, recurrent, true, stepGates, batch, g4, h, accumulate: true);
+            if (save)
+            {
+                stateHidden.CopyTo(previousHidden.AsSpan(t * batch * h, batch * h));
+                stateCell.CopyTo(previousCell.AsSpan(t * batch * h, batch * h));
+            }
+            Gemm.Multiply<T>(stateHidden, false, recurrent, stepGates, batch, accumulate: true);
             for (int b = 0; b < batch; b++)
             {
                 var row = stepGates.Slice(b * g4, g4);
                 TensorPrimitives.Sigmoid<T>(row[..(2 * h)], row[..(2 * h)]);     // i, f
                 Activations.Tanh<T>(row.Slice(2 * h, h), row.Slice(2 * h, h));   // g
                 TensorPrimitives.Sigmoid<T>(row.Slice(3 * h, h), row.Slice(3 * h, h)); // o
-                int at = (t * batch + b) * h;
+                int at = (slot * batch + b) * h;
                 var cellNew = cells.AsSpan(at, h);
                 var tanhCell = cellTanh.AsSpan(at, h);
                 TensorPrimitives.Multiply<T>(row.Slice(h, h), stateCell.AsSpan(b * h, h), cellNew);          // f c
@@ -95,7 +102,7 @@ internal static class LstmSequenceOp
                 stateCell.AsSpan(b * h, h).CopyTo(outputRow.Slice(2 * h, h));
             }
         }
-        return new Saved<T>(gates, cells, cellTanh, previousHidden, previousCell, active);
+        return save ? new Saved<T>(gates, cells, cellTanh, previousHidden, previousCell, active) : null;
     }
 
     private static Tensor?[] Backward<T>(Saved<T> saved, Tensor outputGradient, Tensor input, Tensor weightIh, Tensor weightHh, bool hasBias,
@@ -103,7 +110,7 @@ internal static class LstmSequenceOp
     {
         int h = hiddenSize, g4 = 4 * hiddenSize;
         ReadOnlySpan<T> grad = outputGradient.Span<T>();
-        ReadOnlySpan<T> recurrent = weightHh.Span<T>();
+        var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: false, k: g4, n: h, rows: batch); // W_hh, packed once for all steps
         var gateGradients = new T[steps * batch * g4];
         var carriedHidden = new T[batch * h];   // dE/d(hidden state after the step being processed), from later steps
         var carriedCell = new T[batch * h];
@@ -147,7 +154,7 @@ internal static class LstmSequenceOp
                 TensorPrimitives.Multiply<T>(cellNew, forgetGate, dCellState);
             }
             // carried hidden gradient: dGates W_hh for active rows, unchanged for inactive ones
-            Gemm.Multiply<T>(stepGateGradients, false, recurrent, false, previousHiddenGradient, batch, h, g4, accumulate: false);
+            Gemm.Multiply<T>(stepGateGradients, false, recurrent, previousHiddenGradient, batch, accumulate: false);
             for (int b = 0; b < batch; b++)
                 if (saved.Active[t * batch + b])
                     previousHiddenGradient.AsSpan(b * h, h).CopyTo(carriedHidden.AsSpan(b * h, h));
