@@ -147,9 +147,12 @@ internal static class Gemm
             PackedKernel.Vector128 => GemmKernel128<T>.Columns,
             _ => GemmKernelScalar<T>.Columns,
         };
-        int depthBlock = Math.Max(1, DepthBlock);
+        // Few rows reuse each B panel little, so the depth is cut into as few blocks as possible (each C tile is then loaded
+        // and stored once per block): blocks of at most PackedDepthBlock, of equal size.
+        int depthBlocks = (k + PackedDepthBlock - 1) / PackedDepthBlock;
+        int depthBlock = (k + depthBlocks - 1) / depthBlocks;
         int width = RoundUp(n, nr);
-        var packed = new PackedMatrix<T>(kind, k, n, width, depthBlock);
+        var packed = new PackedMatrix<T>(kind, k, n, width, nr, depthBlock);
         fixed (T* pb = b)
         {
             var problem = new Problem<T>(null, 0, false, pb, transposeB ? k : n, transposeB, null, 0, rows, n, k, false);
@@ -170,6 +173,11 @@ internal static class Gemm
             throw new ArgumentException(
                 $"gemm: buffers too small for m={m}, n={n}, k={k}: A has {a.Length} (needs {(long)m * k}), C has {c.Length} (needs {(long)m * n})");
         if (m == 0) return;
+        if (m == 1)
+        {
+            PackedVectorTimesMatrix(a[..k], b, c[..n], accumulate);
+            return;
+        }
         fixed (T* pa = a, pc = c)
         {
             var problem = new Problem<T>(pa, transposeA ? m : k, transposeA, null, 0, false, pc, n, m, n, k, accumulate,
@@ -184,6 +192,61 @@ internal static class Gemm
                 default: Run<T, GemmKernelScalar<T>>(problem, dotProducts: false); break;
             }
         }
+    }
+
+    /// <summary>Largest depth block of a packed B (<see cref="Pack{T}"/>).</summary>
+    internal static int PackedDepthBlock = 1024;
+
+    /// <summary>c (1×n) = or += a (1×k) · B, B packed: per panel, the sum over the depth of a[p] times the panel's row p (four
+    /// independent accumulators per vector of columns hide the latency of the multiply-adds).</summary>
+    private static unsafe void PackedVectorTimesMatrix<T>(ReadOnlySpan<T> a, PackedMatrix<T> b, Span<T> c, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = b.Columns, k = b.Depth, width = b.Width, nr = b.PanelWidth;
+        T* row = (T*)GemmBuffers.Acquire((nint)width * sizeof(T));
+        new Span<T>(row, width).Clear();
+        fixed (T* pa = a)
+        {
+            T* packed = b.Pointer;
+            for (int pc = 0; pc < k; pc += b.DepthBlock)
+            {
+                int depth = Math.Min(b.DepthBlock, k - pc);
+                T* block = packed + (nint)pc * width;
+                T* x = pa + pc;
+                for (int jr = 0; jr < width; jr += nr)
+                {
+                    T* panel = block + (nint)jr * depth;
+                    int j = 0;
+                    if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported && nr % Vector<T>.Count == 0)
+                    {
+                        for (; j < nr; j += Vector<T>.Count)
+                        {
+                            Vector<T> sum0 = Vector<T>.Zero, sum1 = Vector<T>.Zero, sum2 = Vector<T>.Zero, sum3 = Vector<T>.Zero;
+                            T* column = panel + j;
+                            int p = 0;
+                            for (; p + 4 <= depth; p += 4)
+                            {
+                                sum0 += new Vector<T>(x[p]) * Vector.Load(column + (nint)p * nr);
+                                sum1 += new Vector<T>(x[p + 1]) * Vector.Load(column + (nint)(p + 1) * nr);
+                                sum2 += new Vector<T>(x[p + 2]) * Vector.Load(column + (nint)(p + 2) * nr);
+                                sum3 += new Vector<T>(x[p + 3]) * Vector.Load(column + (nint)(p + 3) * nr);
+                            }
+                            for (; p < depth; p++) sum0 += new Vector<T>(x[p]) * Vector.Load(column + (nint)p * nr);
+                            (Vector.Load(row + jr + j) + ((sum0 + sum1) + (sum2 + sum3))).Store(row + jr + j);
+                        }
+                    }
+                    for (; j < nr; j++)
+                    {
+                        T sum = T.Zero;
+                        for (int p = 0; p < depth; p++) sum += x[p] * panel[(nint)p * nr + j];
+                        row[jr + j] += sum;
+                    }
+                }
+            }
+        }
+        var result = new ReadOnlySpan<T>(row, n);
+        if (accumulate) TensorPrimitives.Add(c, result, c);
+        else result.CopyTo(c);
     }
 
     /// <summary>The micro-kernel a packed B is laid out for.</summary>

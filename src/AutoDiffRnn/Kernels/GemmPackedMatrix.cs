@@ -13,8 +13,9 @@ internal sealed unsafe class PackedMatrix<T> where T : unmanaged
     private readonly T[] storage;
     private readonly int offset;
 
-    internal PackedMatrix(Gemm.PackedKernel kernel, int depth, int columns, int width, int depthBlock)
+    internal PackedMatrix(Gemm.PackedKernel kernel, int depth, int columns, int width, int panelWidth, int depthBlock)
     {
+        PanelWidth = panelWidth;
         Kernel = kernel;
         Depth = depth;
         Columns = columns;
@@ -37,6 +38,9 @@ internal sealed unsafe class PackedMatrix<T> where T : unmanaged
 
     /// <summary>n rounded up to whole panels.</summary>
     public int Width { get; }
+
+    /// <summary>NR, the columns of one panel (the micro-kernel's width).</summary>
+    public int PanelWidth { get; }
 
     /// <summary>The depth block KC the panels were cut into.</summary>
     public int DepthBlock { get; }

@@ -167,7 +167,7 @@ internal static class GruSequenceOp
         static void SigmoidDerivative(ReadOnlySpan<T> activated, Span<T> values)
         {
             // values ← values · y (1 − y)
-            for (int i = 0; i < values.Length; i++) values[i] = values[i] * activated[i] * (T.One - activated[i]);
+            Activations.SigmoidGradient<T>(activated, values, values);
         }
 
         Tensor? dX = null, dWih = null, dWhh = null, dBih = null, dBhh = null;

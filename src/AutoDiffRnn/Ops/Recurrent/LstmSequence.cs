@@ -169,8 +169,7 @@ internal static class LstmSequenceOp
         static void Sigmoid(ReadOnlySpan<T> activated, ReadOnlySpan<T> upstream, Span<T> destination)
         {
             // destination = upstream · y (1 − y), y the sigmoid output
-            TensorPrimitives.Multiply<T>(upstream, activated, destination);
-            for (int i = 0; i < destination.Length; i++) destination[i] -= destination[i] * activated[i];
+            Activations.SigmoidGradient(activated, upstream, destination);
         }
 
         Tensor? inputGradient = null, weightIhGradient = null, weightHhGradient = null, biasGradient = null;
