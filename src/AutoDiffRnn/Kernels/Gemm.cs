@@ -128,7 +128,7 @@ internal static class Gemm
     /// <summary>
     /// Packs op(B) (k×n; B stored k×n, or n×k when <paramref name="transposeB"/>) once for many products op(A) op(B) with
     /// <paramref name="rows"/> rows of op(A) each (a recurrent weight used at every step): the panels the micro-kernel for that
-    /// shape reads, so <see cref="Multiply{T}(ReadOnlySpan{T}, bool, PackedMatrix{T}, Span{T}, int, bool)"/> packs only A.
+    /// shape reads, so <see cref="Multiply{T}(ReadOnlySpan{T}, bool, PackedMatrix{T}, Span{T}, int, bool, bool)"/> packs only A.
     /// </summary>
     public static unsafe PackedMatrix<T> Pack<T>(ReadOnlySpan<T> b, bool transposeB, int k, int n, int rows)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -163,9 +163,12 @@ internal static class Gemm
         return packed;
     }
 
-    /// <summary>C (m×n) = or += op(A) · B with B packed by <see cref="Pack{T}"/> (m may be at most the rows it was packed for, or any).</summary>
-    public static unsafe void Multiply<T>(ReadOnlySpan<T> a, bool transposeA, PackedMatrix<T> b, Span<T> c, int m, bool accumulate)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// C (m×n) = or += op(A) · B with B packed by <see cref="Pack{T}"/> (any m; the kernel suits the rows it was packed for).
+    /// Without <paramref name="parallel"/> it stays on the calling thread (for callers that already split their work over the cores).
+    /// </summary>
+    public static unsafe void Multiply<T>(ReadOnlySpan<T> a, bool transposeA, PackedMatrix<T> b, Span<T> c, int m, bool accumulate,
+        bool parallel = true) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = b.Columns, k = b.Depth;
         if (m < 0) throw new ArgumentOutOfRangeException(nameof(m), $"gemm: negative row count {m}");
@@ -184,12 +187,12 @@ internal static class Gemm
                 b.Pointer, b.Width, b.DepthBlock);
             switch (b.Kernel)
             {
-                case PackedKernel.Rows4: Run<T, GemmKernel512Rows4<T>>(problem, dotProducts: false); break;
-                case PackedKernel.Rows8: Run<T, GemmKernel512Rows8<T>>(problem, dotProducts: false); break;
-                case PackedKernel.Rows12: Run<T, GemmKernel512<T>>(problem, dotProducts: false); break;
-                case PackedKernel.Vector256: Run<T, GemmKernel256<T>>(problem, dotProducts: false); break;
-                case PackedKernel.Vector128: Run<T, GemmKernel128<T>>(problem, dotProducts: false); break;
-                default: Run<T, GemmKernelScalar<T>>(problem, dotProducts: false); break;
+                case PackedKernel.Rows4: Run<T, GemmKernel512Rows4<T>>(problem, dotProducts: false, parallel); break;
+                case PackedKernel.Rows8: Run<T, GemmKernel512Rows8<T>>(problem, dotProducts: false, parallel); break;
+                case PackedKernel.Rows12: Run<T, GemmKernel512<T>>(problem, dotProducts: false, parallel); break;
+                case PackedKernel.Vector256: Run<T, GemmKernel256<T>>(problem, dotProducts: false, parallel); break;
+                case PackedKernel.Vector128: Run<T, GemmKernel128<T>>(problem, dotProducts: false, parallel); break;
+                default: Run<T, GemmKernelScalar<T>>(problem, dotProducts: false, parallel); break;
             }
         }
     }
@@ -295,11 +298,11 @@ internal static class Gemm
     }
 
     /// <summary>Splits a large product over the cores (along its longer side, in whole micro-tiles), or runs it on this thread.</summary>
-    private static unsafe void Run<T, TKernel>(Problem<T> problem, bool dotProducts)
+    private static unsafe void Run<T, TKernel>(Problem<T> problem, bool dotProducts, bool parallel = true)
         where T : unmanaged, IFloatingPointIeee754<T> where TKernel : IGemmMicroKernel<T>
     {
         long work = (long)problem.M * problem.N * problem.K;
-        int parts = work >= ParallelThreshold ? MaxParallelism : 1;
+        int parts = parallel && work >= ParallelThreshold ? MaxParallelism : 1;
         bool splitRows = problem.M > problem.N;
         int grain = dotProducts ? 4 : splitRows ? TKernel.Rows : TKernel.Columns;
         int length = splitRows ? problem.M : problem.N;

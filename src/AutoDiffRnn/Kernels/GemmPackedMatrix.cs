@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace AutoDiffRnn.Kernels;
@@ -6,12 +5,12 @@ namespace AutoDiffRnn.Kernels;
 /// <summary>
 /// A right-hand GEMM operand op(B) (k×n) packed once into micro-kernel panels (<see cref="Gemm.Pack{T}"/>), for reuse across many
 /// products, as the recurrent weight at every step of a sequence. Depth block pc (of <see cref="DepthBlock"/>) starts at element
-/// pc·<see cref="Width"/>; within it the panel of columns [j, j + NR) starts at j·depth. Held on the pinned object heap.
+/// pc·<see cref="Width"/>; within it the panel of columns [j, j + NR) starts at j·depth. Held in 64-byte aligned native memory
+/// (no pinned garbage for the GC): dispose it after use.
 /// </summary>
-internal sealed unsafe class PackedMatrix<T> where T : unmanaged
+internal sealed unsafe class PackedMatrix<T> : IDisposable where T : unmanaged
 {
-    private readonly T[] storage;
-    private readonly int offset;
+    private T* pointer;
 
     internal PackedMatrix(Gemm.PackedKernel kernel, int depth, int columns, int width, int panelWidth, int depthBlock)
     {
@@ -21,10 +20,7 @@ internal sealed unsafe class PackedMatrix<T> where T : unmanaged
         Columns = columns;
         Width = width;
         DepthBlock = depthBlock;
-        int alignment = 64 / sizeof(T);
-        storage = GC.AllocateUninitializedArray<T>(checked(depth * width + alignment), pinned: true);
-        nint start = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(storage));
-        offset = (int)((((start + 63) & ~(nint)63) - start) / sizeof(T));
+        pointer = (T*)NativeMemory.AlignedAlloc((nuint)((long)depth * width * sizeof(T)), 64);
     }
 
     /// <summary>The micro-kernel the panels are laid out for.</summary>
@@ -45,6 +41,23 @@ internal sealed unsafe class PackedMatrix<T> where T : unmanaged
     /// <summary>The depth block KC the panels were cut into.</summary>
     public int DepthBlock { get; }
 
-    /// <summary>The 64-byte aligned first element (the storage is pinned).</summary>
-    internal T* Pointer => (T*)Unsafe.AsPointer(ref storage[offset]);
+    /// <summary>The 64-byte aligned first element.</summary>
+    internal T* Pointer => pointer != null ? pointer : throw new ObjectDisposedException(nameof(PackedMatrix<T>));
+
+    /// <summary>Frees the native memory.</summary>
+    public void Dispose()
+    {
+        Free();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the native memory if the matrix was not disposed.</summary>
+    ~PackedMatrix() => Free();
+
+    private void Free()
+    {
+        if (pointer == null) return;
+        NativeMemory.AlignedFree(pointer);
+        pointer = null;
+    }
 }

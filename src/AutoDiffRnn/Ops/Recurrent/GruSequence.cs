@@ -72,7 +72,7 @@ internal static class GruSequenceOp
         var state = hidden0.Span<T>().ToArray();
         var fromHidden = new T[batch * g3];
         var result = output.Span<T>();
-        var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: true, k: h, n: g3, rows: batch); // W_hhᵀ, packed once for all steps
+        using var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: true, k: h, n: g3, rows: batch); // W_hhᵀ, packed once for all steps
         for (int k = 0; k < steps; k++)
         {
             int t = reverse ? steps - 1 - k : k, slot = save ? t : 0;
@@ -116,7 +116,7 @@ internal static class GruSequenceOp
     {
         int g3 = 3 * h;
         ReadOnlySpan<T> grad = outputGradient.Span<T>();
-        var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: false, k: g3, n: h, rows: batch); // W_hh, packed once for all steps
+        using var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: false, k: g3, n: h, rows: batch); // W_hh, packed once for all steps
         var inputGateGradients = new T[steps * batch * g3];   // d(x_r, x_z, x_n)
         var hiddenGateGradients = new T[steps * batch * g3];  // d(h_r, h_z, h_n)
         var carried = new T[batch * h];

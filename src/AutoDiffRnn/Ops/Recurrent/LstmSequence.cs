@@ -64,42 +64,50 @@ internal static class LstmSequenceOp
         var active = new bool[steps * batch];
         var stateHidden = hidden0.Span<T>().ToArray();
         var stateCell = cell0.Span<T>().ToArray();
-        var result = output.Span<T>();
-        var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: true, k: h, n: g4, rows: batch); // W_hhᵀ, packed once for all steps
-        for (int k = 0; k < steps; k++)
+        var (parts, rowsPerPart) = RowBlocks(batch, h);
+        using var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: true, k: h, n: g4, rows: rowsPerPart); // W_hhᵀ, packed once for all steps
+        if (parts == 1) RunRows(0, batch, parallelProducts: true);
+        else Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart, false));
+
+        // the whole recurrence for sequences [first, first + count) of the batch
+        void RunRows(int first, int count, bool parallelProducts)
         {
-            int t = reverse ? steps - 1 - k : k, slot = save ? t : 0;
-            var stepGates = gates.AsSpan(t * batch * g4, batch * g4);
-            if (save)
+            var result = output.Span<T>();
+            for (int k = 0; k < steps; k++)
             {
-                stateHidden.CopyTo(previousHidden.AsSpan(t * batch * h, batch * h));
-                stateCell.CopyTo(previousCell.AsSpan(t * batch * h, batch * h));
-            }
-            Gemm.Multiply<T>(stateHidden, false, recurrent, stepGates, batch, accumulate: true);
-            for (int b = 0; b < batch; b++)
-            {
-                var row = stepGates.Slice(b * g4, g4);
-                TensorPrimitives.Sigmoid<T>(row[..(2 * h)], row[..(2 * h)]);     // i, f
-                Activations.Tanh<T>(row.Slice(2 * h, h), row.Slice(2 * h, h));   // g
-                TensorPrimitives.Sigmoid<T>(row.Slice(3 * h, h), row.Slice(3 * h, h)); // o
-                int at = (slot * batch + b) * h;
-                var cellNew = cells.AsSpan(at, h);
-                var tanhCell = cellTanh.AsSpan(at, h);
-                TensorPrimitives.Multiply<T>(row.Slice(h, h), stateCell.AsSpan(b * h, h), cellNew);          // f c
-                TensorPrimitives.MultiplyAdd<T>(row[..h], row.Slice(2 * h, h), cellNew, cellNew);           // + i g
-                Activations.Tanh<T>(cellNew, tanhCell);
-                var outputRow = result.Slice((t * batch + b) * 3 * h, 3 * h);
-                bool isActive = lengths is null || t < lengths[b];
-                active[t * batch + b] = isActive;
-                if (isActive)
+                int t = reverse ? steps - 1 - k : k, slot = save ? t : 0, stepRow = t * batch + first;
+                if (save)
                 {
-                    TensorPrimitives.Multiply<T>(row.Slice(3 * h, h), tanhCell, outputRow[..h]);            // h = o tanh(c)
-                    outputRow[..h].CopyTo(stateHidden.AsSpan(b * h, h));
-                    cellNew.CopyTo(stateCell.AsSpan(b * h, h));
+                    stateHidden.AsSpan(first * h, count * h).CopyTo(previousHidden.AsSpan(stepRow * h, count * h));
+                    stateCell.AsSpan(first * h, count * h).CopyTo(previousCell.AsSpan(stepRow * h, count * h));
                 }
-                else outputRow[..h].Clear();
-                stateHidden.AsSpan(b * h, h).CopyTo(outputRow.Slice(h, h));
-                stateCell.AsSpan(b * h, h).CopyTo(outputRow.Slice(2 * h, h));
+                Gemm.Multiply<T>(stateHidden.AsSpan(first * h, count * h), false, recurrent, gates.AsSpan(stepRow * g4, count * g4), count,
+                    accumulate: true, parallel: parallelProducts);
+                for (int b = first; b < first + count; b++)
+                {
+                    var row = gates.AsSpan((t * batch + b) * g4, g4);
+                    TensorPrimitives.Sigmoid<T>(row[..(2 * h)], row[..(2 * h)]);     // i, f
+                    Activations.Tanh<T>(row.Slice(2 * h, h), row.Slice(2 * h, h));   // g
+                    TensorPrimitives.Sigmoid<T>(row.Slice(3 * h, h), row.Slice(3 * h, h)); // o
+                    int at = (slot * batch + b) * h;
+                    var cellNew = cells.AsSpan(at, h);
+                    var tanhCell = cellTanh.AsSpan(at, h);
+                    TensorPrimitives.Multiply<T>(row.Slice(h, h), stateCell.AsSpan(b * h, h), cellNew);          // f c
+                    TensorPrimitives.MultiplyAdd<T>(row[..h], row.Slice(2 * h, h), cellNew, cellNew);           // + i g
+                    Activations.Tanh<T>(cellNew, tanhCell);
+                    var outputRow = result.Slice((t * batch + b) * 3 * h, 3 * h);
+                    bool isActive = lengths is null || t < lengths[b];
+                    active[t * batch + b] = isActive;
+                    if (isActive)
+                    {
+                        TensorPrimitives.Multiply<T>(row.Slice(3 * h, h), tanhCell, outputRow[..h]);            // h = o tanh(c)
+                        outputRow[..h].CopyTo(stateHidden.AsSpan(b * h, h));
+                        cellNew.CopyTo(stateCell.AsSpan(b * h, h));
+                    }
+                    else outputRow[..h].Clear();
+                    stateHidden.AsSpan(b * h, h).CopyTo(outputRow.Slice(h, h));
+                    stateCell.AsSpan(b * h, h).CopyTo(outputRow.Slice(2 * h, h));
+                }
             }
         }
         return save ? new Saved<T>(gates, cells, cellTanh, previousHidden, previousCell, active) : null;
@@ -109,55 +117,63 @@ internal static class LstmSequenceOp
         bool reverse, int steps, int batch, int inputSize, int hiddenSize) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h = hiddenSize, g4 = 4 * hiddenSize;
-        ReadOnlySpan<T> grad = outputGradient.Span<T>();
-        var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: false, k: g4, n: h, rows: batch); // W_hh, packed once for all steps
+        var (parts, rowsPerPart) = RowBlocks(batch, h);
+        using var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: false, k: g4, n: h, rows: rowsPerPart); // W_hh, packed once for all steps
         var gateGradients = new T[steps * batch * g4];
         var carriedHidden = new T[batch * h];   // dE/d(hidden state after the step being processed), from later steps
         var carriedCell = new T[batch * h];
-        var hiddenNew = new T[h];
-        var cellNew = new T[h];
-        var scratch = new T[h];
         var previousHiddenGradient = new T[batch * h];
-        for (int k = steps - 1; k >= 0; k--)
+        if (parts == 1) RunRows(0, batch, parallelProducts: true);
+        else Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart, false));
+
+        // the whole backward recurrence for sequences [first, first + count) of the batch
+        void RunRows(int first, int count, bool parallelProducts)
         {
-            int t = reverse ? steps - 1 - k : k;
-            var stepGateGradients = gateGradients.AsSpan(t * batch * g4, batch * g4);
-            for (int b = 0; b < batch; b++)
+            ReadOnlySpan<T> grad = outputGradient.Span<T>();
+            var hiddenNew = new T[h];
+            var cellNew = new T[h];
+            var scratch = new T[h];
+            for (int k = steps - 1; k >= 0; k--)
             {
-                int at = (t * batch + b) * h;
-                var gradientRow = grad.Slice((t * batch + b) * 3 * h, 3 * h);
-                var dHiddenState = carriedHidden.AsSpan(b * h, h);
-                var dCellState = carriedCell.AsSpan(b * h, h);
-                TensorPrimitives.Add<T>(dHiddenState, gradientRow.Slice(h, h), dHiddenState);     // + dE/d(h state at t)
-                TensorPrimitives.Add<T>(dCellState, gradientRow.Slice(2 * h, h), dCellState);      // + dE/d(c state at t)
-                if (!saved.Active[t * batch + b]) continue; // state passes through; gate gradients stay zero
-                var gates = saved.Gates.AsSpan((t * batch + b) * g4, g4);
-                ReadOnlySpan<T> inputGate = gates[..h], forgetGate = gates.Slice(h, h), candidate = gates.Slice(2 * h, h), outputGate = gates.Slice(3 * h, h);
-                ReadOnlySpan<T> tanhCell = saved.CellTanh.AsSpan(at, h);
-                var dGates = stepGateGradients.Slice(b * g4, g4);
-                // dh_new = dE/dh state + dE/d output
-                TensorPrimitives.Add<T>(dHiddenState, gradientRow[..h], hiddenNew);
-                // dc_new = dc state + dh_new o (1 − tanh² c)
-                TensorPrimitives.Multiply<T>(tanhCell, tanhCell, scratch);
-                TensorPrimitives.Subtract<T>(T.One, scratch, scratch);
-                TensorPrimitives.Multiply<T>(scratch, outputGate, scratch);
-                TensorPrimitives.MultiplyAdd<T>(hiddenNew, scratch, dCellState, cellNew);
-                // gate gradients before the activations
-                Sigmoid(inputGate, cellNewTimes(candidate, cellNew, scratch), dGates[..h]);                  // di = dc g, × i(1−i)
-                Sigmoid(forgetGate, cellNewTimes(saved.PreviousCell.AsSpan(at, h), cellNew, scratch), dGates.Slice(h, h)); // df = dc c_prev
-                TensorPrimitives.Multiply<T>(candidate, candidate, scratch);                                   // dg = dc i (1 − g²)
-                TensorPrimitives.Subtract<T>(T.One, scratch, scratch);
-                TensorPrimitives.Multiply<T>(scratch, inputGate, scratch);
-                TensorPrimitives.Multiply<T>(scratch, cellNew, dGates.Slice(2 * h, h));
-                Sigmoid(outputGate, cellNewTimes(tanhCell, hiddenNew, scratch), dGates.Slice(3 * h, h));     // do = dh tanh c
-                // carried cell gradient to the previous step: dc_new f
-                TensorPrimitives.Multiply<T>(cellNew, forgetGate, dCellState);
+                int t = reverse ? steps - 1 - k : k, stepRow = t * batch + first;
+                for (int b = first; b < first + count; b++)
+                {
+                    int at = (t * batch + b) * h;
+                    var gradientRow = grad.Slice((t * batch + b) * 3 * h, 3 * h);
+                    var dHiddenState = carriedHidden.AsSpan(b * h, h);
+                    var dCellState = carriedCell.AsSpan(b * h, h);
+                    TensorPrimitives.Add<T>(dHiddenState, gradientRow.Slice(h, h), dHiddenState);     // + dE/d(h state at t)
+                    TensorPrimitives.Add<T>(dCellState, gradientRow.Slice(2 * h, h), dCellState);      // + dE/d(c state at t)
+                    if (!saved.Active[t * batch + b]) continue; // state passes through; gate gradients stay zero
+                    var gates = saved.Gates.AsSpan((t * batch + b) * g4, g4);
+                    ReadOnlySpan<T> inputGate = gates[..h], forgetGate = gates.Slice(h, h), candidate = gates.Slice(2 * h, h), outputGate = gates.Slice(3 * h, h);
+                    ReadOnlySpan<T> tanhCell = saved.CellTanh.AsSpan(at, h);
+                    var dGates = gateGradients.AsSpan((t * batch + b) * g4, g4);
+                    // dh_new = dE/dh state + dE/d output
+                    TensorPrimitives.Add<T>(dHiddenState, gradientRow[..h], hiddenNew);
+                    // dc_new = dc state + dh_new o (1 − tanh² c)
+                    TensorPrimitives.Multiply<T>(tanhCell, tanhCell, scratch);
+                    TensorPrimitives.Subtract<T>(T.One, scratch, scratch);
+                    TensorPrimitives.Multiply<T>(scratch, outputGate, scratch);
+                    TensorPrimitives.MultiplyAdd<T>(hiddenNew, scratch, dCellState, cellNew);
+                    // gate gradients before the activations
+                    Sigmoid(inputGate, cellNewTimes(candidate, cellNew, scratch), dGates[..h]);                  // di = dc g, × i(1−i)
+                    Sigmoid(forgetGate, cellNewTimes(saved.PreviousCell.AsSpan(at, h), cellNew, scratch), dGates.Slice(h, h)); // df = dc c_prev
+                    TensorPrimitives.Multiply<T>(candidate, candidate, scratch);                                   // dg = dc i (1 − g²)
+                    TensorPrimitives.Subtract<T>(T.One, scratch, scratch);
+                    TensorPrimitives.Multiply<T>(scratch, inputGate, scratch);
+                    TensorPrimitives.Multiply<T>(scratch, cellNew, dGates.Slice(2 * h, h));
+                    Sigmoid(outputGate, cellNewTimes(tanhCell, hiddenNew, scratch), dGates.Slice(3 * h, h));     // do = dh tanh c
+                    // carried cell gradient to the previous step: dc_new f
+                    TensorPrimitives.Multiply<T>(cellNew, forgetGate, dCellState);
+                }
+                // carried hidden gradient: dGates W_hh for active rows, unchanged for inactive ones
+                Gemm.Multiply<T>(gateGradients.AsSpan(stepRow * g4, count * g4), false, recurrent, previousHiddenGradient.AsSpan(first * h, count * h),
+                    count, accumulate: false, parallel: parallelProducts);
+                for (int b = first; b < first + count; b++)
+                    if (saved.Active[t * batch + b])
+                        previousHiddenGradient.AsSpan(b * h, h).CopyTo(carriedHidden.AsSpan(b * h, h));
             }
-            // carried hidden gradient: dGates W_hh for active rows, unchanged for inactive ones
-            Gemm.Multiply<T>(stepGateGradients, false, recurrent, previousHiddenGradient, batch, accumulate: false);
-            for (int b = 0; b < batch; b++)
-                if (saved.Active[t * batch + b])
-                    previousHiddenGradient.AsSpan(b * h, h).CopyTo(carriedHidden.AsSpan(b * h, h));
         }
 
         static Span<T> cellNewTimes(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> destination)
@@ -200,6 +216,22 @@ internal static class LstmSequenceOp
             ? [inputGradient, hiddenGradient, cellGradient, weightIhGradient, weightHhGradient, biasGradient, biasGradient?.Clone()]
             : [inputGradient, hiddenGradient, cellGradient, weightIhGradient, weightHhGradient];
     }
+
+    /// <summary>
+    /// How the batch is split over the cores: the sequences of a batch are independent, so each thread can run the whole recurrence
+    /// for a block of rows (one fork per sequence instead of one per step). Splits when the per-step product h W_hhᵀ has at least
+    /// <see cref="ParallelRowsThreshold"/> multiply-adds.
+    /// </summary>
+    private static (int Parts, int RowsPerPart) RowBlocks(int batch, int hiddenSize)
+    {
+        long work = (long)batch * hiddenSize * 4 * hiddenSize;
+        int parts = work >= ParallelRowsThreshold ? Math.Min(batch, Gemm.MaxParallelism) : 1;
+        int rowsPerPart = (batch + parts - 1) / parts;
+        return ((batch + rowsPerPart - 1) / rowsPerPart, rowsPerPart);
+    }
+
+    /// <summary>Multiply-adds of the per-step product from which the batch is split over the cores.</summary>
+    internal static long ParallelRowsThreshold = 1L << 20;
 
     private static (int Steps, int Batch, int InputSize, int HiddenSize) CheckShapes(Tensor input, Tensor hidden, Tensor cell, Tensor weightIh,
         Tensor weightHh, Tensor? biasIh, Tensor? biasHh, int[]? lengths)
