@@ -71,41 +71,50 @@ internal static class GruSequenceOp
         var active = new bool[steps * batch];
         var state = hidden0.Span<T>().ToArray();
         var fromHidden = new T[batch * g3];
-        var result = output.Span<T>();
-        using var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: true, k: h, n: g3, rows: batch); // W_hhᵀ, packed once for all steps
-        for (int k = 0; k < steps; k++)
+        var (parts, rowsPerPart) = LstmSequenceOp.RowBlocks(batch, h, gates: 3);
+        using var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: true, k: h, n: g3, rows: rowsPerPart); // W_hhᵀ, packed once for all steps
+        if (parts == 1) RunRows(0, batch, parallelProducts: true);
+        else Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart, false));
+
+        // the whole recurrence for sequences [first, first + count) of the batch
+        void RunRows(int first, int count, bool parallelProducts)
         {
-            int t = reverse ? steps - 1 - k : k, slot = save ? t : 0;
-            if (save) state.CopyTo(previousHidden.AsSpan(t * batch * h, batch * h));
-            if (biasHh is not null)
+            var result = output.Span<T>();
+            for (int k = 0; k < steps; k++)
             {
-                ReadOnlySpan<T> bias = biasHh.Span<T>();
-                for (int b = 0; b < batch; b++) bias.CopyTo(fromHidden.AsSpan(b * g3, g3));
-            }
-            Gemm.Multiply<T>(state, false, recurrent, fromHidden, batch, accumulate: biasHh is not null);
-            for (int b = 0; b < batch; b++)
-            {
-                var row = gates.AsSpan((t * batch + b) * g3, g3);
-                var hiddenRow = fromHidden.AsSpan(b * g3, g3);
-                TensorPrimitives.Add<T>(row[..(2 * h)], hiddenRow[..(2 * h)], row[..(2 * h)]);
-                TensorPrimitives.Sigmoid<T>(row[..(2 * h)], row[..(2 * h)]);                       // r, z
-                var candidate = row.Slice(2 * h, h);
-                hiddenRow.Slice(2 * h, h).CopyTo(hiddenCandidate.AsSpan((slot * batch + b) * h, h));
-                TensorPrimitives.MultiplyAdd<T>(row[..h], hiddenRow.Slice(2 * h, h), candidate, candidate); // x_n + r h_n
-                Activations.Tanh<T>(candidate, candidate);                                          // n
-                var outputRow = result.Slice((t * batch + b) * 2 * h, 2 * h);
-                bool isActive = lengths is null || t < lengths[b];
-                active[t * batch + b] = isActive;
-                var previous = state.AsSpan(b * h, h);
-                if (isActive)
+                int t = reverse ? steps - 1 - k : k, slot = save ? t : 0, stepRow = t * batch + first;
+                if (save) state.AsSpan(first * h, count * h).CopyTo(previousHidden.AsSpan(stepRow * h, count * h));
+                if (biasHh is not null)
                 {
-                    // h' = n + z (h − n)
-                    TensorPrimitives.Subtract<T>(previous, candidate, outputRow[..h]);
-                    TensorPrimitives.MultiplyAdd<T>(outputRow[..h], row.Slice(h, h), candidate, outputRow[..h]);
-                    outputRow[..h].CopyTo(previous);
+                    ReadOnlySpan<T> bias = biasHh.Span<T>();
+                    for (int b = first; b < first + count; b++) bias.CopyTo(fromHidden.AsSpan(b * g3, g3));
                 }
-                else outputRow[..h].Clear();
-                previous.CopyTo(outputRow.Slice(h, h));
+                Gemm.Multiply<T>(state.AsSpan(first * h, count * h), false, recurrent, fromHidden.AsSpan(first * g3, count * g3), count,
+                    accumulate: biasHh is not null, parallel: parallelProducts);
+                for (int b = first; b < first + count; b++)
+                {
+                    var row = gates.AsSpan((t * batch + b) * g3, g3);
+                    var hiddenRow = fromHidden.AsSpan(b * g3, g3);
+                    TensorPrimitives.Add<T>(row[..(2 * h)], hiddenRow[..(2 * h)], row[..(2 * h)]);
+                    TensorPrimitives.Sigmoid<T>(row[..(2 * h)], row[..(2 * h)]);                       // r, z
+                    var candidate = row.Slice(2 * h, h);
+                    hiddenRow.Slice(2 * h, h).CopyTo(hiddenCandidate.AsSpan((slot * batch + b) * h, h));
+                    TensorPrimitives.MultiplyAdd<T>(row[..h], hiddenRow.Slice(2 * h, h), candidate, candidate); // x_n + r h_n
+                    Activations.Tanh<T>(candidate, candidate);                                          // n
+                    var outputRow = result.Slice((t * batch + b) * 2 * h, 2 * h);
+                    bool isActive = lengths is null || t < lengths[b];
+                    active[t * batch + b] = isActive;
+                    var previous = state.AsSpan(b * h, h);
+                    if (isActive)
+                    {
+                        // h' = n + z (h − n)
+                        TensorPrimitives.Subtract<T>(previous, candidate, outputRow[..h]);
+                        TensorPrimitives.MultiplyAdd<T>(outputRow[..h], row.Slice(h, h), candidate, outputRow[..h]);
+                        outputRow[..h].CopyTo(previous);
+                    }
+                    else outputRow[..h].Clear();
+                    previous.CopyTo(outputRow.Slice(h, h));
+                }
             }
         }
         return save ? new Saved<T>(gates, hiddenCandidate, previousHidden, active) : null;
@@ -115,53 +124,62 @@ internal static class GruSequenceOp
         bool reverse, int steps, int batch, int inputSize, int h) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int g3 = 3 * h;
-        ReadOnlySpan<T> grad = outputGradient.Span<T>();
-        using var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: false, k: g3, n: h, rows: batch); // W_hh, packed once for all steps
+        var (parts, rowsPerPart) = LstmSequenceOp.RowBlocks(batch, h, gates: 3);
+        using var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: false, k: g3, n: h, rows: rowsPerPart); // W_hh, packed once for all steps
         var inputGateGradients = new T[steps * batch * g3];   // d(x_r, x_z, x_n)
         var hiddenGateGradients = new T[steps * batch * g3];  // d(h_r, h_z, h_n)
         var carried = new T[batch * h];
-        var hiddenNew = new T[h];
-        var scratch = new T[h];
         var throughWeights = new T[batch * h];
-        for (int k = steps - 1; k >= 0; k--)
+        if (parts == 1) RunRows(0, batch, parallelProducts: true);
+        else Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart, false));
+
+        // the whole backward recurrence for sequences [first, first + count) of the batch
+        void RunRows(int first, int count, bool parallelProducts)
         {
-            int t = reverse ? steps - 1 - k : k;
-            for (int b = 0; b < batch; b++)
+            ReadOnlySpan<T> grad = outputGradient.Span<T>();
+            var hiddenNew = new T[h];
+            var scratch = new T[h];
+            for (int k = steps - 1; k >= 0; k--)
             {
-                var dState = carried.AsSpan(b * h, h);
-                var gradientRow = grad.Slice((t * batch + b) * 2 * h, 2 * h);
-                TensorPrimitives.Add<T>(dState, gradientRow.Slice(h, h), dState);              // + dE/d(state at t)
-                if (!saved.Active[t * batch + b]) continue;
-                int at = (t * batch + b) * h;
-                var gates = saved.Gates.AsSpan((t * batch + b) * g3, g3);
-                ReadOnlySpan<T> reset = gates[..h], update = gates.Slice(h, h), candidate = gates.Slice(2 * h, h);
-                ReadOnlySpan<T> hiddenN = saved.HiddenCandidate.AsSpan(at, h), previous = saved.PreviousHidden.AsSpan(at, h);
-                var dInput = inputGateGradients.AsSpan((t * batch + b) * g3, g3);
-                var dHidden = hiddenGateGradients.AsSpan((t * batch + b) * g3, g3);
-                TensorPrimitives.Add<T>(dState, gradientRow[..h], hiddenNew);                   // dh' = d state + d output
-                // dn_pre = dh' (1 − z)(1 − n²)
-                TensorPrimitives.Multiply<T>(candidate, candidate, scratch);
-                TensorPrimitives.Subtract<T>(T.One, scratch, scratch);
-                TensorPrimitives.Multiply<T>(scratch, hiddenNew, scratch);
-                TensorPrimitives.Multiply<T>(scratch, update, dInput.Slice(2 * h, h));
-                TensorPrimitives.Subtract<T>(scratch, dInput.Slice(2 * h, h), dInput.Slice(2 * h, h)); // × (1 − z)
-                var dCandidate = dInput.Slice(2 * h, h);
-                // d h_n = dn_pre r ; dr_pre = dn_pre h_n r (1 − r)
-                TensorPrimitives.Multiply<T>(dCandidate, reset, dHidden.Slice(2 * h, h));
-                TensorPrimitives.Multiply<T>(dCandidate, hiddenN, dInput[..h]);
-                SigmoidDerivative(reset, dInput[..h]);
-                // dz_pre = dh' (h − n) z (1 − z)
-                TensorPrimitives.Subtract<T>(previous, candidate, dInput.Slice(h, h));
-                TensorPrimitives.Multiply<T>(dInput.Slice(h, h), hiddenNew, dInput.Slice(h, h));
-                SigmoidDerivative(update, dInput.Slice(h, h));
-                dInput[..(2 * h)].CopyTo(dHidden[..(2 * h)]);
-                // the direct path: dh_prev = dh' z (+ the path through W_hh, added after the GEMM)
-                TensorPrimitives.Multiply<T>(hiddenNew, update, dState);
+                int t = reverse ? steps - 1 - k : k, stepRow = t * batch + first;
+                for (int b = first; b < first + count; b++)
+                {
+                    var dState = carried.AsSpan(b * h, h);
+                    var gradientRow = grad.Slice((t * batch + b) * 2 * h, 2 * h);
+                    TensorPrimitives.Add<T>(dState, gradientRow.Slice(h, h), dState);              // + dE/d(state at t)
+                    if (!saved.Active[t * batch + b]) continue;
+                    int at = (t * batch + b) * h;
+                    var gates = saved.Gates.AsSpan((t * batch + b) * g3, g3);
+                    ReadOnlySpan<T> reset = gates[..h], update = gates.Slice(h, h), candidate = gates.Slice(2 * h, h);
+                    ReadOnlySpan<T> hiddenN = saved.HiddenCandidate.AsSpan(at, h), previous = saved.PreviousHidden.AsSpan(at, h);
+                    var dInput = inputGateGradients.AsSpan((t * batch + b) * g3, g3);
+                    var dHidden = hiddenGateGradients.AsSpan((t * batch + b) * g3, g3);
+                    TensorPrimitives.Add<T>(dState, gradientRow[..h], hiddenNew);                   // dh' = d state + d output
+                    // dn_pre = dh' (1 − z)(1 − n²)
+                    TensorPrimitives.Multiply<T>(candidate, candidate, scratch);
+                    TensorPrimitives.Subtract<T>(T.One, scratch, scratch);
+                    TensorPrimitives.Multiply<T>(scratch, hiddenNew, scratch);
+                    TensorPrimitives.Multiply<T>(scratch, update, dInput.Slice(2 * h, h));
+                    TensorPrimitives.Subtract<T>(scratch, dInput.Slice(2 * h, h), dInput.Slice(2 * h, h)); // × (1 − z)
+                    var dCandidate = dInput.Slice(2 * h, h);
+                    // d h_n = dn_pre r ; dr_pre = dn_pre h_n r (1 − r)
+                    TensorPrimitives.Multiply<T>(dCandidate, reset, dHidden.Slice(2 * h, h));
+                    TensorPrimitives.Multiply<T>(dCandidate, hiddenN, dInput[..h]);
+                    SigmoidDerivative(reset, dInput[..h]);
+                    // dz_pre = dh' (h − n) z (1 − z)
+                    TensorPrimitives.Subtract<T>(previous, candidate, dInput.Slice(h, h));
+                    TensorPrimitives.Multiply<T>(dInput.Slice(h, h), hiddenNew, dInput.Slice(h, h));
+                    SigmoidDerivative(update, dInput.Slice(h, h));
+                    dInput[..(2 * h)].CopyTo(dHidden[..(2 * h)]);
+                    // the direct path: dh_prev = dh' z (+ the path through W_hh, added after the GEMM)
+                    TensorPrimitives.Multiply<T>(hiddenNew, update, dState);
+                }
+                Gemm.Multiply<T>(hiddenGateGradients.AsSpan(stepRow * g3, count * g3), false, recurrent, throughWeights.AsSpan(first * h, count * h),
+                    count, accumulate: false, parallel: parallelProducts);
+                for (int b = first; b < first + count; b++)
+                    if (saved.Active[t * batch + b])
+                        TensorPrimitives.Add<T>(carried.AsSpan(b * h, h), throughWeights.AsSpan(b * h, h), carried.AsSpan(b * h, h));
             }
-            Gemm.Multiply<T>(hiddenGateGradients.AsSpan(t * batch * g3, batch * g3), false, recurrent, throughWeights, batch, accumulate: false);
-            for (int b = 0; b < batch; b++)
-                if (saved.Active[t * batch + b])
-                    TensorPrimitives.Add<T>(carried.AsSpan(b * h, h), throughWeights.AsSpan(b * h, h), carried.AsSpan(b * h, h));
         }
 
         static void SigmoidDerivative(ReadOnlySpan<T> activated, Span<T> values)

@@ -219,12 +219,12 @@ internal static class LstmSequenceOp
 
     /// <summary>
     /// How the batch is split over the cores: the sequences of a batch are independent, so each thread can run the whole recurrence
-    /// for a block of rows (one fork per sequence instead of one per step). Splits when the per-step product h W_hhᵀ has at least
+    /// for a block of rows (one fork per sequence instead of one per step); the GRU (3 gates) shares it. Splits when the per-step product h W_hhᵀ has at least
     /// <see cref="ParallelRowsThreshold"/> multiply-adds.
     /// </summary>
-    private static (int Parts, int RowsPerPart) RowBlocks(int batch, int hiddenSize)
+    internal static (int Parts, int RowsPerPart) RowBlocks(int batch, int hiddenSize, int gates = 4)
     {
-        long work = (long)batch * hiddenSize * 4 * hiddenSize;
+        long work = (long)batch * hiddenSize * gates * hiddenSize;
         int parts = work >= ParallelRowsThreshold ? Math.Min(batch, Gemm.MaxParallelism) : 1;
         int rowsPerPart = (batch + parts - 1) / parts;
         return ((batch + rowsPerPart - 1) / rowsPerPart, rowsPerPart);
