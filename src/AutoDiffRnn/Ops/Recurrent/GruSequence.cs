@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using AutoDiffRnn.Autodiff;
@@ -126,8 +127,11 @@ internal static class GruSequenceOp
         int g3 = 3 * h;
         var (parts, rowsPerPart) = LstmSequenceOp.RowBlocks(batch, h, gates: 3);
         using var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: false, k: g3, n: h, rows: rowsPerPart); // W_hh, packed once for all steps
-        var inputGateGradients = new T[steps * batch * g3];   // d(x_r, x_z, x_n)
-        var hiddenGateGradients = new T[steps * batch * g3];  // d(h_r, h_z, h_n)
+        // pooled (they die with this call; inactive steps rely on zeros)
+        var inputGateGradients = ArrayPool<T>.Shared.Rent(steps * batch * g3);   // d(x_r, x_z, x_n)
+        var hiddenGateGradients = ArrayPool<T>.Shared.Rent(steps * batch * g3);  // d(h_r, h_z, h_n)
+        inputGateGradients.AsSpan(0, steps * batch * g3).Clear();
+        hiddenGateGradients.AsSpan(0, steps * batch * g3).Clear();
         var carried = new T[batch * h];
         var throughWeights = new T[batch * h];
         if (parts == 1) RunRows(0, batch, parallelProducts: true);
@@ -215,6 +219,8 @@ internal static class GruSequenceOp
             }
         }
         var dHidden0 = new Tensor(carried, new Shape(batch, h));
+        ArrayPool<T>.Shared.Return(inputGateGradients);
+        ArrayPool<T>.Shared.Return(hiddenGateGradients);
         return hasBias ? [dX, dHidden0, dWih, dWhh, dBih, dBhh] : [dX, dHidden0, dWih, dWhh];
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using AutoDiffRnn.Autodiff;
@@ -119,7 +120,9 @@ internal static class LstmSequenceOp
         int h = hiddenSize, g4 = 4 * hiddenSize;
         var (parts, rowsPerPart) = RowBlocks(batch, h);
         using var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: false, k: g4, n: h, rows: rowsPerPart); // W_hh, packed once for all steps
-        var gateGradients = new T[steps * batch * g4];
+        // pooled (it dies with this call; inactive steps rely on zeros)
+        var gateGradients = ArrayPool<T>.Shared.Rent(steps * batch * g4);
+        gateGradients.AsSpan(0, steps * batch * g4).Clear();
         var carriedHidden = new T[batch * h];   // dE/d(hidden state after the step being processed), from later steps
         var carriedCell = new T[batch * h];
         var previousHiddenGradient = new T[batch * h];
@@ -212,6 +215,7 @@ internal static class LstmSequenceOp
         }
         var hiddenGradient = new Tensor(carriedHidden, new Shape(batch, h));
         var cellGradient = new Tensor(carriedCell, new Shape(batch, h));
+        ArrayPool<T>.Shared.Return(gateGradients);
         return hasBias
             ? [inputGradient, hiddenGradient, cellGradient, weightIhGradient, weightHhGradient, biasGradient, biasGradient?.Clone()]
             : [inputGradient, hiddenGradient, cellGradient, weightIhGradient, weightHhGradient];
