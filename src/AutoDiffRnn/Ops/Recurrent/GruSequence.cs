@@ -59,7 +59,7 @@ internal static class GruSequenceOp
         bool reverse, int[]? lengths, Tensor output, int steps, int batch, int inputSize, int h, bool save) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int g3 = 3 * h;
-        var gates = new T[steps * batch * g3];
+        var gates = GC.AllocateUninitializedArray<T>(steps * batch * g3); // every element is written below (no zeroing)
         if (biasIh is not null)
         {
             ReadOnlySpan<T> bias = biasIh.Span<T>();
@@ -67,8 +67,8 @@ internal static class GruSequenceOp
         }
         Gemm.Multiply<T>(input.Span<T>(), false, weightIh.Span<T>(), true, gates, steps * batch, g3, inputSize, accumulate: biasIh is not null);
         // without save, the candidate buffer holds one step (slot 0), reused
-        var hiddenCandidate = new T[(save ? steps : 1) * batch * h];
-        var previousHidden = save ? new T[steps * batch * h] : [];
+        var hiddenCandidate = GC.AllocateUninitializedArray<T>((save ? steps : 1) * batch * h);
+        var previousHidden = save ? GC.AllocateUninitializedArray<T>(steps * batch * h) : [];
         var active = new bool[steps * batch];
         var state = hidden0.Span<T>().ToArray();
         var fromHidden = new T[batch * g3];

@@ -46,7 +46,7 @@ internal static class LstmSequenceOp
         bool reverse, int[]? lengths, Tensor output, int steps, int batch, int inputSize, int hiddenSize, bool save) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h = hiddenSize, g4 = 4 * hiddenSize;
-        var gates = new T[steps * batch * g4];
+        var gates = GC.AllocateUninitializedArray<T>(steps * batch * g4); // every element is written below (no zeroing)
         // input projections of every step at once, biases first
         if (biasIh is not null)
         {
@@ -58,10 +58,10 @@ internal static class LstmSequenceOp
 
         // without save, the per-step buffers hold one step (slot 0), reused
         int savedSteps = save ? steps : 1;
-        var cells = new T[savedSteps * batch * h];
-        var cellTanh = new T[savedSteps * batch * h];
-        var previousHidden = save ? new T[steps * batch * h] : [];
-        var previousCell = save ? new T[steps * batch * h] : [];
+        var cells = GC.AllocateUninitializedArray<T>(savedSteps * batch * h);
+        var cellTanh = GC.AllocateUninitializedArray<T>(savedSteps * batch * h);
+        var previousHidden = save ? GC.AllocateUninitializedArray<T>(steps * batch * h) : [];
+        var previousCell = save ? GC.AllocateUninitializedArray<T>(steps * batch * h) : [];
         var active = new bool[steps * batch];
         var stateHidden = hidden0.Span<T>().ToArray();
         var stateCell = cell0.Span<T>().ToArray();
