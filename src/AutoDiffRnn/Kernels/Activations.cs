@@ -37,6 +37,7 @@ internal static class Activations
         }
         TensorPrimitives.Tanh(x, y);
         T threshold = T.CreateTruncating(typeof(T) == typeof(double) ? 0.3 : 0.5);
+        ReadOnlySpan<T> coefficients = TanhSeries<T>.Coefficients;
         int i = 0;
         if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
         {
@@ -47,9 +48,9 @@ internal static class Activations
                 var small = Vector.LessThan(Vector.Abs(value), limit);
                 if (small == Vector<T>.Zero) continue;
                 var square = value * value;
-                var polynomial = new Vector<T>(T.CreateTruncating(TanhCoefficients[^1]));
-                for (int k = TanhCoefficients.Length - 2; k >= 0; k--)
-                    polynomial = polynomial * square + new Vector<T>(T.CreateTruncating(TanhCoefficients[k]));
+                var polynomial = new Vector<T>(coefficients[^1]);
+                for (int k = coefficients.Length - 2; k >= 0; k--)
+                    polynomial = polynomial * square + new Vector<T>(coefficients[k]);
                 Vector.ConditionalSelect(small, value * polynomial, new Vector<T>(y[i..])).CopyTo(y[i..]);
             }
         }
@@ -57,10 +58,37 @@ internal static class Activations
         {
             T value = x[i];
             if (T.Abs(value) >= threshold) continue;
-            T square = value * value, polynomial = T.CreateTruncating(TanhCoefficients[^1]);
-            for (int k = TanhCoefficients.Length - 2; k >= 0; k--)
-                polynomial = polynomial * square + T.CreateTruncating(TanhCoefficients[k]);
+            T square = value * value, polynomial = coefficients[^1];
+            for (int k = coefficients.Length - 2; k >= 0; k--)
+                polynomial = polynomial * square + coefficients[k];
             y[i] = value * polynomial;
+        }
+    }
+
+    /// <summary>The Taylor coefficients of tanh in <typeparamref name="T"/>, converted once.</summary>
+    private static class TanhSeries<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static readonly T[] Coefficients = TanhCoefficients.Select(T.CreateTruncating).ToArray();
+    }
+
+    /// <summary>destination = upstream · s (1 − s), with s = σ(x) already computed: the sigmoid's vector-Jacobian product.</summary>
+    public static void SigmoidGradient<T>(ReadOnlySpan<T> activated, ReadOnlySpan<T> upstream, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            for (; i <= activated.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var s = new Vector<T>(activated[i..]);
+                var product = new Vector<T>(upstream[i..]) * s;
+                (product - product * s).CopyTo(destination[i..]);
+            }
+        }
+        for (; i < activated.Length; i++)
+        {
+            T product = upstream[i] * activated[i];
+            destination[i] = product - product * activated[i];
         }
     }
 }

@@ -126,35 +126,183 @@ internal static class Gemm
     }
 
     /// <summary>
+    /// Packs op(B) (k×n; B stored k×n, or n×k when <paramref name="transposeB"/>) once for many products op(A) op(B) with
+    /// <paramref name="rows"/> rows of op(A) each (a recurrent weight used at every step): the panels the micro-kernel for that
+    /// shape reads, so <see cref="Multiply{T}(ReadOnlySpan{T}, bool, PackedMatrix{T}, Span{T}, int, bool, bool)"/> packs only A.
+    /// </summary>
+    public static unsafe PackedMatrix<T> Pack<T>(ReadOnlySpan<T> b, bool transposeB, int k, int n, int rows)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (k <= 0 || n <= 0 || rows <= 0)
+            throw new ArgumentOutOfRangeException(nameof(k), $"gemm pack: dimensions must be positive, got k={k}, n={n}, rows={rows}");
+        if (b.Length < (long)k * n)
+            throw new ArgumentException($"gemm pack: B has {b.Length} elements, needs {(long)k * n} for k={k}, n={n}");
+        var kind = PackedKernelFor<T>(rows, n);
+        int nr = kind switch
+        {
+            PackedKernel.Rows4 => GemmKernel512Rows4<T>.Columns,
+            PackedKernel.Rows8 => GemmKernel512Rows8<T>.Columns,
+            PackedKernel.Rows12 => GemmKernel512<T>.Columns,
+            PackedKernel.Vector256 => GemmKernel256<T>.Columns,
+            PackedKernel.Vector128 => GemmKernel128<T>.Columns,
+            _ => GemmKernelScalar<T>.Columns,
+        };
+        // Few rows reuse each B panel little, so the depth is cut into as few blocks as possible (each C tile is then loaded
+        // and stored once per block): blocks of at most PackedDepthBlock, of equal size.
+        int depthBlocks = (k + PackedDepthBlock - 1) / PackedDepthBlock;
+        int depthBlock = (k + depthBlocks - 1) / depthBlocks;
+        int width = RoundUp(n, nr);
+        var packed = new PackedMatrix<T>(kind, k, n, width, nr, depthBlock);
+        fixed (T* pb = b)
+        {
+            var problem = new Problem<T>(null, 0, false, pb, transposeB ? k : n, transposeB, null, 0, rows, n, k, false);
+            T* destination = packed.Pointer;
+            for (int pc = 0; pc < k; pc += depthBlock)
+                PackB(problem, pc, Math.Min(depthBlock, k - pc), 0, n, nr, destination + (nint)pc * width);
+        }
+        return packed;
+    }
+
+    /// <summary>
+    /// C (m×n) = or += op(A) · B with B packed by <see cref="Pack{T}"/> (any m; the kernel suits the rows it was packed for).
+    /// Without <paramref name="parallel"/> it stays on the calling thread (for callers that already split their work over the cores).
+    /// </summary>
+    public static unsafe void Multiply<T>(ReadOnlySpan<T> a, bool transposeA, PackedMatrix<T> b, Span<T> c, int m, bool accumulate,
+        bool parallel = true) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = b.Columns, k = b.Depth;
+        if (m < 0) throw new ArgumentOutOfRangeException(nameof(m), $"gemm: negative row count {m}");
+        if (a.Length < (long)m * k || c.Length < (long)m * n)
+            throw new ArgumentException(
+                $"gemm: buffers too small for m={m}, n={n}, k={k}: A has {a.Length} (needs {(long)m * k}), C has {c.Length} (needs {(long)m * n})");
+        if (m == 0) return;
+        if (m == 1)
+        {
+            PackedVectorTimesMatrix(a[..k], b, c[..n], accumulate);
+            return;
+        }
+        fixed (T* pa = a, pc = c)
+        {
+            var problem = new Problem<T>(pa, transposeA ? m : k, transposeA, null, 0, false, pc, n, m, n, k, accumulate,
+                b.Pointer, b.Width, b.DepthBlock);
+            switch (b.Kernel)
+            {
+                case PackedKernel.Rows4: Run<T, GemmKernel512Rows4<T>>(problem, dotProducts: false, parallel); break;
+                case PackedKernel.Rows8: Run<T, GemmKernel512Rows8<T>>(problem, dotProducts: false, parallel); break;
+                case PackedKernel.Rows12: Run<T, GemmKernel512<T>>(problem, dotProducts: false, parallel); break;
+                case PackedKernel.Vector256: Run<T, GemmKernel256<T>>(problem, dotProducts: false, parallel); break;
+                case PackedKernel.Vector128: Run<T, GemmKernel128<T>>(problem, dotProducts: false, parallel); break;
+                default: Run<T, GemmKernelScalar<T>>(problem, dotProducts: false, parallel); break;
+            }
+        }
+    }
+
+    /// <summary>Largest depth block of a packed B (<see cref="Pack{T}"/>).</summary>
+    internal static int PackedDepthBlock = 1024;
+
+    /// <summary>c (1×n) = or += a (1×k) · B, B packed: per panel, the sum over the depth of a[p] times the panel's row p (four
+    /// independent accumulators per vector of columns hide the latency of the multiply-adds).</summary>
+    private static unsafe void PackedVectorTimesMatrix<T>(ReadOnlySpan<T> a, PackedMatrix<T> b, Span<T> c, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = b.Columns, k = b.Depth, width = b.Width, nr = b.PanelWidth;
+        T* row = (T*)GemmBuffers.Acquire((nint)width * sizeof(T));
+        new Span<T>(row, width).Clear();
+        fixed (T* pa = a)
+        {
+            T* packed = b.Pointer;
+            for (int pc = 0; pc < k; pc += b.DepthBlock)
+            {
+                int depth = Math.Min(b.DepthBlock, k - pc);
+                T* block = packed + (nint)pc * width;
+                T* x = pa + pc;
+                for (int jr = 0; jr < width; jr += nr)
+                {
+                    T* panel = block + (nint)jr * depth;
+                    int j = 0;
+                    if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported && nr % Vector<T>.Count == 0)
+                    {
+                        for (; j < nr; j += Vector<T>.Count)
+                        {
+                            Vector<T> sum0 = Vector<T>.Zero, sum1 = Vector<T>.Zero, sum2 = Vector<T>.Zero, sum3 = Vector<T>.Zero;
+                            T* column = panel + j;
+                            int p = 0;
+                            for (; p + 4 <= depth; p += 4)
+                            {
+                                sum0 += new Vector<T>(x[p]) * Vector.Load(column + (nint)p * nr);
+                                sum1 += new Vector<T>(x[p + 1]) * Vector.Load(column + (nint)(p + 1) * nr);
+                                sum2 += new Vector<T>(x[p + 2]) * Vector.Load(column + (nint)(p + 2) * nr);
+                                sum3 += new Vector<T>(x[p + 3]) * Vector.Load(column + (nint)(p + 3) * nr);
+                            }
+                            for (; p < depth; p++) sum0 += new Vector<T>(x[p]) * Vector.Load(column + (nint)p * nr);
+                            (Vector.Load(row + jr + j) + ((sum0 + sum1) + (sum2 + sum3))).Store(row + jr + j);
+                        }
+                    }
+                    for (; j < nr; j++)
+                    {
+                        T sum = T.Zero;
+                        for (int p = 0; p < depth; p++) sum += x[p] * panel[(nint)p * nr + j];
+                        row[jr + j] += sum;
+                    }
+                }
+            }
+        }
+        var result = new ReadOnlySpan<T>(row, n);
+        if (accumulate) TensorPrimitives.Add(c, result, c);
+        else result.CopyTo(c);
+    }
+
+    /// <summary>The micro-kernel a packed B is laid out for.</summary>
+    internal enum PackedKernel { Rows4, Rows8, Rows12, Vector256, Vector128, Scalar }
+
+    /// <summary>The kernel <see cref="Multiply{T}(ReadOnlySpan{T}, bool, ReadOnlySpan{T}, bool, Span{T}, int, int, int, bool)"/> would pick for m×n.</summary>
+    private static PackedKernel PackedKernelFor<T>(int m, int n) where T : unmanaged, IFloatingPointIeee754<T> => BestKernel switch
+    {
+        KernelKind.Vector512 when m <= 4 => PackedKernel.Rows4,
+        KernelKind.Vector512 when PaddedArea<T, GemmKernel512Rows8<T>>(m, n) < PaddedArea<T, GemmKernel512<T>>(m, n) => PackedKernel.Rows8,
+        KernelKind.Vector512 => PackedKernel.Rows12,
+        KernelKind.Vector256 => PackedKernel.Vector256,
+        KernelKind.Vector128 => PackedKernel.Vector128,
+        _ => PackedKernel.Scalar,
+    };
+
+    /// <summary>
     /// One GEMM on raw pointers with leading dimensions: op(A)(i, p) is <c>a[i·lda + p]</c>, or <c>a[p·lda + i]</c> when transposed;
     /// op(B)(p, j) is <c>b[p·ldb + j]</c>, or <c>b[j·ldb + p]</c> when transposed; C(i, j) is <c>c[i·ldc + j]</c>.
     /// </summary>
+    /// <remarks>
+    /// With <c>packedB</c> set, op(B) was packed beforehand (<see cref="PackedMatrix{T}"/>): B is not read, and the panel of columns
+    /// [j, j + NR) in depth block pc starts at <c>packedB + pc·packedWidth + (packedFirstColumn + j)·depth</c>.
+    /// </remarks>
     private readonly unsafe struct Problem<T>(
         T* a, nint leadingA, bool transposeA, T* b, nint leadingB, bool transposeB, T* c, nint leadingC,
-        int m, int n, int k, bool accumulate) where T : unmanaged
+        int m, int n, int k, bool accumulate, T* packedB = null, nint packedWidth = 0, int packedDepthBlock = 0, int packedFirstColumn = 0)
+        where T : unmanaged
     {
-        public readonly T* A = a, B = b, C = c;
-        public readonly nint LeadingA = leadingA, LeadingB = leadingB, LeadingC = leadingC;
+        public readonly T* A = a, B = b, C = c, PackedB = packedB;
+        public readonly nint LeadingA = leadingA, LeadingB = leadingB, LeadingC = leadingC, PackedWidth = packedWidth;
         public readonly bool TransposeA = transposeA, TransposeB = transposeB, Accumulate = accumulate;
-        public readonly int M = m, N = n, K = k;
+        public readonly int M = m, N = n, K = k, PackedDepthBlock = packedDepthBlock, PackedFirstColumn = packedFirstColumn;
 
         /// <summary>The sub-product for rows [first, first + count) of C.</summary>
         public Problem<T> Rows(int first, int count) => new(
             TransposeA ? A + first : A + first * LeadingA, LeadingA, TransposeA, B, LeadingB, TransposeB,
-            C + first * LeadingC, LeadingC, count, N, K, Accumulate);
+            C + first * LeadingC, LeadingC, count, N, K, Accumulate, PackedB, PackedWidth, PackedDepthBlock, PackedFirstColumn);
 
         /// <summary>The sub-product for columns [first, first + count) of C.</summary>
-        public Problem<T> Columns(int first, int count) => new(
-            A, LeadingA, TransposeA, TransposeB ? B + first * LeadingB : B + first, LeadingB, TransposeB,
-            C + first, LeadingC, M, count, K, Accumulate);
+        public Problem<T> Columns(int first, int count) => PackedB != null
+            ? new(A, LeadingA, TransposeA, B, LeadingB, TransposeB, C + first, LeadingC, M, count, K, Accumulate,
+                PackedB, PackedWidth, PackedDepthBlock, PackedFirstColumn + first)
+            : new(A, LeadingA, TransposeA, TransposeB ? B + first * LeadingB : B + first, LeadingB, TransposeB,
+                C + first, LeadingC, M, count, K, Accumulate);
     }
 
     /// <summary>Splits a large product over the cores (along its longer side, in whole micro-tiles), or runs it on this thread.</summary>
-    private static unsafe void Run<T, TKernel>(Problem<T> problem, bool dotProducts)
+    private static unsafe void Run<T, TKernel>(Problem<T> problem, bool dotProducts, bool parallel = true)
         where T : unmanaged, IFloatingPointIeee754<T> where TKernel : IGemmMicroKernel<T>
     {
         long work = (long)problem.M * problem.N * problem.K;
-        int parts = work >= ParallelThreshold ? MaxParallelism : 1;
+        int parts = parallel && work >= ParallelThreshold ? MaxParallelism : 1;
         bool splitRows = problem.M > problem.N;
         int grain = dotProducts ? 4 : splitRows ? TKernel.Rows : TKernel.Columns;
         int length = splitRows ? problem.M : problem.N;
@@ -189,19 +337,20 @@ internal static class Gemm
     {
         int mr = TKernel.Rows, nr = TKernel.Columns;
         int m = problem.M, n = problem.N, k = problem.K;
-        bool direct = !problem.TransposeB && m <= DirectRowsLimit;
-        int depthBlock = Math.Max(1, direct ? DirectDepthBlock : DepthBlock);
+        bool prepacked = problem.PackedB != null;
+        bool direct = !prepacked && !problem.TransposeB && m <= DirectRowsLimit;
+        int depthBlock = prepacked ? problem.PackedDepthBlock : Math.Max(1, direct ? DirectDepthBlock : DepthBlock);
         int kc = Math.Min(depthBlock, k);
         int rowBlock = Math.Max(mr, RowBlockBytes / (depthBlock * sizeof(T)) / mr * mr);
-        int columnBlock = direct ? RoundUp(n, nr) : Math.Max(nr, ColumnBlock / nr * nr);
+        int columnBlock = direct || prepacked ? RoundUp(n, nr) : Math.Max(nr, ColumnBlock / nr * nr);
         int mc = Math.Min(rowBlock, RoundUp(m, mr));
         int nc = Math.Min(columnBlock, RoundUp(n, nr));
         // With a single row block each B panel is used once: pack it just before use, while it stays in L1.
         // B read in place needs a packed panel only for its ragged last columns.
-        bool packPanelsOnDemand = direct || m <= rowBlock;
+        bool packPanelsOnDemand = !prepacked && (direct || m <= rowBlock);
 
         nint bytesA = RoundUp(mc * kc * sizeof(T), 64);
-        byte* buffer = GemmBuffers.Acquire(bytesA + (nint)(packPanelsOnDemand ? nr : nc) * kc * sizeof(T));
+        byte* buffer = GemmBuffers.Acquire(bytesA + (nint)(prepacked ? 0 : packPanelsOnDemand ? nr : nc) * kc * sizeof(T));
         T* packedA = (T*)buffer;
         T* packedB = (T*)(buffer + bytesA);
         T* edgeTile = stackalloc T[mr * nr];
@@ -213,7 +362,7 @@ internal static class Gemm
             {
                 int depth = Math.Min(depthBlock, k - pc);
                 bool overwrite = !problem.Accumulate && pc == 0;
-                if (!packPanelsOnDemand) PackB(problem, pc, depth, jc, columns, nr, packedB);
+                if (!packPanelsOnDemand && !prepacked) PackB(problem, pc, depth, jc, columns, nr, packedB);
 
                 for (int ic = 0; ic < m; ic += rowBlock)
                 {
@@ -228,7 +377,11 @@ internal static class Gemm
                         int tileColumns = Math.Min(nr, columns - jr);
                         T* panelB = packedB + jr * depth;
                         nint strideB = nr;
-                        if (direct && tileColumns == nr)
+                        if (prepacked)
+                        {
+                            panelB = problem.PackedB + pc * problem.PackedWidth + (nint)(problem.PackedFirstColumn + jc + jr) * depth;
+                        }
+                        else if (direct && tileColumns == nr)
                         {
                             panelB = problem.B + pc * problem.LeadingB + jc + jr;
                             strideB = problem.LeadingB;

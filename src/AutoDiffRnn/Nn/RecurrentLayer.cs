@@ -1,3 +1,4 @@
+using AutoDiffRnn.Autodiff;
 namespace AutoDiffRnn.Nn;
 
 /// <summary>The kind of recurrence a <see cref="RecurrentLayer"/> runs.</summary>
@@ -163,20 +164,33 @@ public class RecurrentLayer : Module
         for (int layer = 0; layer < NumLayers; layer++)
         {
             var directionOutputs = new Tensor[Directions];
-            for (int direction = 0; direction < Directions; direction++)
+            var input = layerInput;
+            int currentLayer = layer;
+            void RunDirection(int direction)
             {
-                int index = layer * Directions + direction;
+                int index = currentLayer * Directions + direction;
                 var hidden = initialHidden?.Select(0, index) ?? Tensor.Zeros(new Shape(batch, HiddenSize), sequence.DType);
                 var (weightIh, weightHh, biasIh, biasHh) = cells[index];
                 bool reverse = direction == 1;
                 var result = Kind == RecurrentKind.Lstm
-                    ? Tensor.LstmSequence(layerInput, hidden, initialCell?.Select(0, index) ?? Tensor.Zeros(new Shape(batch, HiddenSize), sequence.DType),
+                    ? Tensor.LstmSequence(input, hidden, initialCell?.Select(0, index) ?? Tensor.Zeros(new Shape(batch, HiddenSize), sequence.DType),
                         weightIh, weightHh, biasIh, biasHh, reverse, lengths)
-                    : Tensor.GruSequence(layerInput, hidden, weightIh, weightHh, biasIh, biasHh, reverse, lengths);
+                    : Tensor.GruSequence(input, hidden, weightIh, weightHh, biasIh, biasHh, reverse, lengths);
                 directionOutputs[direction] = result.Narrow(2, 0, HiddenSize);
                 var last = result.Select(0, reverse ? 0 : steps - 1); // the state after the last processed step
                 finalHidden[index] = last.Narrow(1, HiddenSize, HiddenSize);
                 if (Kind == RecurrentKind.Lstm) finalCell[index] = last.Narrow(1, 2 * HiddenSize, HiddenSize);
+            }
+            if (Directions == 1) RunDirection(0);
+            else
+            {
+                // The two directions are independent: run them on two threads (the recording mode is per thread, so pass it on).
+                bool recording = GradMode.IsEnabled;
+                Parallel.For(0, Directions, direction =>
+                {
+                    using var mode = GradMode.Set(recording);
+                    RunDirection(direction);
+                });
             }
             layerInput = Directions == 1 ? directionOutputs[0] : Tensor.Concat(directionOutputs, 2);
             if (layer < NumLayers - 1 && DropoutProbability > 0)

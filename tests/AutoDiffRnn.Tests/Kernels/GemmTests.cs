@@ -114,6 +114,46 @@ public class GemmTests
         Assert.Null(FirstMismatch(a, false, b, false, null, [19, 22, 43, 50], 2, 2, 2, DoubleTolerance));
     }
 
+    /// <summary>(rows packed for, rows multiplied, n, k) for a B packed once (<see cref="Gemm.Pack{T}"/>): one row (the vector path),
+    /// each kernel shape (4, 8 and 12 rows), fewer or more rows than packed for, ragged panels, depths over one packed block (1024),
+    /// and a product large enough to split over the cores.</summary>
+    public static TheoryData<int, int, int, int> PackedShapes => new()
+    {
+        { 1, 1, 7, 5 }, { 1, 1, 256, 64 }, { 1, 1, 64, 256 }, { 1, 1, 33, 1100 }, { 4, 3, 70, 20 }, { 16, 16, 512, 128 },
+        { 32, 32, 1024, 256 }, { 32, 17, 256, 1024 }, { 12, 30, 50, 2100 }, { 64, 64, 2048, 40 }, { 7, 1, 40, 9 },
+    };
+
+    [Theory]
+    [MemberData(nameof(PackedShapes))]
+    public void PackedMatchesReference(int packedRows, int m, int n, int k)
+    {
+        CheckPacked<float>(packedRows, m, n, k, FloatTolerance, seed: m * 1009 + n + k);
+        CheckPacked<double>(packedRows, m, n, k, DoubleTolerance, seed: m * 1009 + n + k + 1);
+    }
+
+    private static void CheckPacked<T>(int packedRows, int m, int n, int k, double tolerance, int seed) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        var a = RandomMatrix<T>(random, m * k);
+        var b = RandomMatrix<T>(random, k * n);
+        var initial = RandomMatrix<T>(random, m * n);
+        foreach (bool transposeA in new[] { false, true })
+        foreach (bool transposeB in new[] { false, true })
+        foreach (bool accumulate in new[] { false, true })
+        foreach (bool parallel in new[] { false, true })
+        {
+            var storedA = transposeA ? Transpose(a, m, k) : a;
+            var storedB = transposeB ? Transpose(b, k, n) : b;
+            using var packed = Gemm.Pack<T>(storedB, transposeB, k, n, packedRows);
+            var c = accumulate ? (T[])initial.Clone() : Enumerable.Repeat(T.NaN, m * n).ToArray();
+            Gemm.Multiply<T>(storedA, transposeA, packed, c, m, accumulate, parallel);
+            string? mismatch = FirstMismatch(storedA, transposeA, storedB, transposeB, accumulate ? initial : null, c, m, n, k, tolerance);
+            Assert.True(mismatch is null,
+                $"{typeof(T).Name} packed for {packedRows} rows, m={m} n={n} k={k} transposeA={transposeA} transposeB={transposeB} " +
+                $"accumulate={accumulate} parallel={parallel}: {mismatch}");
+        }
+    }
+
     private static void CheckAllVariants<T>(int m, int n, int k, double tolerance, Gemm.KernelKind kernel, int seed)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

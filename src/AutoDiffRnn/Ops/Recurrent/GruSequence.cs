@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using AutoDiffRnn.Autodiff;
@@ -34,137 +35,161 @@ internal static class GruSequenceOp
             throw new ArgumentException($"gru_sequence: lengths [{string.Join(",", lengths)}] must give one length in 1..{steps} per batch entry ({batch})");
 
         var output = Tensor.Empty(new Shape(steps, batch, 2 * h), input.DType);
-        object saved = input.DType == DType.Float32
-            ? Forward<float>(input, hidden, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, h)
-            : Forward<double>(input, hidden, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, h);
         Tensor[] inputs = biasIh is null ? [input, hidden, weightIh, weightHh] : [input, hidden, weightIh, weightHh, biasIh, biasHh!];
+        bool save = GradMode.IsEnabled && inputs.Any(tensor => tensor.RequiresGrad); // else the tape records nothing: keep no step buffers
+        object? saved = input.DType == DType.Float32
+            ? Forward<float>(input, hidden, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, h, save)
+            : Forward<double>(input, hidden, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, h, save);
         return Tape.Record("gru_sequence", output, inputs, g =>
         {
             if (GradMode.IsEnabled)
                 throw new NotSupportedException("gru_sequence: the fused GRU has a first-order backward only; for gradients of gradients " +
                                                 "use the composed path (RecurrentLayer.UseFusedKernels = false)");
             return input.DType == DType.Float32
-                ? Backward<float>((Saved<float>)saved, g, input, weightIh, weightHh, biasIh is not null, reverse, steps, batch, inputSize, h)
-                : Backward<double>((Saved<double>)saved, g, input, weightIh, weightHh, biasIh is not null, reverse, steps, batch, inputSize, h);
+                ? Backward<float>((Saved<float>)saved!, g, input, weightIh, weightHh, biasIh is not null, reverse, steps, batch, inputSize, h)
+                : Backward<double>((Saved<double>)saved!, g, input, weightIh, weightHh, biasIh is not null, reverse, steps, batch, inputSize, h);
         });
     }
 
     /// <summary>Per step and row: r, z, n (activated) in <c>Gates</c>; h_n = W_hn h + b_hn in <c>HiddenCandidate</c>; the previous state.</summary>
     private sealed record Saved<T>(T[] Gates, T[] HiddenCandidate, T[] PreviousHidden, bool[] Active);
 
-    private static Saved<T> Forward<T>(Tensor input, Tensor hidden0, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh,
-        bool reverse, int[]? lengths, Tensor output, int steps, int batch, int inputSize, int h) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Runs the sequence into <paramref name="output"/>; with <paramref name="save"/> keeps what the backward needs (else returns null).</summary>
+    private static Saved<T>? Forward<T>(Tensor input, Tensor hidden0, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh,
+        bool reverse, int[]? lengths, Tensor output, int steps, int batch, int inputSize, int h, bool save) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int g3 = 3 * h;
-        var gates = new T[steps * batch * g3];
+        var gates = GC.AllocateUninitializedArray<T>(steps * batch * g3); // every element is written below (no zeroing)
         if (biasIh is not null)
         {
             ReadOnlySpan<T> bias = biasIh.Span<T>();
             for (int row = 0; row < steps * batch; row++) bias.CopyTo(gates.AsSpan(row * g3, g3));
         }
         Gemm.Multiply<T>(input.Span<T>(), false, weightIh.Span<T>(), true, gates, steps * batch, g3, inputSize, accumulate: biasIh is not null);
-        var hiddenCandidate = new T[steps * batch * h];
-        var previousHidden = new T[steps * batch * h];
+        // without save, the candidate buffer holds one step (slot 0), reused
+        var hiddenCandidate = GC.AllocateUninitializedArray<T>((save ? steps : 1) * batch * h);
+        var previousHidden = save ? GC.AllocateUninitializedArray<T>(steps * batch * h) : [];
         var active = new bool[steps * batch];
         var state = hidden0.Span<T>().ToArray();
         var fromHidden = new T[batch * g3];
-        var result = output.Span<T>();
-        ReadOnlySpan<T> recurrent = weightHh.Span<T>();
-        for (int k = 0; k < steps; k++)
+        var (parts, rowsPerPart) = LstmSequenceOp.RowBlocks(batch, h, gates: 3);
+        using var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: true, k: h, n: g3, rows: rowsPerPart); // W_hhᵀ, packed once for all steps
+        if (parts == 1) RunRows(0, batch, parallelProducts: true);
+        else Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart, false));
+
+        // the whole recurrence for sequences [first, first + count) of the batch
+        void RunRows(int first, int count, bool parallelProducts)
         {
-            int t = reverse ? steps - 1 - k : k;
-            state.CopyTo(previousHidden.AsSpan(t * batch * h, batch * h));
-            if (biasHh is not null)
+            var result = output.Span<T>();
+            for (int k = 0; k < steps; k++)
             {
-                ReadOnlySpan<T> bias = biasHh.Span<T>();
-                for (int b = 0; b < batch; b++) bias.CopyTo(fromHidden.AsSpan(b * g3, g3));
-            }
-            Gemm.Multiply<T>(state, false, recurrent, true, fromHidden, batch, g3, h, accumulate: biasHh is not null);
-            for (int b = 0; b < batch; b++)
-            {
-                var row = gates.AsSpan((t * batch + b) * g3, g3);
-                var hiddenRow = fromHidden.AsSpan(b * g3, g3);
-                TensorPrimitives.Add<T>(row[..(2 * h)], hiddenRow[..(2 * h)], row[..(2 * h)]);
-                TensorPrimitives.Sigmoid<T>(row[..(2 * h)], row[..(2 * h)]);                       // r, z
-                var candidate = row.Slice(2 * h, h);
-                hiddenRow.Slice(2 * h, h).CopyTo(hiddenCandidate.AsSpan((t * batch + b) * h, h));
-                TensorPrimitives.MultiplyAdd<T>(row[..h], hiddenRow.Slice(2 * h, h), candidate, candidate); // x_n + r h_n
-                Activations.Tanh<T>(candidate, candidate);                                          // n
-                var outputRow = result.Slice((t * batch + b) * 2 * h, 2 * h);
-                bool isActive = lengths is null || t < lengths[b];
-                active[t * batch + b] = isActive;
-                var previous = state.AsSpan(b * h, h);
-                if (isActive)
+                int t = reverse ? steps - 1 - k : k, slot = save ? t : 0, stepRow = t * batch + first;
+                if (save) state.AsSpan(first * h, count * h).CopyTo(previousHidden.AsSpan(stepRow * h, count * h));
+                if (biasHh is not null)
                 {
-                    // h' = n + z (h − n)
-                    TensorPrimitives.Subtract<T>(previous, candidate, outputRow[..h]);
-                    TensorPrimitives.MultiplyAdd<T>(outputRow[..h], row.Slice(h, h), candidate, outputRow[..h]);
-                    outputRow[..h].CopyTo(previous);
+                    ReadOnlySpan<T> bias = biasHh.Span<T>();
+                    for (int b = first; b < first + count; b++) bias.CopyTo(fromHidden.AsSpan(b * g3, g3));
                 }
-                else outputRow[..h].Clear();
-                previous.CopyTo(outputRow.Slice(h, h));
+                Gemm.Multiply<T>(state.AsSpan(first * h, count * h), false, recurrent, fromHidden.AsSpan(first * g3, count * g3), count,
+                    accumulate: biasHh is not null, parallel: parallelProducts);
+                for (int b = first; b < first + count; b++)
+                {
+                    var row = gates.AsSpan((t * batch + b) * g3, g3);
+                    var hiddenRow = fromHidden.AsSpan(b * g3, g3);
+                    TensorPrimitives.Add<T>(row[..(2 * h)], hiddenRow[..(2 * h)], row[..(2 * h)]);
+                    TensorPrimitives.Sigmoid<T>(row[..(2 * h)], row[..(2 * h)]);                       // r, z
+                    var candidate = row.Slice(2 * h, h);
+                    hiddenRow.Slice(2 * h, h).CopyTo(hiddenCandidate.AsSpan((slot * batch + b) * h, h));
+                    TensorPrimitives.MultiplyAdd<T>(row[..h], hiddenRow.Slice(2 * h, h), candidate, candidate); // x_n + r h_n
+                    Activations.Tanh<T>(candidate, candidate);                                          // n
+                    var outputRow = result.Slice((t * batch + b) * 2 * h, 2 * h);
+                    bool isActive = lengths is null || t < lengths[b];
+                    active[t * batch + b] = isActive;
+                    var previous = state.AsSpan(b * h, h);
+                    if (isActive)
+                    {
+                        // h' = n + z (h − n)
+                        TensorPrimitives.Subtract<T>(previous, candidate, outputRow[..h]);
+                        TensorPrimitives.MultiplyAdd<T>(outputRow[..h], row.Slice(h, h), candidate, outputRow[..h]);
+                        outputRow[..h].CopyTo(previous);
+                    }
+                    else outputRow[..h].Clear();
+                    previous.CopyTo(outputRow.Slice(h, h));
+                }
             }
         }
-        return new Saved<T>(gates, hiddenCandidate, previousHidden, active);
+        return save ? new Saved<T>(gates, hiddenCandidate, previousHidden, active) : null;
     }
 
     private static Tensor?[] Backward<T>(Saved<T> saved, Tensor outputGradient, Tensor input, Tensor weightIh, Tensor weightHh, bool hasBias,
         bool reverse, int steps, int batch, int inputSize, int h) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int g3 = 3 * h;
-        ReadOnlySpan<T> grad = outputGradient.Span<T>();
-        ReadOnlySpan<T> recurrent = weightHh.Span<T>();
-        var inputGateGradients = new T[steps * batch * g3];   // d(x_r, x_z, x_n)
-        var hiddenGateGradients = new T[steps * batch * g3];  // d(h_r, h_z, h_n)
+        var (parts, rowsPerPart) = LstmSequenceOp.RowBlocks(batch, h, gates: 3);
+        using var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: false, k: g3, n: h, rows: rowsPerPart); // W_hh, packed once for all steps
+        // pooled (they die with this call; inactive steps rely on zeros)
+        var inputGateGradients = ArrayPool<T>.Shared.Rent(steps * batch * g3);   // d(x_r, x_z, x_n)
+        var hiddenGateGradients = ArrayPool<T>.Shared.Rent(steps * batch * g3);  // d(h_r, h_z, h_n)
+        inputGateGradients.AsSpan(0, steps * batch * g3).Clear();
+        hiddenGateGradients.AsSpan(0, steps * batch * g3).Clear();
         var carried = new T[batch * h];
-        var hiddenNew = new T[h];
-        var scratch = new T[h];
         var throughWeights = new T[batch * h];
-        for (int k = steps - 1; k >= 0; k--)
+        if (parts == 1) RunRows(0, batch, parallelProducts: true);
+        else Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart, false));
+
+        // the whole backward recurrence for sequences [first, first + count) of the batch
+        void RunRows(int first, int count, bool parallelProducts)
         {
-            int t = reverse ? steps - 1 - k : k;
-            for (int b = 0; b < batch; b++)
+            ReadOnlySpan<T> grad = outputGradient.Span<T>();
+            var hiddenNew = new T[h];
+            var scratch = new T[h];
+            for (int k = steps - 1; k >= 0; k--)
             {
-                var dState = carried.AsSpan(b * h, h);
-                var gradientRow = grad.Slice((t * batch + b) * 2 * h, 2 * h);
-                TensorPrimitives.Add<T>(dState, gradientRow.Slice(h, h), dState);              // + dE/d(state at t)
-                if (!saved.Active[t * batch + b]) continue;
-                int at = (t * batch + b) * h;
-                var gates = saved.Gates.AsSpan((t * batch + b) * g3, g3);
-                ReadOnlySpan<T> reset = gates[..h], update = gates.Slice(h, h), candidate = gates.Slice(2 * h, h);
-                ReadOnlySpan<T> hiddenN = saved.HiddenCandidate.AsSpan(at, h), previous = saved.PreviousHidden.AsSpan(at, h);
-                var dInput = inputGateGradients.AsSpan((t * batch + b) * g3, g3);
-                var dHidden = hiddenGateGradients.AsSpan((t * batch + b) * g3, g3);
-                TensorPrimitives.Add<T>(dState, gradientRow[..h], hiddenNew);                   // dh' = d state + d output
-                // dn_pre = dh' (1 − z)(1 − n²)
-                TensorPrimitives.Multiply<T>(candidate, candidate, scratch);
-                TensorPrimitives.Subtract<T>(T.One, scratch, scratch);
-                TensorPrimitives.Multiply<T>(scratch, hiddenNew, scratch);
-                TensorPrimitives.Multiply<T>(scratch, update, dInput.Slice(2 * h, h));
-                TensorPrimitives.Subtract<T>(scratch, dInput.Slice(2 * h, h), dInput.Slice(2 * h, h)); // × (1 − z)
-                var dCandidate = dInput.Slice(2 * h, h);
-                // d h_n = dn_pre r ; dr_pre = dn_pre h_n r (1 − r)
-                TensorPrimitives.Multiply<T>(dCandidate, reset, dHidden.Slice(2 * h, h));
-                TensorPrimitives.Multiply<T>(dCandidate, hiddenN, dInput[..h]);
-                SigmoidDerivative(reset, dInput[..h]);
-                // dz_pre = dh' (h − n) z (1 − z)
-                TensorPrimitives.Subtract<T>(previous, candidate, dInput.Slice(h, h));
-                TensorPrimitives.Multiply<T>(dInput.Slice(h, h), hiddenNew, dInput.Slice(h, h));
-                SigmoidDerivative(update, dInput.Slice(h, h));
-                dInput[..(2 * h)].CopyTo(dHidden[..(2 * h)]);
-                // the direct path: dh_prev = dh' z (+ the path through W_hh, added after the GEMM)
-                TensorPrimitives.Multiply<T>(hiddenNew, update, dState);
+                int t = reverse ? steps - 1 - k : k, stepRow = t * batch + first;
+                for (int b = first; b < first + count; b++)
+                {
+                    var dState = carried.AsSpan(b * h, h);
+                    var gradientRow = grad.Slice((t * batch + b) * 2 * h, 2 * h);
+                    TensorPrimitives.Add<T>(dState, gradientRow.Slice(h, h), dState);              // + dE/d(state at t)
+                    if (!saved.Active[t * batch + b]) continue;
+                    int at = (t * batch + b) * h;
+                    var gates = saved.Gates.AsSpan((t * batch + b) * g3, g3);
+                    ReadOnlySpan<T> reset = gates[..h], update = gates.Slice(h, h), candidate = gates.Slice(2 * h, h);
+                    ReadOnlySpan<T> hiddenN = saved.HiddenCandidate.AsSpan(at, h), previous = saved.PreviousHidden.AsSpan(at, h);
+                    var dInput = inputGateGradients.AsSpan((t * batch + b) * g3, g3);
+                    var dHidden = hiddenGateGradients.AsSpan((t * batch + b) * g3, g3);
+                    TensorPrimitives.Add<T>(dState, gradientRow[..h], hiddenNew);                   // dh' = d state + d output
+                    // dn_pre = dh' (1 − z)(1 − n²)
+                    TensorPrimitives.Multiply<T>(candidate, candidate, scratch);
+                    TensorPrimitives.Subtract<T>(T.One, scratch, scratch);
+                    TensorPrimitives.Multiply<T>(scratch, hiddenNew, scratch);
+                    TensorPrimitives.Multiply<T>(scratch, update, dInput.Slice(2 * h, h));
+                    TensorPrimitives.Subtract<T>(scratch, dInput.Slice(2 * h, h), dInput.Slice(2 * h, h)); // × (1 − z)
+                    var dCandidate = dInput.Slice(2 * h, h);
+                    // d h_n = dn_pre r ; dr_pre = dn_pre h_n r (1 − r)
+                    TensorPrimitives.Multiply<T>(dCandidate, reset, dHidden.Slice(2 * h, h));
+                    TensorPrimitives.Multiply<T>(dCandidate, hiddenN, dInput[..h]);
+                    SigmoidDerivative(reset, dInput[..h]);
+                    // dz_pre = dh' (h − n) z (1 − z)
+                    TensorPrimitives.Subtract<T>(previous, candidate, dInput.Slice(h, h));
+                    TensorPrimitives.Multiply<T>(dInput.Slice(h, h), hiddenNew, dInput.Slice(h, h));
+                    SigmoidDerivative(update, dInput.Slice(h, h));
+                    dInput[..(2 * h)].CopyTo(dHidden[..(2 * h)]);
+                    // the direct path: dh_prev = dh' z (+ the path through W_hh, added after the GEMM)
+                    TensorPrimitives.Multiply<T>(hiddenNew, update, dState);
+                }
+                Gemm.Multiply<T>(hiddenGateGradients.AsSpan(stepRow * g3, count * g3), false, recurrent, throughWeights.AsSpan(first * h, count * h),
+                    count, accumulate: false, parallel: parallelProducts);
+                for (int b = first; b < first + count; b++)
+                    if (saved.Active[t * batch + b])
+                        TensorPrimitives.Add<T>(carried.AsSpan(b * h, h), throughWeights.AsSpan(b * h, h), carried.AsSpan(b * h, h));
             }
-            Gemm.Multiply<T>(hiddenGateGradients.AsSpan(t * batch * g3, batch * g3), false, recurrent, false, throughWeights, batch, h, g3, accumulate: false);
-            for (int b = 0; b < batch; b++)
-                if (saved.Active[t * batch + b])
-                    TensorPrimitives.Add<T>(carried.AsSpan(b * h, h), throughWeights.AsSpan(b * h, h), carried.AsSpan(b * h, h));
         }
 
         static void SigmoidDerivative(ReadOnlySpan<T> activated, Span<T> values)
         {
             // values ← values · y (1 − y)
-            for (int i = 0; i < values.Length; i++) values[i] = values[i] * activated[i] * (T.One - activated[i]);
+            Activations.SigmoidGradient<T>(activated, values, values);
         }
 
         Tensor? dX = null, dWih = null, dWhh = null, dBih = null, dBhh = null;
@@ -194,6 +219,8 @@ internal static class GruSequenceOp
             }
         }
         var dHidden0 = new Tensor(carried, new Shape(batch, h));
+        ArrayPool<T>.Shared.Return(inputGateGradients);
+        ArrayPool<T>.Shared.Return(hiddenGateGradients);
         return hasBias ? [dX, dHidden0, dWih, dWhh, dBih, dBhh] : [dX, dHidden0, dWih, dWhh];
     }
 }
