@@ -11,9 +11,10 @@ namespace AutoDiffRnn.Kernels;
 /// one loop over the hidden units.
 /// </summary>
 /// <remarks>
-/// The vector forms are TensorPrimitives' own formulas on <see cref="Vector.Exp(Vector{double})"/> (bit for bit the same results as
-/// <see cref="TensorPrimitives.Sigmoid{T}(ReadOnlySpan{T}, Span{T})"/> and <see cref="TensorPrimitives.Tanh{T}(ReadOnlySpan{T}, Span{T})"/>),
-/// tanh with the small-argument series below; the scalar forms, for the tails shorter than a vector, use the runtime's scalar functions.
+/// The vector forms are TensorPrimitives' own formulas (in double on <see cref="Vector.Exp(Vector{double})"/>, bit for bit the results of
+/// <see cref="TensorPrimitives.Sigmoid{T}(ReadOnlySpan{T}, Span{T})"/> and <see cref="TensorPrimitives.Tanh{T}(ReadOnlySpan{T}, Span{T})"/>;
+/// in float on an exp in float lanes, within an ulp or two of them), tanh with the small-argument series below; the scalar forms, for
+/// the tails shorter than a vector, use the runtime's scalar functions.
 /// </remarks>
 internal static class Activations
 {
@@ -94,13 +95,45 @@ internal static class Activations
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Sigmoid<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> => T.One / (T.One + T.Exp(-x));
 
-    /// <summary>exp of each lane (<see cref="Vector.Exp(Vector{double})"/>, the kernel TensorPrimitives.Exp uses).</summary>
+    /// <summary>
+    /// exp of each lane, as the activations need it: double through <see cref="Vector.Exp(Vector{double})"/> (the kernel
+    /// TensorPrimitives.Exp uses); float through <see cref="ExpSingle"/>, in float lanes.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<T> Exp<T>(Vector<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (typeof(T) == typeof(double)) return Vector.Exp(x.As<T, double>()).As<double, T>();
-        if (typeof(T) == typeof(float)) return Vector.Exp(x.As<T, float>()).As<float, T>();
+        if (typeof(T) == typeof(float)) return ExpSingle(x.As<T, float>()).As<float, T>();
         throw new NotSupportedException($"exp: no vector kernel for {typeof(T).Name}");
+    }
+
+    /// <summary>
+    /// exp in float lanes (the runtime's float exp widens to double, twice the work): x = k ln 2 + r with |r| ≤ ln 2 / 2 (Cody–Waite,
+    /// ln 2 in two parts so k ln2_hi is exact), e^r by Cephes' expf polynomial, scaled by 2^k through the exponent bits; about 1 ulp.
+    /// Below ln FLT_MIN the result is 0 (no subnormals), above ln FLT_MAX ∞; between 88.3 and ln FLT_MAX it saturates at about 2.4e38
+    /// (σ and tanh, the callers, round to the same limits either way); NaN stays NaN.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> ExpSingle(Vector<float> x)
+    {
+        var clamped = Vector.Min(Vector.Max(x, new Vector<float>(-87.33654f)), new Vector<float>(88.3f));
+        // k = round(x log2 e), by the 1.5·2^23 shifter: its low mantissa bits are k
+        var shifted = clamped * new Vector<float>(1.44269504088896341f) + new Vector<float>(12582912f);
+        var k = shifted - new Vector<float>(12582912f);
+        var r = clamped - k * new Vector<float>(0.693145751953125f) - k * new Vector<float>(1.428606765330187e-6f);
+        var polynomial = new Vector<float>(1.9875691500e-4f);
+        polynomial = polynomial * r + new Vector<float>(1.3981999507e-3f);
+        polynomial = polynomial * r + new Vector<float>(8.3334519073e-3f);
+        polynomial = polynomial * r + new Vector<float>(4.1665795894e-2f);
+        polynomial = polynomial * r + new Vector<float>(1.6666665459e-1f);
+        polynomial = polynomial * r + new Vector<float>(5.0000001201e-1f);
+        var expR = polynomial * (r * r) + r + Vector<float>.One;
+        var scale = Vector.ShiftLeft(shifted.As<float, int>() - new Vector<int>(0x4B400000 - 127), 23).As<int, float>();
+        var result = expR * scale;
+        // the true limits past the clamp (0 and ∞), and NaN through
+        result = Vector.ConditionalSelect(Vector.LessThan(x, new Vector<float>(-87.33654f)), Vector<float>.Zero, result);
+        result = Vector.ConditionalSelect(Vector.GreaterThan(x, new Vector<float>(88.72284f)), new Vector<float>(float.PositiveInfinity), result);
+        return Vector.ConditionalSelect(Vector.Equals(x, x), result, x);
     }
 
     /// <summary>The Taylor coefficients of tanh in <typeparamref name="T"/>, converted once, and the threshold below which they apply.</summary>
