@@ -79,10 +79,21 @@ public class FusedLstmTests
     [InlineData(RecurrentKind.Lstm, 16, 1, false)]
     [InlineData(RecurrentKind.Gru, 19, 3, true)]
     [InlineData(RecurrentKind.Gru, 16, 1, false)]
-    public void FusedAndComposedAgreeAtVectorWidths(RecurrentKind kind, int hidden, int batch, bool variableLengths)
+    public void FusedAndComposedAgreeAtVectorWidths(RecurrentKind kind, int hidden, int batch, bool variableLengths) =>
+        AssertFusedMatchesComposed(kind, 6, hidden, batch, variableLengths ? [6, 3, 1] : null);
+
+    /// <summary>Sequences long enough for the input projections and the weight gradients to run in chunks beside the recurrence.</summary>
+    [Theory]
+    [InlineData(RecurrentKind.Lstm, 1, false)]
+    [InlineData(RecurrentKind.Lstm, 2, true)]
+    [InlineData(RecurrentKind.Gru, 1, false)]
+    [InlineData(RecurrentKind.Gru, 2, true)]
+    public void FusedAndComposedAgreeOnLongSequences(RecurrentKind kind, int batch, bool variableLengths) =>
+        AssertFusedMatchesComposed(kind, 70, 9, batch, variableLengths ? [70, 33] : null);
+
+    private static void AssertFusedMatchesComposed(RecurrentKind kind, int steps, int hidden, int batch, int[]? lengths)
     {
-        int steps = 6, input = 5;
-        int[]? lengths = variableLengths ? [6, 3, 1] : null;
+        int input = 5;
         (Tensor[] Values, Tensor[] Gradients) Run(bool fused)
         {
             var layer = new RecurrentLayer(kind, input, hidden, 1, bidirectional: true, dtype: DType.Float64, generator: new Generator(51))

@@ -81,21 +81,23 @@ internal static class LstmSequenceOp
         var saved = save ? new Saved<T>(steps, batch, h) : null;
         // without save, only the gate pre-activations need a buffer (every element is written below)
         var gateBuffer = saved is null ? ArrayPool<T>.Shared.Rent(steps * batch * g4) : null;
+        T[]? biasSum = null;
+        if (biasIh is not null)
+        {
+            biasSum = new T[g4];
+            TensorPrimitives.Add<T>(biasIh.Span<T>(), biasHh!.Span<T>(), biasSum);
+        }
+        var (parts, rowsPerPart) = RowBlocks(batch, h);
+        // a single-threaded recurrence overlaps with the input projections of the steps ahead, computed on another core
+        StepChunks? chunks = null;
+        chunks = StepChunks.For(steps, parts, chunk => ProjectChunk(chunk));
         try
         {
-            var gates = saved is null ? gateBuffer.AsSpan(0, steps * batch * g4) : saved.Gates;
-            // input projections of every step at once, biases first
-            if (biasIh is not null)
-            {
-                var sum = gates[..g4];
-                TensorPrimitives.Add<T>(biasIh.Span<T>(), biasHh!.Span<T>(), sum);
-                for (int row = 1; row < steps * batch; row++) sum.CopyTo(gates.Slice(row * g4, g4));
-            }
-            Gemm.Multiply<T>(input.Span<T>(), false, weightIh.Span<T>(), true, gates, steps * batch, g4, inputSize, accumulate: biasIh is not null);
+            if (chunks is null) Project(0, steps);
+            else chunks.StartAll();
 
             var stateHidden = hidden0.Span<T>().ToArray();
             var stateCell = cell0.Span<T>().ToArray();
-            var (parts, rowsPerPart) = RowBlocks(batch, h);
             using var recurrent = new RecurrentProduct<T>(weightHh.Span<T>(), transposeB: true, k: h, n: g4, rows: rowsPerPart); // W_hhᵀ, laid out once for all steps
             var gateArray = gateBuffer;
             if (parts == 1) RunRows(0, batch, parallelProducts: true);
@@ -108,6 +110,7 @@ internal static class LstmSequenceOp
                 var gates = saved is null ? gateArray.AsSpan(0, steps * batch * g4) : saved.Gates;
                 for (int k = 0; k < steps; k++)
                 {
+                    if (chunks is not null && k % chunks.StepsPerChunk == 0) chunks.WaitFor(k / chunks.StepsPerChunk);
                     int t = reverse ? steps - 1 - k : k, stepRow = t * batch + first;
                     recurrent.Multiply(stateHidden.AsSpan(first * h, count * h), gates.Slice(stepRow * g4, count * g4), count,
                         accumulate: true, parallel: parallelProducts);
@@ -131,6 +134,7 @@ internal static class LstmSequenceOp
         }
         catch
         {
+            chunks?.WaitAll(); // nothing may still write into the buffers
             saved?.Release();
             throw;
         }
@@ -139,6 +143,22 @@ internal static class LstmSequenceOp
             if (gateBuffer is not null) ArrayPool<T>.Shared.Return(gateBuffer);
         }
         return saved;
+
+        // gate pre-activations of the steps of a chunk (in processing order), or of time steps [firstStep, firstStep + stepCount)
+        void ProjectChunk(int chunk)
+        {
+            var (first, count) = chunks!.Range(chunk, steps);
+            Project(reverse ? steps - first - count : first, count);
+        }
+
+        void Project(int firstStep, int stepCount)
+        {
+            var gates = (saved is null ? gateBuffer.AsSpan(0, steps * batch * g4) : saved.Gates).Slice(firstStep * batch * g4, stepCount * batch * g4);
+            if (biasSum is not null)
+                for (int row = 0; row < stepCount * batch; row++) biasSum.CopyTo(gates.Slice(row * g4, g4));
+            Gemm.Multiply<T>(input.Span<T>().Slice(firstStep * batch * inputSize, stepCount * batch * inputSize), false, weightIh.Span<T>(), true,
+                gates, stepCount * batch, g4, inputSize, accumulate: biasSum is not null);
+        }
     }
 
     private static Tensor?[] Backward<T>(Saved<T> saved, Tensor outputGradient, Tensor input, Tensor weightIh, Tensor weightHh, bool hasBias,
@@ -152,10 +172,23 @@ internal static class LstmSequenceOp
         var carriedHidden = new T[batch * h];   // dE/d(hidden state after the step being processed), from later steps
         var carriedCell = new T[batch * h];
         var previousHiddenGradient = lengths is null ? null : new T[batch * h];
+        Tensor? inputGradient = input.RequiresGrad ? Tensor.Empty(input.Shape, input.DType) : null;
+        Tensor? weightIhGradient = weightIh.RequiresGrad ? Tensor.Empty(weightIh.Shape, input.DType) : null;
+        Tensor? weightHhGradient = weightHh.RequiresGrad ? Tensor.Empty(weightHh.Shape, input.DType) : null;
+        Tensor? biasGradient = hasBias ? Tensor.Zeros(new Shape(g4), input.DType) : null;
+        // a single-threaded recurrence hands the gate gradients of each finished chunk of steps to another core for the products
+        StepChunks? chunks = null;
+        chunks = StepChunks.For(steps, parts, chunk =>
+        {
+            var (first, count) = chunks!.Range(chunk, steps);
+            Products(reverse ? first : steps - first - count, count, accumulate: chunk > 0);
+        });
         try
         {
             if (parts == 1) RunRows(0, batch, parallelProducts: true);
             else Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart, false));
+            if (chunks is null) Products(0, steps, accumulate: false);
+            else chunks.WaitAll();
 
             // the whole backward recurrence for sequences [first, first + count) of the batch
             void RunRows(int first, int count, bool parallelProducts)
@@ -185,39 +218,46 @@ internal static class LstmSequenceOp
                             if (t < lengths![b])
                                 previousHiddenGradient.AsSpan(b * h, h).CopyTo(carriedHidden.AsSpan(b * h, h));
                     }
+                    int processed = steps - k; // steps done, in processing order
+                    if (chunks is not null && (processed % chunks.StepsPerChunk == 0 || processed == steps))
+                        chunks.Complete((processed - 1) / chunks.StepsPerChunk);
                 }
             }
 
-            var gateGradients = gateGradientBuffer.AsSpan(0, steps * batch * g4);
-            Tensor? inputGradient = null, weightIhGradient = null, weightHhGradient = null, biasGradient = null;
-            if (input.RequiresGrad)
-            {
-                inputGradient = Tensor.Empty(input.Shape, input.DType);
-                Gemm.Multiply<T>(gateGradients, false, weightIh.Span<T>(), false, inputGradient.Span<T>(), steps * batch, inputSize, g4, accumulate: false);
-            }
-            if (weightIh.RequiresGrad)
-            {
-                weightIhGradient = Tensor.Empty(weightIh.Shape, input.DType);
-                Gemm.Multiply<T>(gateGradients, true, input.Span<T>(), false, weightIhGradient.Span<T>(), g4, inputSize, steps * batch, accumulate: false);
-            }
-            if (weightHh.RequiresGrad)
-            {
-                weightHhGradient = Tensor.Empty(weightHh.Shape, input.DType);
-                Gemm.Multiply<T>(gateGradients, true, saved.PreviousHidden, false, weightHhGradient.Span<T>(), g4, h, steps * batch, accumulate: false);
-            }
-            if (hasBias)
-            {
-                biasGradient = Tensor.Zeros(new Shape(g4), input.DType);
-                var sums = biasGradient.Span<T>();
-                for (int row = 0; row < steps * batch; row++) TensorPrimitives.Add<T>(sums, gateGradients.Slice(row * g4, g4), sums);
-            }
             var hiddenGradient = new Tensor(carriedHidden, new Shape(batch, h));
             var cellGradient = new Tensor(carriedCell, new Shape(batch, h));
             return hasBias
                 ? [inputGradient, hiddenGradient, cellGradient, weightIhGradient, weightHhGradient, biasGradient, biasGradient?.Clone()]
                 : [inputGradient, hiddenGradient, cellGradient, weightIhGradient, weightHhGradient];
         }
+        catch
+        {
+            chunks?.WaitAll(); // nothing may still read the pooled buffer
+            throw;
+        }
         finally { ArrayPool<T>.Shared.Return(gateGradientBuffer); }
+
+        // the products over time steps [firstStep, firstStep + stepCount), whose gate gradients are final: dx rows, and dW_ih, dW_hh
+        // and the bias gradient, overwritten or (accumulate) added to
+        void Products(int firstStep, int stepCount, bool accumulate)
+        {
+            int firstRow = firstStep * batch, rows = stepCount * batch;
+            ReadOnlySpan<T> gateGradients = gateGradientBuffer.AsSpan(firstRow * g4, rows * g4);
+            if (inputGradient is not null)
+                Gemm.Multiply<T>(gateGradients, false, weightIh.Span<T>(), false, inputGradient.Span<T>().Slice(firstRow * inputSize, rows * inputSize),
+                    rows, inputSize, g4, accumulate: false);
+            if (weightIhGradient is not null)
+                Gemm.Multiply<T>(gateGradients, true, input.Span<T>().Slice(firstRow * inputSize, rows * inputSize), false, weightIhGradient.Span<T>(),
+                    g4, inputSize, rows, accumulate);
+            if (weightHhGradient is not null)
+                Gemm.Multiply<T>(gateGradients, true, saved.PreviousHidden.Slice(firstRow * h, rows * h), false, weightHhGradient.Span<T>(),
+                    g4, h, rows, accumulate);
+            if (biasGradient is not null)
+            {
+                var sums = biasGradient.Span<T>();
+                for (int row = 0; row < rows; row++) TensorPrimitives.Add<T>(sums, gateGradients.Slice(row * g4, g4), sums);
+            }
+        }
     }
 
     /// <summary>
