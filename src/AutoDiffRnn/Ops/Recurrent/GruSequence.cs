@@ -90,18 +90,20 @@ internal static class GruSequenceOp
         var saved = save ? new Saved<T>(steps, batch, h) : null;
         // without save, only the input projections need a buffer (every element is written below)
         var gateBuffer = saved is null ? ArrayPool<T>.Shared.Rent(steps * batch * g3) : null;
+        var (parts, rowsPerPart) = LstmSequenceOp.RowBlocks(batch, h, gates: 3);
+        // a single-threaded recurrence overlaps with the input projections of the steps ahead, computed on another core
+        StepChunks? chunks = null;
+        chunks = StepChunks.For(steps, parts, chunk =>
+        {
+            var (first, count) = chunks!.Range(chunk, steps);
+            Project(reverse ? steps - first - count : first, count);
+        });
         try
         {
-            var gates = saved is null ? gateBuffer.AsSpan(0, steps * batch * g3) : saved.Gates;
-            if (biasIh is not null)
-            {
-                ReadOnlySpan<T> bias = biasIh.Span<T>();
-                for (int row = 0; row < steps * batch; row++) bias.CopyTo(gates.Slice(row * g3, g3));
-            }
-            Gemm.Multiply<T>(input.Span<T>(), false, weightIh.Span<T>(), true, gates, steps * batch, g3, inputSize, accumulate: biasIh is not null);
+            if (chunks is null) Project(0, steps);
+            else chunks.StartAll();
             var state = hidden0.Span<T>().ToArray();
             var fromHidden = new T[batch * g3];
-            var (parts, rowsPerPart) = LstmSequenceOp.RowBlocks(batch, h, gates: 3);
             using var recurrent = new RecurrentProduct<T>(weightHh.Span<T>(), transposeB: true, k: h, n: g3, rows: rowsPerPart); // W_hhᵀ, laid out once for all steps
             var gateArray = gateBuffer;
             if (parts == 1) RunRows(0, batch, parallelProducts: true);
@@ -114,6 +116,7 @@ internal static class GruSequenceOp
                 var gates = saved is null ? gateArray.AsSpan(0, steps * batch * g3) : saved.Gates;
                 for (int k = 0; k < steps; k++)
                 {
+                    if (chunks is not null && k % chunks.StepsPerChunk == 0) chunks.WaitFor(k / chunks.StepsPerChunk);
                     int t = reverse ? steps - 1 - k : k;
                     if (biasHh is not null)
                     {
@@ -136,6 +139,7 @@ internal static class GruSequenceOp
         }
         catch
         {
+            chunks?.WaitAll(); // nothing may still write into the buffers
             saved?.Release();
             throw;
         }
@@ -144,6 +148,19 @@ internal static class GruSequenceOp
             if (gateBuffer is not null) ArrayPool<T>.Shared.Return(gateBuffer);
         }
         return saved;
+
+        // the input projections (with b_ih) of time steps [firstStep, firstStep + stepCount)
+        void Project(int firstStep, int stepCount)
+        {
+            var gates = (saved is null ? gateBuffer.AsSpan(0, steps * batch * g3) : saved.Gates).Slice(firstStep * batch * g3, stepCount * batch * g3);
+            if (biasIh is not null)
+            {
+                ReadOnlySpan<T> bias = biasIh.Span<T>();
+                for (int row = 0; row < stepCount * batch; row++) bias.CopyTo(gates.Slice(row * g3, g3));
+            }
+            Gemm.Multiply<T>(input.Span<T>().Slice(firstStep * batch * inputSize, stepCount * batch * inputSize), false, weightIh.Span<T>(), true,
+                gates, stepCount * batch, g3, inputSize, accumulate: biasIh is not null);
+        }
     }
 
     private static Tensor?[] Backward<T>(Saved<T> saved, Tensor outputGradient, Tensor input, Tensor weightIh, Tensor weightHh, bool hasBias,
@@ -156,10 +173,24 @@ internal static class GruSequenceOp
         var inputGateBuffer = ArrayPool<T>.Shared.Rent(steps * batch * g3);   // d(x_r, x_z, x_n)
         var hiddenGateBuffer = ArrayPool<T>.Shared.Rent(steps * batch * g3);  // d(h_r, h_z, h_n)
         var carried = new T[batch * h];
+        Tensor? dX = input.RequiresGrad ? Tensor.Empty(input.Shape, input.DType) : null;
+        Tensor? dWih = weightIh.RequiresGrad ? Tensor.Empty(weightIh.Shape, input.DType) : null;
+        Tensor? dWhh = weightHh.RequiresGrad ? Tensor.Empty(weightHh.Shape, input.DType) : null;
+        Tensor? dBih = hasBias ? Tensor.Zeros(new Shape(g3), input.DType) : null;
+        Tensor? dBhh = hasBias ? Tensor.Zeros(new Shape(g3), input.DType) : null;
+        // a single-threaded recurrence hands the gate gradients of each finished chunk of steps to another core for the products
+        StepChunks? chunks = null;
+        chunks = StepChunks.For(steps, parts, chunk =>
+        {
+            var (first, count) = chunks!.Range(chunk, steps);
+            Products(reverse ? first : steps - first - count, count, accumulate: chunk > 0);
+        });
         try
         {
             if (parts == 1) RunRows(0, batch, parallelProducts: true);
             else Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart, false));
+            if (chunks is null) Products(0, steps, accumulate: false);
+            else chunks.WaitAll();
 
             // the whole backward recurrence for sequences [first, first + count) of the batch
             void RunRows(int first, int count, bool parallelProducts)
@@ -181,44 +212,51 @@ internal static class GruSequenceOp
                     // + the path through W_hh (inactive rows have zero gradients there, so their carried gradient is unchanged)
                     recurrent.Multiply(hiddenGateGradients.Slice(stepRow * g3, count * g3), carried.AsSpan(first * h, count * h), count,
                         accumulate: true, parallel: parallelProducts);
+                    int processed = steps - k; // steps done, in processing order
+                    if (chunks is not null && (processed % chunks.StepsPerChunk == 0 || processed == steps))
+                        chunks.Complete((processed - 1) / chunks.StepsPerChunk);
                 }
             }
 
-            var inputGateGradients = inputGateBuffer.AsSpan(0, steps * batch * g3);
-            var hiddenGateGradients = hiddenGateBuffer.AsSpan(0, steps * batch * g3);
-            Tensor? dX = null, dWih = null, dWhh = null, dBih = null, dBhh = null;
-            if (input.RequiresGrad)
-            {
-                dX = Tensor.Empty(input.Shape, input.DType);
-                Gemm.Multiply<T>(inputGateGradients, false, weightIh.Span<T>(), false, dX.Span<T>(), steps * batch, inputSize, g3, accumulate: false);
-            }
-            if (weightIh.RequiresGrad)
-            {
-                dWih = Tensor.Empty(weightIh.Shape, input.DType);
-                Gemm.Multiply<T>(inputGateGradients, true, input.Span<T>(), false, dWih.Span<T>(), g3, inputSize, steps * batch, accumulate: false);
-            }
-            if (weightHh.RequiresGrad)
-            {
-                dWhh = Tensor.Empty(weightHh.Shape, input.DType);
-                Gemm.Multiply<T>(hiddenGateGradients, true, saved.PreviousHidden, false, dWhh.Span<T>(), g3, h, steps * batch, accumulate: false);
-            }
-            if (hasBias)
-            {
-                dBih = Tensor.Zeros(new Shape(g3), input.DType);
-                dBhh = Tensor.Zeros(new Shape(g3), input.DType);
-                for (int row = 0; row < steps * batch; row++)
-                {
-                    TensorPrimitives.Add<T>(dBih.Span<T>(), inputGateGradients.Slice(row * g3, g3), dBih.Span<T>());
-                    TensorPrimitives.Add<T>(dBhh.Span<T>(), hiddenGateGradients.Slice(row * g3, g3), dBhh.Span<T>());
-                }
-            }
             var dHidden0 = new Tensor(carried, new Shape(batch, h));
             return hasBias ? [dX, dHidden0, dWih, dWhh, dBih, dBhh] : [dX, dHidden0, dWih, dWhh];
+        }
+        catch
+        {
+            chunks?.WaitAll(); // nothing may still read the pooled buffers
+            throw;
         }
         finally
         {
             ArrayPool<T>.Shared.Return(inputGateBuffer);
             ArrayPool<T>.Shared.Return(hiddenGateBuffer);
+        }
+
+        // the products over time steps [firstStep, firstStep + stepCount), whose gate gradients are final: dx rows, and dW_ih, dW_hh
+        // and the bias gradients, overwritten or (accumulate) added to
+        void Products(int firstStep, int stepCount, bool accumulate)
+        {
+            int firstRow = firstStep * batch, rows = stepCount * batch;
+            ReadOnlySpan<T> inputGateGradients = inputGateBuffer.AsSpan(firstRow * g3, rows * g3);
+            ReadOnlySpan<T> hiddenGateGradients = hiddenGateBuffer.AsSpan(firstRow * g3, rows * g3);
+            if (dX is not null)
+                Gemm.Multiply<T>(inputGateGradients, false, weightIh.Span<T>(), false, dX.Span<T>().Slice(firstRow * inputSize, rows * inputSize),
+                    rows, inputSize, g3, accumulate: false);
+            if (dWih is not null)
+                Gemm.Multiply<T>(inputGateGradients, true, input.Span<T>().Slice(firstRow * inputSize, rows * inputSize), false, dWih.Span<T>(),
+                    g3, inputSize, rows, accumulate);
+            if (dWhh is not null)
+                Gemm.Multiply<T>(hiddenGateGradients, true, saved.PreviousHidden.Slice(firstRow * h, rows * h), false, dWhh.Span<T>(),
+                    g3, h, rows, accumulate);
+            if (dBih is not null)
+            {
+                Span<T> inputSums = dBih.Span<T>(), hiddenSums = dBhh!.Span<T>();
+                for (int row = 0; row < rows; row++)
+                {
+                    TensorPrimitives.Add<T>(inputSums, inputGateGradients.Slice(row * g3, g3), inputSums);
+                    TensorPrimitives.Add<T>(hiddenSums, hiddenGateGradients.Slice(row * g3, g3), hiddenSums);
+                }
+            }
         }
     }
 }
