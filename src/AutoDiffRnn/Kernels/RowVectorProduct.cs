@@ -15,8 +15,9 @@ namespace AutoDiffRnn.Kernels;
 /// </summary>
 internal static class RowVectorProduct
 {
-    /// <summary>Batches of at most this many rows take <see cref="Multiply{T}"/> row by row instead of the packed GEMM.</summary>
-    internal const int MaxRows = 4;
+    /// <summary>Batches of at most this many rows take <see cref="Multiply{T}"/> row by row instead of the packed GEMM (measured on AVX2:
+    /// faster for 1 and 2 rows, slower from 3 or 4, as each row reads the whole matrix again).</summary>
+    internal const int MaxRows = 2;
 
     /// <summary>y (n) = or += x (k) · M (k×n, row-major, <paramref name="matrix"/> of k·n elements).</summary>
     public static void Multiply<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> matrix, Span<T> y, bool accumulate) where T : unmanaged, IFloatingPointIeee754<T>
