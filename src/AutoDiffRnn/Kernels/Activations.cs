@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.Arm;
+using System.Runtime.Intrinsics.X86;
 
 namespace AutoDiffRnn.Kernels;
 
@@ -13,8 +15,8 @@ namespace AutoDiffRnn.Kernels;
 /// <remarks>
 /// The vector forms are TensorPrimitives' own formulas (in double on <see cref="Vector.Exp(Vector{double})"/>, bit for bit the results of
 /// <see cref="TensorPrimitives.Sigmoid{T}(ReadOnlySpan{T}, Span{T})"/> and <see cref="TensorPrimitives.Tanh{T}(ReadOnlySpan{T}, Span{T})"/>;
-/// in float on an exp in float lanes, within an ulp or two of them), tanh with the small-argument series below; the scalar forms, for
-/// the tails shorter than a vector, use the runtime's scalar functions.
+/// in float on an exp in float lanes, within an ulp or two of them), tanh with the small-argument series below; their polynomials run on
+/// hardware multiply-adds where there are. The scalar forms, for the tails shorter than a vector, use the runtime's scalar functions.
 /// </remarks>
 internal static class Activations
 {
@@ -70,7 +72,7 @@ internal static class Activations
         var square = x * x;
         var polynomial = new Vector<T>(coefficients[^1]);
         for (int k = coefficients.Length - 2; k >= 0; k--)
-            polynomial = polynomial * square + new Vector<T>(coefficients[k]);
+            polynomial = MultiplyAdd(polynomial, square, new Vector<T>(coefficients[k]));
         return Vector.ConditionalSelect(small, x * polynomial, result);
     }
 
@@ -122,18 +124,32 @@ internal static class Activations
         var k = shifted - new Vector<float>(12582912f);
         var r = clamped - k * new Vector<float>(0.693145751953125f) - k * new Vector<float>(1.428606765330187e-6f);
         var polynomial = new Vector<float>(1.9875691500e-4f);
-        polynomial = polynomial * r + new Vector<float>(1.3981999507e-3f);
-        polynomial = polynomial * r + new Vector<float>(8.3334519073e-3f);
-        polynomial = polynomial * r + new Vector<float>(4.1665795894e-2f);
-        polynomial = polynomial * r + new Vector<float>(1.6666665459e-1f);
-        polynomial = polynomial * r + new Vector<float>(5.0000001201e-1f);
-        var expR = polynomial * (r * r) + r + Vector<float>.One;
+        polynomial = MultiplyAdd(polynomial, r, new Vector<float>(1.3981999507e-3f));
+        polynomial = MultiplyAdd(polynomial, r, new Vector<float>(8.3334519073e-3f));
+        polynomial = MultiplyAdd(polynomial, r, new Vector<float>(4.1665795894e-2f));
+        polynomial = MultiplyAdd(polynomial, r, new Vector<float>(1.6666665459e-1f));
+        polynomial = MultiplyAdd(polynomial, r, new Vector<float>(5.0000001201e-1f));
+        var expR = MultiplyAdd(polynomial, r * r, r) + Vector<float>.One;
         var scale = Vector.ShiftLeft(shifted.As<float, int>() - new Vector<int>(0x4B400000 - 127), 23).As<int, float>();
         var result = expR * scale;
         // the true limits past the clamp (0 and ∞), and NaN through
         result = Vector.ConditionalSelect(Vector.LessThan(x, new Vector<float>(-87.33654f)), Vector<float>.Zero, result);
         result = Vector.ConditionalSelect(Vector.GreaterThan(x, new Vector<float>(88.72284f)), new Vector<float>(float.PositiveInfinity), result);
         return Vector.ConditionalSelect(Vector.Equals(x, x), result, x);
+    }
+
+    /// <summary>a b + addend: a hardware multiply-add (one rounding) where the machine has one, else a multiply and an add.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector<T> MultiplyAdd<T>(Vector<T> a, Vector<T> b, Vector<T> addend) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (Fma.IsSupported || AdvSimd.IsSupported)
+        {
+            if (typeof(T) == typeof(float))
+                return Vector.FusedMultiplyAdd(a.As<T, float>(), b.As<T, float>(), addend.As<T, float>()).As<float, T>();
+            if (typeof(T) == typeof(double))
+                return Vector.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), addend.As<T, double>()).As<double, T>();
+        }
+        return a * b + addend;
     }
 
     /// <summary>The Taylor coefficients of tanh in <typeparamref name="T"/>, converted once, and the threshold below which they apply.</summary>

@@ -40,14 +40,14 @@ internal static class RowVectorProduct
                 {
                     var xp = new Vector<T>(Unsafe.Add(ref xs, p));
                     ref T row = ref Unsafe.Add(ref column, (nint)p * n);
-                    s0 = MultiplyAdd(xp, Vector.LoadUnsafe(ref row), s0);
-                    s1 = MultiplyAdd(xp, Vector.LoadUnsafe(ref row, (nuint)w), s1);
-                    s2 = MultiplyAdd(xp, Vector.LoadUnsafe(ref row, (nuint)(2 * w)), s2);
-                    s3 = MultiplyAdd(xp, Vector.LoadUnsafe(ref row, (nuint)(3 * w)), s3);
-                    s4 = MultiplyAdd(xp, Vector.LoadUnsafe(ref row, (nuint)(4 * w)), s4);
-                    s5 = MultiplyAdd(xp, Vector.LoadUnsafe(ref row, (nuint)(5 * w)), s5);
-                    s6 = MultiplyAdd(xp, Vector.LoadUnsafe(ref row, (nuint)(6 * w)), s6);
-                    s7 = MultiplyAdd(xp, Vector.LoadUnsafe(ref row, (nuint)(7 * w)), s7);
+                    s0 = Activations.MultiplyAdd(xp, Vector.LoadUnsafe(ref row), s0);
+                    s1 = Activations.MultiplyAdd(xp, Vector.LoadUnsafe(ref row, (nuint)w), s1);
+                    s2 = Activations.MultiplyAdd(xp, Vector.LoadUnsafe(ref row, (nuint)(2 * w)), s2);
+                    s3 = Activations.MultiplyAdd(xp, Vector.LoadUnsafe(ref row, (nuint)(3 * w)), s3);
+                    s4 = Activations.MultiplyAdd(xp, Vector.LoadUnsafe(ref row, (nuint)(4 * w)), s4);
+                    s5 = Activations.MultiplyAdd(xp, Vector.LoadUnsafe(ref row, (nuint)(5 * w)), s5);
+                    s6 = Activations.MultiplyAdd(xp, Vector.LoadUnsafe(ref row, (nuint)(6 * w)), s6);
+                    s7 = Activations.MultiplyAdd(xp, Vector.LoadUnsafe(ref row, (nuint)(7 * w)), s7);
                 }
                 ref T target = ref Unsafe.Add(ref ys, j);
                 Store(s0, ref target, 0, accumulate);
@@ -67,10 +67,10 @@ internal static class RowVectorProduct
                 int p = 0;
                 for (; p + 2 <= k; p += 2)
                 {
-                    even = MultiplyAdd(new Vector<T>(Unsafe.Add(ref xs, p)), Vector.LoadUnsafe(ref Unsafe.Add(ref column, (nint)p * n)), even);
-                    odd = MultiplyAdd(new Vector<T>(Unsafe.Add(ref xs, p + 1)), Vector.LoadUnsafe(ref Unsafe.Add(ref column, (nint)(p + 1) * n)), odd);
+                    even = Activations.MultiplyAdd(new Vector<T>(Unsafe.Add(ref xs, p)), Vector.LoadUnsafe(ref Unsafe.Add(ref column, (nint)p * n)), even);
+                    odd = Activations.MultiplyAdd(new Vector<T>(Unsafe.Add(ref xs, p + 1)), Vector.LoadUnsafe(ref Unsafe.Add(ref column, (nint)(p + 1) * n)), odd);
                 }
-                if (p < k) even = MultiplyAdd(new Vector<T>(Unsafe.Add(ref xs, p)), Vector.LoadUnsafe(ref Unsafe.Add(ref column, (nint)p * n)), even);
+                if (p < k) even = Activations.MultiplyAdd(new Vector<T>(Unsafe.Add(ref xs, p)), Vector.LoadUnsafe(ref Unsafe.Add(ref column, (nint)p * n)), even);
                 Store(even + odd, ref Unsafe.Add(ref ys, j), 0, accumulate);
             }
         }
@@ -81,20 +81,6 @@ internal static class RowVectorProduct
             ref T target = ref Unsafe.Add(ref ys, j);
             target = accumulate ? target + sum : sum;
         }
-    }
-
-    /// <summary>a b + addend: a hardware multiply-add (one rounding) where the machine has one, else a multiply and an add.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<T> MultiplyAdd<T>(Vector<T> a, Vector<T> b, Vector<T> addend) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (Fma.IsSupported || AdvSimd.IsSupported)
-        {
-            if (typeof(T) == typeof(float))
-                return Vector.FusedMultiplyAdd(a.As<T, float>(), b.As<T, float>(), addend.As<T, float>()).As<float, T>();
-            if (typeof(T) == typeof(double))
-                return Vector.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), addend.As<T, double>()).As<double, T>();
-        }
-        return a * b + addend;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
