@@ -11,7 +11,9 @@ namespace AutoDiffRnn;
 /// path of <see cref="Nn.RecurrentLayer"/>). PyTorch's equations and gate order (r, z, n, with b_hn inside the reset product):
 /// r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r ⊙ h_n), h' = (1 − z) ⊙ n + z ⊙ h, where x_· = W_i· x + b_i· and h_· = W_h· h + b_h·.
 /// Step t is active for sequence b iff t &lt; lengths[b]; an inactive step keeps the state and outputs zero; reverse runs t = T−1 … 0.
-/// Output [T, B, 2H]: per step the layer output, then the hidden state after the step. First-order backward only.
+/// Output [T, B, 2H]: per step the layer output, then the hidden state after the step. Built as <see cref="LstmSequenceOp"/> is (one
+/// vectorized loop per step and sequence, <see cref="GruKernels"/>; chunks of products beside a single-threaded recurrence; pooled
+/// saved buffers). First-order backward only.
 /// </summary>
 [Operation("gru_sequence")]
 internal static class GruSequenceOp

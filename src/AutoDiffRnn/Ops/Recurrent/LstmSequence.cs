@@ -11,9 +11,12 @@ namespace AutoDiffRnn;
 /// fast path of <see cref="Nn.RecurrentLayer"/>. PyTorch's equations and gate order (i, f, g, o). Step t is active for sequence b iff
 /// t &lt; lengths[b] (all steps without lengths); an inactive step keeps the state and outputs zero. The reverse direction runs t = T−1 … 0.
 /// Output [T, B, 3H]: per step the layer output, then the hidden state and the cell state after that step.
-/// Forward: the input projections of all steps are one GEMM; each step adds h W_hhᵀ (one GEMM) and applies vectorized activations.
-/// Backward, in reverse processing order: gate gradients of every step into one buffer, dh_prev = dGates W_hh per step; then
-/// dW_ih, dW_hh and dx are one GEMM each over all steps. First-order only: with createGraph it throws (use the composed path).
+/// Forward: the input projections of all steps are one GEMM; each step adds h W_hhᵀ (<see cref="RecurrentProduct{T}"/>) and runs the
+/// gate math of each sequence in one vectorized loop (<see cref="LstmKernels.ForwardStep{T}"/>).
+/// Backward, in reverse processing order: gate gradients of every step into one buffer (<see cref="LstmKernels.BackwardStep{T}"/>),
+/// dh_prev = dGates W_hh per step; dW_ih, dW_hh and dx are one GEMM each over all steps. With a single-threaded recurrence the
+/// projections and these products run in chunks of steps beside it (<see cref="StepChunks"/>). The step buffers saved for the backward
+/// are pooled and go back to the pool when the tape frees the node. First-order only: with createGraph it throws (use the composed path).
 /// </summary>
 [Operation("lstm_sequence")]
 internal static class LstmSequenceOp
