@@ -15,12 +15,14 @@ public delegate Tensor?[] VectorJacobianProduct(Tensor outputGradient);
 public sealed class Node
 {
     private VectorJacobianProduct? vectorJacobianProduct;
+    private Action? release;
 
-    internal Node(string operationName, Tensor[] inputs, VectorJacobianProduct vectorJacobianProduct)
+    internal Node(string operationName, Tensor[] inputs, VectorJacobianProduct vectorJacobianProduct, Action? release = null)
     {
         OperationName = operationName;
         Inputs = inputs;
         this.vectorJacobianProduct = vectorJacobianProduct;
+        this.release = release;
     }
 
     /// <summary>The name of the operation, as in error messages (e.g. "matmul").</summary>
@@ -42,8 +44,14 @@ public sealed class Node
             "pass retainGraph: true to the first Backward() to run backward through the same graph twice, " +
             "or recompute the forward pass"))(outputGradient);
 
-    /// <summary>Releases the saved tensors (the closure of the vector-Jacobian product).</summary>
-    internal void Free() => vectorJacobianProduct = null;
+    /// <summary>Releases the saved tensors (the closure of the vector-Jacobian product) and runs the op's release action, once.</summary>
+    internal void Free()
+    {
+        vectorJacobianProduct = null;
+        var action = release;
+        release = null;
+        action?.Invoke();
+    }
 
     /// <inheritdoc />
     public override string ToString() => $"{OperationName}({string.Join(", ", Inputs.Select(input => input.Shape))})";

@@ -14,13 +14,16 @@ public static class Tape
 {
     /// <summary>
     /// Records that <paramref name="output"/> was computed from <paramref name="inputs"/>, if recording is on and
-    /// an input requires gradients; returns <paramref name="output"/>.
+    /// an input requires gradients; returns <paramref name="output"/>. <paramref name="release"/>, if given, runs when a backward
+    /// pass frees the node (without <c>retainGraph</c>), after which the vector-Jacobian product can no longer run: an op can then
+    /// hand buffers it saved for the backward back to a pool.
     /// </summary>
-    public static Tensor Record(string operationName, Tensor output, Tensor[] inputs, VectorJacobianProduct vectorJacobianProduct)
+    public static Tensor Record(string operationName, Tensor output, Tensor[] inputs, VectorJacobianProduct vectorJacobianProduct,
+        Action? release = null)
     {
         if (!GradMode.IsEnabled || !inputs.Any(input => input.RequiresGrad))
             return output;
-        output.GradFn = new Node(operationName, inputs, vectorJacobianProduct);
+        output.GradFn = new Node(operationName, inputs, vectorJacobianProduct, release);
         output.MarkRequiresGrad();
         return output;
     }

@@ -73,6 +73,52 @@ public class FusedLstmTests
         for (int i = 0; i < composed.Gradients.Length; i++) TensorAssert.Close(composed.Gradients[i], fast.Gradients[i], 1e-12);
     }
 
+    /// <summary>Hidden sizes of whole vectors plus a tail, so the vector loops of the step kernels run (the cases above use H = 3).</summary>
+    [Theory]
+    [InlineData(RecurrentKind.Lstm, 19, 3, true)]
+    [InlineData(RecurrentKind.Lstm, 16, 1, false)]
+    [InlineData(RecurrentKind.Gru, 19, 3, true)]
+    [InlineData(RecurrentKind.Gru, 16, 1, false)]
+    public void FusedAndComposedAgreeAtVectorWidths(RecurrentKind kind, int hidden, int batch, bool variableLengths) =>
+        AssertFusedMatchesComposed(kind, 6, hidden, batch, variableLengths ? [6, 3, 1] : null);
+
+    /// <summary>Sequences long enough for the input projections and the weight gradients to run in chunks beside the recurrence.</summary>
+    [Theory]
+    [InlineData(RecurrentKind.Lstm, 1, false)]
+    [InlineData(RecurrentKind.Lstm, 2, true)]
+    [InlineData(RecurrentKind.Gru, 1, false)]
+    [InlineData(RecurrentKind.Gru, 2, true)]
+    public void FusedAndComposedAgreeOnLongSequences(RecurrentKind kind, int batch, bool variableLengths) =>
+        AssertFusedMatchesComposed(kind, 70, 9, batch, variableLengths ? [70, 33] : null);
+
+    private static void AssertFusedMatchesComposed(RecurrentKind kind, int steps, int hidden, int batch, int[]? lengths)
+    {
+        int input = 5;
+        (Tensor[] Values, Tensor[] Gradients) Run(bool fused)
+        {
+            var layer = new RecurrentLayer(kind, input, hidden, 1, bidirectional: true, dtype: DType.Float64, generator: new Generator(51))
+            {
+                UseFusedKernels = fused,
+            };
+            var x = Random64.Normal(52, steps, batch, input).RequireGrad();
+            var h0 = Random64.Normal(53, 2, batch, hidden).RequireGrad();
+            var c0 = kind == RecurrentKind.Lstm ? Random64.Normal(54, 2, batch, hidden).RequireGrad() : null;
+            var result = layer.Forward(x, h0, c0, lengths);
+            var loss = (result.Output * Random64.Normal(55, result.Output.Shape.ToArray())).Sum() + (result.Hidden * Random64.Normal(56, result.Hidden.Shape.ToArray())).Sum();
+            if (result.Cell is not null) loss = loss + (result.Cell * Random64.Normal(57, result.Cell.Shape.ToArray())).Sum();
+            loss.Backward();
+            var gradients = layer.Parameters().Select(p => p.Grad!).Append(x.Grad!).Append(h0.Grad!);
+            if (c0 is not null) gradients = gradients.Append(c0.Grad!);
+            Tensor[] values = result.Cell is null ? [result.Output, result.Hidden] : [result.Output, result.Hidden, result.Cell];
+            return (values, gradients.ToArray());
+        }
+        var composed = Run(fused: false);
+        var fast = Run(fused: true);
+        for (int i = 0; i < composed.Values.Length; i++) TensorAssert.Close(composed.Values[i], fast.Values[i], 1e-12);
+        Assert.Equal(composed.Gradients.Length, fast.Gradients.Length);
+        for (int i = 0; i < composed.Gradients.Length; i++) TensorAssert.Close(composed.Gradients[i], fast.Gradients[i], 1e-12);
+    }
+
     [Fact]
     public void FusedGruGradientsMatchFiniteDifferences()
     {

@@ -11,7 +11,9 @@ namespace AutoDiffRnn;
 /// path of <see cref="Nn.RecurrentLayer"/>). PyTorch's equations and gate order (r, z, n, with b_hn inside the reset product):
 /// r = σ(x_r + h_r), z = σ(x_z + h_z), n = tanh(x_n + r ⊙ h_n), h' = (1 − z) ⊙ n + z ⊙ h, where x_· = W_i· x + b_i· and h_· = W_h· h + b_h·.
 /// Step t is active for sequence b iff t &lt; lengths[b]; an inactive step keeps the state and outputs zero; reverse runs t = T−1 … 0.
-/// Output [T, B, 2H]: per step the layer output, then the hidden state after the step. First-order backward only.
+/// Output [T, B, 2H]: per step the layer output, then the hidden state after the step. Built as <see cref="LstmSequenceOp"/> is (one
+/// vectorized loop per step and sequence, <see cref="GruKernels"/>; chunks of products beside a single-threaded recurrence; pooled
+/// saved buffers). First-order backward only.
 /// </summary>
 [Operation("gru_sequence")]
 internal static class GruSequenceOp
@@ -37,7 +39,8 @@ internal static class GruSequenceOp
         var output = Tensor.Empty(new Shape(steps, batch, 2 * h), input.DType);
         Tensor[] inputs = biasIh is null ? [input, hidden, weightIh, weightHh] : [input, hidden, weightIh, weightHh, biasIh, biasHh!];
         bool save = GradMode.IsEnabled && inputs.Any(tensor => tensor.RequiresGrad); // else the tape records nothing: keep no step buffers
-        object? saved = input.DType == DType.Float32
+        lengths = (int[]?)lengths?.Clone(); // the backward reads them later
+        ISaved? saved = input.DType == DType.Float32
             ? Forward<float>(input, hidden, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, h, save)
             : Forward<double>(input, hidden, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, h, save);
         return Tape.Record("gru_sequence", output, inputs, g =>
@@ -46,182 +49,217 @@ internal static class GruSequenceOp
                 throw new NotSupportedException("gru_sequence: the fused GRU has a first-order backward only; for gradients of gradients " +
                                                 "use the composed path (RecurrentLayer.UseFusedKernels = false)");
             return input.DType == DType.Float32
-                ? Backward<float>((Saved<float>)saved!, g, input, weightIh, weightHh, biasIh is not null, reverse, steps, batch, inputSize, h)
-                : Backward<double>((Saved<double>)saved!, g, input, weightIh, weightHh, biasIh is not null, reverse, steps, batch, inputSize, h);
-        });
+                ? Backward<float>((Saved<float>)saved!, g, input, weightIh, weightHh, biasIh is not null, reverse, lengths, steps, batch, inputSize, h)
+                : Backward<double>((Saved<double>)saved!, g, input, weightIh, weightHh, biasIh is not null, reverse, lengths, steps, batch, inputSize, h);
+        }, release: () => saved?.Release());
     }
 
-    /// <summary>Per step and row: r, z, n (activated) in <c>Gates</c>; h_n = W_hn h + b_hn in <c>HiddenCandidate</c>; the previous state.</summary>
-    private sealed record Saved<T>(T[] Gates, T[] HiddenCandidate, T[] PreviousHidden, bool[] Active);
+    /// <summary>What the forward keeps for the backward; <see cref="Release"/> hands its buffer back to the pool.</summary>
+    private interface ISaved
+    {
+        void Release();
+    }
+
+    /// <summary>
+    /// The saved step buffers in one pooled array (returned when the tape frees the node): per step and row, r, z, n (activated) in
+    /// <c>Gates</c>, h_n = W_hn h + b_hn in <c>HiddenCandidate</c>, and the state before the step.
+    /// </summary>
+    private sealed class Saved<T>(int steps, int batch, int hiddenSize) : ISaved
+    {
+        private readonly int rows = steps * batch, h = hiddenSize;
+        private T[]? buffer = ArrayPool<T>.Shared.Rent(5 * steps * batch * hiddenSize);
+
+        private Span<T> Part(int index, int width) =>
+            (buffer ?? throw new ObjectDisposedException(nameof(Saved<T>))).AsSpan(index * rows * h, rows * width);
+
+        public Span<T> Gates => Part(0, 3 * h);
+        public Span<T> HiddenCandidate => Part(3, h);
+        public Span<T> PreviousHidden => Part(4, h);
+
+        public void Release()
+        {
+            var array = buffer;
+            buffer = null;
+            if (array is not null) ArrayPool<T>.Shared.Return(array);
+        }
+    }
 
     /// <summary>Runs the sequence into <paramref name="output"/>; with <paramref name="save"/> keeps what the backward needs (else returns null).</summary>
     private static Saved<T>? Forward<T>(Tensor input, Tensor hidden0, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh,
         bool reverse, int[]? lengths, Tensor output, int steps, int batch, int inputSize, int h, bool save) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int g3 = 3 * h;
-        var gates = GC.AllocateUninitializedArray<T>(steps * batch * g3); // every element is written below (no zeroing)
-        if (biasIh is not null)
-        {
-            ReadOnlySpan<T> bias = biasIh.Span<T>();
-            for (int row = 0; row < steps * batch; row++) bias.CopyTo(gates.AsSpan(row * g3, g3));
-        }
-        Gemm.Multiply<T>(input.Span<T>(), false, weightIh.Span<T>(), true, gates, steps * batch, g3, inputSize, accumulate: biasIh is not null);
-        // without save, the candidate buffer holds one step (slot 0), reused
-        var hiddenCandidate = GC.AllocateUninitializedArray<T>((save ? steps : 1) * batch * h);
-        var previousHidden = save ? GC.AllocateUninitializedArray<T>(steps * batch * h) : [];
-        var active = new bool[steps * batch];
-        var state = hidden0.Span<T>().ToArray();
-        var fromHidden = new T[batch * g3];
+        var saved = save ? new Saved<T>(steps, batch, h) : null;
+        // without save, only the input projections need a buffer (every element is written below)
+        var gateBuffer = saved is null ? ArrayPool<T>.Shared.Rent(steps * batch * g3) : null;
         var (parts, rowsPerPart) = LstmSequenceOp.RowBlocks(batch, h, gates: 3);
-        using var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: true, k: h, n: g3, rows: rowsPerPart); // W_hhᵀ, packed once for all steps
-        if (parts == 1) RunRows(0, batch, parallelProducts: true);
-        else Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart, false));
-
-        // the whole recurrence for sequences [first, first + count) of the batch
-        void RunRows(int first, int count, bool parallelProducts)
+        // a single-threaded recurrence overlaps with the input projections of the steps ahead, computed on another core
+        StepChunks? chunks = null;
+        chunks = StepChunks.For(steps, parts, chunk =>
         {
-            var result = output.Span<T>();
-            for (int k = 0; k < steps; k++)
+            var (first, count) = chunks!.Range(chunk, steps);
+            Project(reverse ? steps - first - count : first, count);
+        });
+        try
+        {
+            if (chunks is null) Project(0, steps);
+            else chunks.StartAll();
+            var state = hidden0.Span<T>().ToArray();
+            var fromHidden = new T[batch * g3];
+            using var recurrent = new RecurrentProduct<T>(weightHh.Span<T>(), transposeB: true, k: h, n: g3, rows: rowsPerPart); // W_hhᵀ, laid out once for all steps
+            var gateArray = gateBuffer;
+            if (parts == 1) RunRows(0, batch, parallelProducts: true);
+            else Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart, false));
+
+            // the whole recurrence for sequences [first, first + count) of the batch
+            void RunRows(int first, int count, bool parallelProducts)
             {
-                int t = reverse ? steps - 1 - k : k, slot = save ? t : 0, stepRow = t * batch + first;
-                if (save) state.AsSpan(first * h, count * h).CopyTo(previousHidden.AsSpan(stepRow * h, count * h));
-                if (biasHh is not null)
+                var result = output.Span<T>();
+                var gates = saved is null ? gateArray.AsSpan(0, steps * batch * g3) : saved.Gates;
+                for (int k = 0; k < steps; k++)
                 {
-                    ReadOnlySpan<T> bias = biasHh.Span<T>();
-                    for (int b = first; b < first + count; b++) bias.CopyTo(fromHidden.AsSpan(b * g3, g3));
-                }
-                Gemm.Multiply<T>(state.AsSpan(first * h, count * h), false, recurrent, fromHidden.AsSpan(first * g3, count * g3), count,
-                    accumulate: biasHh is not null, parallel: parallelProducts);
-                for (int b = first; b < first + count; b++)
-                {
-                    var row = gates.AsSpan((t * batch + b) * g3, g3);
-                    var hiddenRow = fromHidden.AsSpan(b * g3, g3);
-                    TensorPrimitives.Add<T>(row[..(2 * h)], hiddenRow[..(2 * h)], row[..(2 * h)]);
-                    TensorPrimitives.Sigmoid<T>(row[..(2 * h)], row[..(2 * h)]);                       // r, z
-                    var candidate = row.Slice(2 * h, h);
-                    hiddenRow.Slice(2 * h, h).CopyTo(hiddenCandidate.AsSpan((slot * batch + b) * h, h));
-                    TensorPrimitives.MultiplyAdd<T>(row[..h], hiddenRow.Slice(2 * h, h), candidate, candidate); // x_n + r h_n
-                    Activations.Tanh<T>(candidate, candidate);                                          // n
-                    var outputRow = result.Slice((t * batch + b) * 2 * h, 2 * h);
-                    bool isActive = lengths is null || t < lengths[b];
-                    active[t * batch + b] = isActive;
-                    var previous = state.AsSpan(b * h, h);
-                    if (isActive)
+                    if (chunks is not null && k % chunks.StepsPerChunk == 0) chunks.WaitFor(k / chunks.StepsPerChunk);
+                    int t = reverse ? steps - 1 - k : k;
+                    if (biasHh is not null)
                     {
-                        // h' = n + z (h − n)
-                        TensorPrimitives.Subtract<T>(previous, candidate, outputRow[..h]);
-                        TensorPrimitives.MultiplyAdd<T>(outputRow[..h], row.Slice(h, h), candidate, outputRow[..h]);
-                        outputRow[..h].CopyTo(previous);
+                        ReadOnlySpan<T> bias = biasHh.Span<T>();
+                        for (int b = first; b < first + count; b++) bias.CopyTo(fromHidden.AsSpan(b * g3, g3));
                     }
-                    else outputRow[..h].Clear();
-                    previous.CopyTo(outputRow.Slice(h, h));
+                    recurrent.Multiply(state.AsSpan(first * h, count * h), fromHidden.AsSpan(first * g3, count * g3), count,
+                        accumulate: biasHh is not null, parallel: parallelProducts);
+                    for (int b = first; b < first + count; b++)
+                    {
+                        int row = t * batch + b;
+                        bool active = lengths is null || t < lengths[b];
+                        var previous = state.AsSpan(b * h, h);
+                        if (saved is not null) previous.CopyTo(saved.PreviousHidden.Slice(row * h, h));
+                        GruKernels.ForwardStep<T>(gates.Slice(row * g3, g3), fromHidden.AsSpan(b * g3, g3), previous, result.Slice(row * 2 * h, 2 * h),
+                            active, saved is null ? [] : saved.HiddenCandidate.Slice(row * h, h));
+                    }
                 }
             }
         }
-        return save ? new Saved<T>(gates, hiddenCandidate, previousHidden, active) : null;
+        catch
+        {
+            chunks?.WaitAll(); // nothing may still write into the buffers
+            saved?.Release();
+            throw;
+        }
+        finally
+        {
+            if (gateBuffer is not null) ArrayPool<T>.Shared.Return(gateBuffer);
+        }
+        return saved;
+
+        // the input projections (with b_ih) of time steps [firstStep, firstStep + stepCount)
+        void Project(int firstStep, int stepCount)
+        {
+            var gates = (saved is null ? gateBuffer.AsSpan(0, steps * batch * g3) : saved.Gates).Slice(firstStep * batch * g3, stepCount * batch * g3);
+            if (biasIh is not null)
+            {
+                ReadOnlySpan<T> bias = biasIh.Span<T>();
+                for (int row = 0; row < stepCount * batch; row++) bias.CopyTo(gates.Slice(row * g3, g3));
+            }
+            Gemm.Multiply<T>(input.Span<T>().Slice(firstStep * batch * inputSize, stepCount * batch * inputSize), false, weightIh.Span<T>(), true,
+                gates, stepCount * batch, g3, inputSize, accumulate: biasIh is not null);
+        }
     }
 
     private static Tensor?[] Backward<T>(Saved<T> saved, Tensor outputGradient, Tensor input, Tensor weightIh, Tensor weightHh, bool hasBias,
-        bool reverse, int steps, int batch, int inputSize, int h) where T : unmanaged, IFloatingPointIeee754<T>
+        bool reverse, int[]? lengths, int steps, int batch, int inputSize, int h) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int g3 = 3 * h;
         var (parts, rowsPerPart) = LstmSequenceOp.RowBlocks(batch, h, gates: 3);
-        using var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: false, k: g3, n: h, rows: rowsPerPart); // W_hh, packed once for all steps
-        // pooled (they die with this call; inactive steps rely on zeros)
-        var inputGateGradients = ArrayPool<T>.Shared.Rent(steps * batch * g3);   // d(x_r, x_z, x_n)
-        var hiddenGateGradients = ArrayPool<T>.Shared.Rent(steps * batch * g3);  // d(h_r, h_z, h_n)
-        inputGateGradients.AsSpan(0, steps * batch * g3).Clear();
-        hiddenGateGradients.AsSpan(0, steps * batch * g3).Clear();
+        using var recurrent = new RecurrentProduct<T>(weightHh.Span<T>(), transposeB: false, k: g3, n: h, rows: rowsPerPart); // W_hh, laid out once for all steps
+        // pooled (they die with this call); every row is written, zeros for inactive steps
+        var inputGateBuffer = ArrayPool<T>.Shared.Rent(steps * batch * g3);   // d(x_r, x_z, x_n)
+        var hiddenGateBuffer = ArrayPool<T>.Shared.Rent(steps * batch * g3);  // d(h_r, h_z, h_n)
         var carried = new T[batch * h];
-        var throughWeights = new T[batch * h];
-        if (parts == 1) RunRows(0, batch, parallelProducts: true);
-        else Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart, false));
-
-        // the whole backward recurrence for sequences [first, first + count) of the batch
-        void RunRows(int first, int count, bool parallelProducts)
+        Tensor? dX = input.RequiresGrad ? Tensor.Empty(input.Shape, input.DType) : null;
+        Tensor? dWih = weightIh.RequiresGrad ? Tensor.Empty(weightIh.Shape, input.DType) : null;
+        Tensor? dWhh = weightHh.RequiresGrad ? Tensor.Empty(weightHh.Shape, input.DType) : null;
+        Tensor? dBih = hasBias ? Tensor.Zeros(new Shape(g3), input.DType) : null;
+        Tensor? dBhh = hasBias ? Tensor.Zeros(new Shape(g3), input.DType) : null;
+        // a single-threaded recurrence hands the gate gradients of each finished chunk of steps to another core for the products
+        StepChunks? chunks = null;
+        chunks = StepChunks.For(steps, parts, chunk =>
         {
-            ReadOnlySpan<T> grad = outputGradient.Span<T>();
-            var hiddenNew = new T[h];
-            var scratch = new T[h];
-            for (int k = steps - 1; k >= 0; k--)
+            var (first, count) = chunks!.Range(chunk, steps);
+            Products(reverse ? first : steps - first - count, count, accumulate: chunk > 0);
+        });
+        try
+        {
+            if (parts == 1) RunRows(0, batch, parallelProducts: true);
+            else Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart, false));
+            if (chunks is null) Products(0, steps, accumulate: false);
+            else chunks.WaitAll();
+
+            // the whole backward recurrence for sequences [first, first + count) of the batch
+            void RunRows(int first, int count, bool parallelProducts)
             {
-                int t = reverse ? steps - 1 - k : k, stepRow = t * batch + first;
-                for (int b = first; b < first + count; b++)
+                ReadOnlySpan<T> grad = outputGradient.Span<T>();
+                var inputGateGradients = inputGateBuffer.AsSpan(0, steps * batch * g3);
+                var hiddenGateGradients = hiddenGateBuffer.AsSpan(0, steps * batch * g3);
+                Span<T> gates = saved.Gates, hiddenCandidate = saved.HiddenCandidate, previousHidden = saved.PreviousHidden;
+                for (int k = steps - 1; k >= 0; k--)
                 {
-                    var dState = carried.AsSpan(b * h, h);
-                    var gradientRow = grad.Slice((t * batch + b) * 2 * h, 2 * h);
-                    TensorPrimitives.Add<T>(dState, gradientRow.Slice(h, h), dState);              // + dE/d(state at t)
-                    if (!saved.Active[t * batch + b]) continue;
-                    int at = (t * batch + b) * h;
-                    var gates = saved.Gates.AsSpan((t * batch + b) * g3, g3);
-                    ReadOnlySpan<T> reset = gates[..h], update = gates.Slice(h, h), candidate = gates.Slice(2 * h, h);
-                    ReadOnlySpan<T> hiddenN = saved.HiddenCandidate.AsSpan(at, h), previous = saved.PreviousHidden.AsSpan(at, h);
-                    var dInput = inputGateGradients.AsSpan((t * batch + b) * g3, g3);
-                    var dHidden = hiddenGateGradients.AsSpan((t * batch + b) * g3, g3);
-                    TensorPrimitives.Add<T>(dState, gradientRow[..h], hiddenNew);                   // dh' = d state + d output
-                    // dn_pre = dh' (1 − z)(1 − n²)
-                    TensorPrimitives.Multiply<T>(candidate, candidate, scratch);
-                    TensorPrimitives.Subtract<T>(T.One, scratch, scratch);
-                    TensorPrimitives.Multiply<T>(scratch, hiddenNew, scratch);
-                    TensorPrimitives.Multiply<T>(scratch, update, dInput.Slice(2 * h, h));
-                    TensorPrimitives.Subtract<T>(scratch, dInput.Slice(2 * h, h), dInput.Slice(2 * h, h)); // × (1 − z)
-                    var dCandidate = dInput.Slice(2 * h, h);
-                    // d h_n = dn_pre r ; dr_pre = dn_pre h_n r (1 − r)
-                    TensorPrimitives.Multiply<T>(dCandidate, reset, dHidden.Slice(2 * h, h));
-                    TensorPrimitives.Multiply<T>(dCandidate, hiddenN, dInput[..h]);
-                    SigmoidDerivative(reset, dInput[..h]);
-                    // dz_pre = dh' (h − n) z (1 − z)
-                    TensorPrimitives.Subtract<T>(previous, candidate, dInput.Slice(h, h));
-                    TensorPrimitives.Multiply<T>(dInput.Slice(h, h), hiddenNew, dInput.Slice(h, h));
-                    SigmoidDerivative(update, dInput.Slice(h, h));
-                    dInput[..(2 * h)].CopyTo(dHidden[..(2 * h)]);
-                    // the direct path: dh_prev = dh' z (+ the path through W_hh, added after the GEMM)
-                    TensorPrimitives.Multiply<T>(hiddenNew, update, dState);
+                    int t = reverse ? steps - 1 - k : k, stepRow = t * batch + first;
+                    for (int b = first; b < first + count; b++)
+                    {
+                        int row = t * batch + b;
+                        GruKernels.BackwardStep<T>(gates.Slice(row * g3, g3), hiddenCandidate.Slice(row * h, h), previousHidden.Slice(row * h, h),
+                            grad.Slice(row * 2 * h, 2 * h), carried.AsSpan(b * h, h), inputGateGradients.Slice(row * g3, g3),
+                            hiddenGateGradients.Slice(row * g3, g3), active: lengths is null || t < lengths[b]);
+                    }
+                    // + the path through W_hh (inactive rows have zero gradients there, so their carried gradient is unchanged)
+                    recurrent.Multiply(hiddenGateGradients.Slice(stepRow * g3, count * g3), carried.AsSpan(first * h, count * h), count,
+                        accumulate: true, parallel: parallelProducts);
+                    int processed = steps - k; // steps done, in processing order
+                    if (chunks is not null && (processed % chunks.StepsPerChunk == 0 || processed == steps))
+                        chunks.Complete((processed - 1) / chunks.StepsPerChunk);
                 }
-                Gemm.Multiply<T>(hiddenGateGradients.AsSpan(stepRow * g3, count * g3), false, recurrent, throughWeights.AsSpan(first * h, count * h),
-                    count, accumulate: false, parallel: parallelProducts);
-                for (int b = first; b < first + count; b++)
-                    if (saved.Active[t * batch + b])
-                        TensorPrimitives.Add<T>(carried.AsSpan(b * h, h), throughWeights.AsSpan(b * h, h), carried.AsSpan(b * h, h));
             }
+
+            var dHidden0 = new Tensor(carried, new Shape(batch, h));
+            return hasBias ? [dX, dHidden0, dWih, dWhh, dBih, dBhh] : [dX, dHidden0, dWih, dWhh];
+        }
+        catch
+        {
+            chunks?.WaitAll(); // nothing may still read the pooled buffers
+            throw;
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(inputGateBuffer);
+            ArrayPool<T>.Shared.Return(hiddenGateBuffer);
         }
 
-        static void SigmoidDerivative(ReadOnlySpan<T> activated, Span<T> values)
+        // the products over time steps [firstStep, firstStep + stepCount), whose gate gradients are final: dx rows, and dW_ih, dW_hh
+        // and the bias gradients, overwritten or (accumulate) added to
+        void Products(int firstStep, int stepCount, bool accumulate)
         {
-            // values ← values · y (1 − y)
-            Activations.SigmoidGradient<T>(activated, values, values);
-        }
-
-        Tensor? dX = null, dWih = null, dWhh = null, dBih = null, dBhh = null;
-        if (input.RequiresGrad)
-        {
-            dX = Tensor.Empty(input.Shape, input.DType);
-            Gemm.Multiply<T>(inputGateGradients, false, weightIh.Span<T>(), false, dX.Span<T>(), steps * batch, inputSize, g3, accumulate: false);
-        }
-        if (weightIh.RequiresGrad)
-        {
-            dWih = Tensor.Empty(weightIh.Shape, input.DType);
-            Gemm.Multiply<T>(inputGateGradients, true, input.Span<T>(), false, dWih.Span<T>(), g3, inputSize, steps * batch, accumulate: false);
-        }
-        if (weightHh.RequiresGrad)
-        {
-            dWhh = Tensor.Empty(weightHh.Shape, input.DType);
-            Gemm.Multiply<T>(hiddenGateGradients, true, saved.PreviousHidden, false, dWhh.Span<T>(), g3, h, steps * batch, accumulate: false);
-        }
-        if (hasBias)
-        {
-            dBih = Tensor.Empty(new Shape(g3), input.DType);
-            dBhh = Tensor.Empty(new Shape(g3), input.DType);
-            for (int row = 0; row < steps * batch; row++)
+            int firstRow = firstStep * batch, rows = stepCount * batch;
+            ReadOnlySpan<T> inputGateGradients = inputGateBuffer.AsSpan(firstRow * g3, rows * g3);
+            ReadOnlySpan<T> hiddenGateGradients = hiddenGateBuffer.AsSpan(firstRow * g3, rows * g3);
+            if (dX is not null)
+                Gemm.Multiply<T>(inputGateGradients, false, weightIh.Span<T>(), false, dX.Span<T>().Slice(firstRow * inputSize, rows * inputSize),
+                    rows, inputSize, g3, accumulate: false);
+            if (dWih is not null)
+                Gemm.Multiply<T>(inputGateGradients, true, input.Span<T>().Slice(firstRow * inputSize, rows * inputSize), false, dWih.Span<T>(),
+                    g3, inputSize, rows, accumulate);
+            if (dWhh is not null)
+                Gemm.Multiply<T>(hiddenGateGradients, true, saved.PreviousHidden.Slice(firstRow * h, rows * h), false, dWhh.Span<T>(),
+                    g3, h, rows, accumulate);
+            if (dBih is not null)
             {
-                TensorPrimitives.Add<T>(dBih.Span<T>(), inputGateGradients.AsSpan(row * g3, g3), dBih.Span<T>());
-                TensorPrimitives.Add<T>(dBhh.Span<T>(), hiddenGateGradients.AsSpan(row * g3, g3), dBhh.Span<T>());
+                Span<T> inputSums = dBih.Span<T>(), hiddenSums = dBhh!.Span<T>();
+                for (int row = 0; row < rows; row++)
+                {
+                    TensorPrimitives.Add<T>(inputSums, inputGateGradients.Slice(row * g3, g3), inputSums);
+                    TensorPrimitives.Add<T>(hiddenSums, hiddenGateGradients.Slice(row * g3, g3), hiddenSums);
+                }
             }
         }
-        var dHidden0 = new Tensor(carried, new Shape(batch, h));
-        ArrayPool<T>.Shared.Return(inputGateGradients);
-        ArrayPool<T>.Shared.Return(hiddenGateGradients);
-        return hasBias ? [dX, dHidden0, dWih, dWhh, dBih, dBhh] : [dX, dHidden0, dWih, dWhh];
     }
 }
 

@@ -11,9 +11,12 @@ namespace AutoDiffRnn;
 /// fast path of <see cref="Nn.RecurrentLayer"/>. PyTorch's equations and gate order (i, f, g, o). Step t is active for sequence b iff
 /// t &lt; lengths[b] (all steps without lengths); an inactive step keeps the state and outputs zero. The reverse direction runs t = T−1 … 0.
 /// Output [T, B, 3H]: per step the layer output, then the hidden state and the cell state after that step.
-/// Forward: the input projections of all steps are one GEMM; each step adds h W_hhᵀ (one GEMM) and applies vectorized activations.
-/// Backward, in reverse processing order: gate gradients of every step into one buffer, dh_prev = dGates W_hh per step; then
-/// dW_ih, dW_hh and dx are one GEMM each over all steps. First-order only: with createGraph it throws (use the composed path).
+/// Forward: the input projections of all steps are one GEMM; each step adds h W_hhᵀ (<see cref="RecurrentProduct{T}"/>) and runs the
+/// gate math of each sequence in one vectorized loop (<see cref="LstmKernels.ForwardStep{T}"/>).
+/// Backward, in reverse processing order: gate gradients of every step into one buffer (<see cref="LstmKernels.BackwardStep{T}"/>),
+/// dh_prev = dGates W_hh per step; dW_ih, dW_hh and dx are one GEMM each over all steps. With a single-threaded recurrence the
+/// projections and these products run in chunks of steps beside it (<see cref="StepChunks"/>). The step buffers saved for the backward
+/// are pooled and go back to the pool when the tape frees the node. First-order only: with createGraph it throws (use the composed path).
 /// </summary>
 [Operation("lstm_sequence")]
 internal static class LstmSequenceOp
@@ -25,7 +28,8 @@ internal static class LstmSequenceOp
         var output = Tensor.Empty(new Shape(steps, batch, 3 * hiddenSize), input.DType);
         Tensor[] inputs = biasIh is null ? [input, hidden, cell, weightIh, weightHh] : [input, hidden, cell, weightIh, weightHh, biasIh, biasHh!];
         bool save = GradMode.IsEnabled && inputs.Any(tensor => tensor.RequiresGrad); // else the tape records nothing: keep no step buffers
-        object? saved = input.DType == DType.Float32
+        lengths = (int[]?)lengths?.Clone(); // the backward reads them later
+        ISaved? saved = input.DType == DType.Float32
             ? Forward<float>(input, hidden, cell, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, hiddenSize, save)
             : Forward<double>(input, hidden, cell, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, hiddenSize, save);
         return Tape.Record("lstm_sequence", output, inputs, g =>
@@ -34,191 +38,229 @@ internal static class LstmSequenceOp
                 throw new NotSupportedException("lstm_sequence: the fused LSTM has a first-order backward only; for gradients of gradients " +
                                                 "use the composed path (RecurrentLayer.UseFusedKernels = false)");
             return input.DType == DType.Float32
-                ? Backward<float>((Saved<float>)saved!, g, input, weightIh, weightHh, biasIh is not null, reverse, steps, batch, inputSize, hiddenSize)
-                : Backward<double>((Saved<double>)saved!, g, input, weightIh, weightHh, biasIh is not null, reverse, steps, batch, inputSize, hiddenSize);
-        });
+                ? Backward<float>((Saved<float>)saved!, g, input, weightIh, weightHh, biasIh is not null, reverse, lengths, steps, batch, inputSize, hiddenSize)
+                : Backward<double>((Saved<double>)saved!, g, input, weightIh, weightHh, biasIh is not null, reverse, lengths, steps, batch, inputSize, hiddenSize);
+        }, release: () => saved?.Release());
     }
 
-    private sealed record Saved<T>(T[] Gates, T[] Cells, T[] CellTanh, T[] PreviousHidden, T[] PreviousCell, bool[] Active);
+    /// <summary>What the forward keeps for the backward; <see cref="Release"/> hands its buffer back to the pool.</summary>
+    private interface ISaved
+    {
+        void Release();
+    }
+
+    /// <summary>
+    /// The saved step buffers, all in one pooled array (rented from <see cref="ArrayPool{T}.Shared"/>, returned when the tape frees the
+    /// node, so a training loop reuses them instead of allocating megabytes per step): per step and row, the activated gates (i, f, g, o),
+    /// the new cell state and its tanh, and the hidden and cell states before the step.
+    /// </summary>
+    private sealed class Saved<T>(int steps, int batch, int hiddenSize) : ISaved
+    {
+        private readonly int rows = steps * batch, h = hiddenSize;
+        private T[]? buffer = ArrayPool<T>.Shared.Rent(8 * steps * batch * hiddenSize);
+
+        private Span<T> Part(int index, int width) =>
+            (buffer ?? throw new ObjectDisposedException(nameof(Saved<T>))).AsSpan(index * rows * h, rows * width);
+
+        public Span<T> Gates => Part(0, 4 * h);
+        public Span<T> Cells => Part(4, h);
+        public Span<T> CellTanh => Part(5, h);
+        public Span<T> PreviousHidden => Part(6, h);
+        public Span<T> PreviousCell => Part(7, h);
+
+        public void Release()
+        {
+            var array = buffer;
+            buffer = null;
+            if (array is not null) ArrayPool<T>.Shared.Return(array);
+        }
+    }
 
     /// <summary>Runs the sequence into <paramref name="output"/>; with <paramref name="save"/> keeps what the backward needs (else returns null).</summary>
     private static Saved<T>? Forward<T>(Tensor input, Tensor hidden0, Tensor cell0, Tensor weightIh, Tensor weightHh, Tensor? biasIh, Tensor? biasHh,
         bool reverse, int[]? lengths, Tensor output, int steps, int batch, int inputSize, int hiddenSize, bool save) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h = hiddenSize, g4 = 4 * hiddenSize;
-        var gates = GC.AllocateUninitializedArray<T>(steps * batch * g4); // every element is written below (no zeroing)
-        // input projections of every step at once, biases first
+        var saved = save ? new Saved<T>(steps, batch, h) : null;
+        // without save, only the gate pre-activations need a buffer (every element is written below)
+        var gateBuffer = saved is null ? ArrayPool<T>.Shared.Rent(steps * batch * g4) : null;
+        T[]? biasSum = null;
         if (biasIh is not null)
         {
-            var bias = new T[g4];
-            TensorPrimitives.Add<T>(biasIh.Span<T>(), biasHh!.Span<T>(), bias);
-            for (int row = 0; row < steps * batch; row++) bias.CopyTo(gates.AsSpan(row * g4, g4));
+            biasSum = new T[g4];
+            TensorPrimitives.Add<T>(biasIh.Span<T>(), biasHh!.Span<T>(), biasSum);
         }
-        Gemm.Multiply<T>(input.Span<T>(), false, weightIh.Span<T>(), true, gates, steps * batch, g4, inputSize, accumulate: biasIh is not null);
-
-        // without save, the per-step buffers hold one step (slot 0), reused
-        int savedSteps = save ? steps : 1;
-        var cells = GC.AllocateUninitializedArray<T>(savedSteps * batch * h);
-        var cellTanh = GC.AllocateUninitializedArray<T>(savedSteps * batch * h);
-        var previousHidden = save ? GC.AllocateUninitializedArray<T>(steps * batch * h) : [];
-        var previousCell = save ? GC.AllocateUninitializedArray<T>(steps * batch * h) : [];
-        var active = new bool[steps * batch];
-        var stateHidden = hidden0.Span<T>().ToArray();
-        var stateCell = cell0.Span<T>().ToArray();
         var (parts, rowsPerPart) = RowBlocks(batch, h);
-        using var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: true, k: h, n: g4, rows: rowsPerPart); // W_hhᵀ, packed once for all steps
-        if (parts == 1) RunRows(0, batch, parallelProducts: true);
-        else Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart, false));
-
-        // the whole recurrence for sequences [first, first + count) of the batch
-        void RunRows(int first, int count, bool parallelProducts)
+        // a single-threaded recurrence overlaps with the input projections of the steps ahead, computed on another core
+        StepChunks? chunks = null;
+        chunks = StepChunks.For(steps, parts, chunk => ProjectChunk(chunk));
+        try
         {
-            var result = output.Span<T>();
-            for (int k = 0; k < steps; k++)
+            if (chunks is null) Project(0, steps);
+            else chunks.StartAll();
+
+            var stateHidden = hidden0.Span<T>().ToArray();
+            var stateCell = cell0.Span<T>().ToArray();
+            using var recurrent = new RecurrentProduct<T>(weightHh.Span<T>(), transposeB: true, k: h, n: g4, rows: rowsPerPart); // W_hhᵀ, laid out once for all steps
+            var gateArray = gateBuffer;
+            if (parts == 1) RunRows(0, batch, parallelProducts: true);
+            else Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart, false));
+
+            // the whole recurrence for sequences [first, first + count) of the batch
+            void RunRows(int first, int count, bool parallelProducts)
             {
-                int t = reverse ? steps - 1 - k : k, slot = save ? t : 0, stepRow = t * batch + first;
-                if (save)
+                var result = output.Span<T>();
+                var gates = saved is null ? gateArray.AsSpan(0, steps * batch * g4) : saved.Gates;
+                for (int k = 0; k < steps; k++)
                 {
-                    stateHidden.AsSpan(first * h, count * h).CopyTo(previousHidden.AsSpan(stepRow * h, count * h));
-                    stateCell.AsSpan(first * h, count * h).CopyTo(previousCell.AsSpan(stepRow * h, count * h));
-                }
-                Gemm.Multiply<T>(stateHidden.AsSpan(first * h, count * h), false, recurrent, gates.AsSpan(stepRow * g4, count * g4), count,
-                    accumulate: true, parallel: parallelProducts);
-                for (int b = first; b < first + count; b++)
-                {
-                    var row = gates.AsSpan((t * batch + b) * g4, g4);
-                    TensorPrimitives.Sigmoid<T>(row[..(2 * h)], row[..(2 * h)]);     // i, f
-                    Activations.Tanh<T>(row.Slice(2 * h, h), row.Slice(2 * h, h));   // g
-                    TensorPrimitives.Sigmoid<T>(row.Slice(3 * h, h), row.Slice(3 * h, h)); // o
-                    int at = (slot * batch + b) * h;
-                    var cellNew = cells.AsSpan(at, h);
-                    var tanhCell = cellTanh.AsSpan(at, h);
-                    TensorPrimitives.Multiply<T>(row.Slice(h, h), stateCell.AsSpan(b * h, h), cellNew);          // f c
-                    TensorPrimitives.MultiplyAdd<T>(row[..h], row.Slice(2 * h, h), cellNew, cellNew);           // + i g
-                    Activations.Tanh<T>(cellNew, tanhCell);
-                    var outputRow = result.Slice((t * batch + b) * 3 * h, 3 * h);
-                    bool isActive = lengths is null || t < lengths[b];
-                    active[t * batch + b] = isActive;
-                    if (isActive)
+                    if (chunks is not null && k % chunks.StepsPerChunk == 0) chunks.WaitFor(k / chunks.StepsPerChunk);
+                    int t = reverse ? steps - 1 - k : k, stepRow = t * batch + first;
+                    recurrent.Multiply(stateHidden.AsSpan(first * h, count * h), gates.Slice(stepRow * g4, count * g4), count,
+                        accumulate: true, parallel: parallelProducts);
+                    for (int b = first; b < first + count; b++)
                     {
-                        TensorPrimitives.Multiply<T>(row.Slice(3 * h, h), tanhCell, outputRow[..h]);            // h = o tanh(c)
-                        outputRow[..h].CopyTo(stateHidden.AsSpan(b * h, h));
-                        cellNew.CopyTo(stateCell.AsSpan(b * h, h));
+                        int row = t * batch + b;
+                        bool active = lengths is null || t < lengths[b];
+                        var hiddenState = stateHidden.AsSpan(b * h, h);
+                        var cellState = stateCell.AsSpan(b * h, h);
+                        if (saved is not null)
+                        {
+                            hiddenState.CopyTo(saved.PreviousHidden.Slice(row * h, h));
+                            cellState.CopyTo(saved.PreviousCell.Slice(row * h, h));
+                            LstmKernels.ForwardStep<T>(gates.Slice(row * g4, g4), hiddenState, cellState, result.Slice(row * 3 * h, 3 * h), active,
+                                saved.Cells.Slice(row * h, h), saved.CellTanh.Slice(row * h, h));
+                        }
+                        else LstmKernels.ForwardStep<T>(gates.Slice(row * g4, g4), hiddenState, cellState, result.Slice(row * 3 * h, 3 * h), active, [], []);
                     }
-                    else outputRow[..h].Clear();
-                    stateHidden.AsSpan(b * h, h).CopyTo(outputRow.Slice(h, h));
-                    stateCell.AsSpan(b * h, h).CopyTo(outputRow.Slice(2 * h, h));
                 }
             }
         }
-        return save ? new Saved<T>(gates, cells, cellTanh, previousHidden, previousCell, active) : null;
+        catch
+        {
+            chunks?.WaitAll(); // nothing may still write into the buffers
+            saved?.Release();
+            throw;
+        }
+        finally
+        {
+            if (gateBuffer is not null) ArrayPool<T>.Shared.Return(gateBuffer);
+        }
+        return saved;
+
+        // gate pre-activations of the steps of a chunk (in processing order), or of time steps [firstStep, firstStep + stepCount)
+        void ProjectChunk(int chunk)
+        {
+            var (first, count) = chunks!.Range(chunk, steps);
+            Project(reverse ? steps - first - count : first, count);
+        }
+
+        void Project(int firstStep, int stepCount)
+        {
+            var gates = (saved is null ? gateBuffer.AsSpan(0, steps * batch * g4) : saved.Gates).Slice(firstStep * batch * g4, stepCount * batch * g4);
+            if (biasSum is not null)
+                for (int row = 0; row < stepCount * batch; row++) biasSum.CopyTo(gates.Slice(row * g4, g4));
+            Gemm.Multiply<T>(input.Span<T>().Slice(firstStep * batch * inputSize, stepCount * batch * inputSize), false, weightIh.Span<T>(), true,
+                gates, stepCount * batch, g4, inputSize, accumulate: biasSum is not null);
+        }
     }
 
     private static Tensor?[] Backward<T>(Saved<T> saved, Tensor outputGradient, Tensor input, Tensor weightIh, Tensor weightHh, bool hasBias,
-        bool reverse, int steps, int batch, int inputSize, int hiddenSize) where T : unmanaged, IFloatingPointIeee754<T>
+        bool reverse, int[]? lengths, int steps, int batch, int inputSize, int hiddenSize) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h = hiddenSize, g4 = 4 * hiddenSize;
         var (parts, rowsPerPart) = RowBlocks(batch, h);
-        using var recurrent = Gemm.Pack<T>(weightHh.Span<T>(), transposeB: false, k: g4, n: h, rows: rowsPerPart); // W_hh, packed once for all steps
-        // pooled (it dies with this call; inactive steps rely on zeros)
-        var gateGradients = ArrayPool<T>.Shared.Rent(steps * batch * g4);
-        gateGradients.AsSpan(0, steps * batch * g4).Clear();
+        using var recurrent = new RecurrentProduct<T>(weightHh.Span<T>(), transposeB: false, k: g4, n: h, rows: rowsPerPart); // W_hh, laid out once for all steps
+        // pooled (it dies with this call); every row is written, zeros for inactive steps
+        var gateGradientBuffer = ArrayPool<T>.Shared.Rent(steps * batch * g4);
         var carriedHidden = new T[batch * h];   // dE/d(hidden state after the step being processed), from later steps
         var carriedCell = new T[batch * h];
-        var previousHiddenGradient = new T[batch * h];
-        if (parts == 1) RunRows(0, batch, parallelProducts: true);
-        else Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart, false));
-
-        // the whole backward recurrence for sequences [first, first + count) of the batch
-        void RunRows(int first, int count, bool parallelProducts)
+        var previousHiddenGradient = lengths is null ? null : new T[batch * h];
+        Tensor? inputGradient = input.RequiresGrad ? Tensor.Empty(input.Shape, input.DType) : null;
+        Tensor? weightIhGradient = weightIh.RequiresGrad ? Tensor.Empty(weightIh.Shape, input.DType) : null;
+        Tensor? weightHhGradient = weightHh.RequiresGrad ? Tensor.Empty(weightHh.Shape, input.DType) : null;
+        Tensor? biasGradient = hasBias ? Tensor.Zeros(new Shape(g4), input.DType) : null;
+        // a single-threaded recurrence hands the gate gradients of each finished chunk of steps to another core for the products
+        StepChunks? chunks = null;
+        chunks = StepChunks.For(steps, parts, chunk =>
         {
-            ReadOnlySpan<T> grad = outputGradient.Span<T>();
-            var hiddenNew = new T[h];
-            var cellNew = new T[h];
-            var scratch = new T[h];
-            for (int k = steps - 1; k >= 0; k--)
+            var (first, count) = chunks!.Range(chunk, steps);
+            Products(reverse ? first : steps - first - count, count, accumulate: chunk > 0);
+        });
+        try
+        {
+            if (parts == 1) RunRows(0, batch, parallelProducts: true);
+            else Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart, false));
+            if (chunks is null) Products(0, steps, accumulate: false);
+            else chunks.WaitAll();
+
+            // the whole backward recurrence for sequences [first, first + count) of the batch
+            void RunRows(int first, int count, bool parallelProducts)
             {
-                int t = reverse ? steps - 1 - k : k, stepRow = t * batch + first;
-                for (int b = first; b < first + count; b++)
+                ReadOnlySpan<T> grad = outputGradient.Span<T>();
+                var gateGradients = gateGradientBuffer.AsSpan(0, steps * batch * g4);
+                Span<T> gates = saved.Gates, cellTanh = saved.CellTanh, previousCell = saved.PreviousCell;
+                for (int k = steps - 1; k >= 0; k--)
                 {
-                    int at = (t * batch + b) * h;
-                    var gradientRow = grad.Slice((t * batch + b) * 3 * h, 3 * h);
-                    var dHiddenState = carriedHidden.AsSpan(b * h, h);
-                    var dCellState = carriedCell.AsSpan(b * h, h);
-                    TensorPrimitives.Add<T>(dHiddenState, gradientRow.Slice(h, h), dHiddenState);     // + dE/d(h state at t)
-                    TensorPrimitives.Add<T>(dCellState, gradientRow.Slice(2 * h, h), dCellState);      // + dE/d(c state at t)
-                    if (!saved.Active[t * batch + b]) continue; // state passes through; gate gradients stay zero
-                    var gates = saved.Gates.AsSpan((t * batch + b) * g4, g4);
-                    ReadOnlySpan<T> inputGate = gates[..h], forgetGate = gates.Slice(h, h), candidate = gates.Slice(2 * h, h), outputGate = gates.Slice(3 * h, h);
-                    ReadOnlySpan<T> tanhCell = saved.CellTanh.AsSpan(at, h);
-                    var dGates = gateGradients.AsSpan((t * batch + b) * g4, g4);
-                    // dh_new = dE/dh state + dE/d output
-                    TensorPrimitives.Add<T>(dHiddenState, gradientRow[..h], hiddenNew);
-                    // dc_new = dc state + dh_new o (1 − tanh² c)
-                    TensorPrimitives.Multiply<T>(tanhCell, tanhCell, scratch);
-                    TensorPrimitives.Subtract<T>(T.One, scratch, scratch);
-                    TensorPrimitives.Multiply<T>(scratch, outputGate, scratch);
-                    TensorPrimitives.MultiplyAdd<T>(hiddenNew, scratch, dCellState, cellNew);
-                    // gate gradients before the activations
-                    Sigmoid(inputGate, cellNewTimes(candidate, cellNew, scratch), dGates[..h]);                  // di = dc g, × i(1−i)
-                    Sigmoid(forgetGate, cellNewTimes(saved.PreviousCell.AsSpan(at, h), cellNew, scratch), dGates.Slice(h, h)); // df = dc c_prev
-                    TensorPrimitives.Multiply<T>(candidate, candidate, scratch);                                   // dg = dc i (1 − g²)
-                    TensorPrimitives.Subtract<T>(T.One, scratch, scratch);
-                    TensorPrimitives.Multiply<T>(scratch, inputGate, scratch);
-                    TensorPrimitives.Multiply<T>(scratch, cellNew, dGates.Slice(2 * h, h));
-                    Sigmoid(outputGate, cellNewTimes(tanhCell, hiddenNew, scratch), dGates.Slice(3 * h, h));     // do = dh tanh c
-                    // carried cell gradient to the previous step: dc_new f
-                    TensorPrimitives.Multiply<T>(cellNew, forgetGate, dCellState);
+                    int t = reverse ? steps - 1 - k : k, stepRow = t * batch + first;
+                    for (int b = first; b < first + count; b++)
+                    {
+                        int row = t * batch + b;
+                        LstmKernels.BackwardStep<T>(gates.Slice(row * g4, g4), cellTanh.Slice(row * h, h), previousCell.Slice(row * h, h),
+                            grad.Slice(row * 3 * h, 3 * h), carriedHidden.AsSpan(b * h, h), carriedCell.AsSpan(b * h, h),
+                            gateGradients.Slice(row * g4, g4), active: lengths is null || t < lengths[b]);
+                    }
+                    // carried hidden gradient: dGates W_hh for active rows, unchanged (the state passed through) for inactive ones
+                    if (previousHiddenGradient is null)
+                        recurrent.Multiply(gateGradients.Slice(stepRow * g4, count * g4), carriedHidden.AsSpan(first * h, count * h),
+                            count, accumulate: false, parallel: parallelProducts);
+                    else
+                    {
+                        recurrent.Multiply(gateGradients.Slice(stepRow * g4, count * g4), previousHiddenGradient.AsSpan(first * h, count * h),
+                            count, accumulate: false, parallel: parallelProducts);
+                        for (int b = first; b < first + count; b++)
+                            if (t < lengths![b])
+                                previousHiddenGradient.AsSpan(b * h, h).CopyTo(carriedHidden.AsSpan(b * h, h));
+                    }
+                    int processed = steps - k; // steps done, in processing order
+                    if (chunks is not null && (processed % chunks.StepsPerChunk == 0 || processed == steps))
+                        chunks.Complete((processed - 1) / chunks.StepsPerChunk);
                 }
-                // carried hidden gradient: dGates W_hh for active rows, unchanged for inactive ones
-                Gemm.Multiply<T>(gateGradients.AsSpan(stepRow * g4, count * g4), false, recurrent, previousHiddenGradient.AsSpan(first * h, count * h),
-                    count, accumulate: false, parallel: parallelProducts);
-                for (int b = first; b < first + count; b++)
-                    if (saved.Active[t * batch + b])
-                        previousHiddenGradient.AsSpan(b * h, h).CopyTo(carriedHidden.AsSpan(b * h, h));
+            }
+
+            var hiddenGradient = new Tensor(carriedHidden, new Shape(batch, h));
+            var cellGradient = new Tensor(carriedCell, new Shape(batch, h));
+            return hasBias
+                ? [inputGradient, hiddenGradient, cellGradient, weightIhGradient, weightHhGradient, biasGradient, biasGradient?.Clone()]
+                : [inputGradient, hiddenGradient, cellGradient, weightIhGradient, weightHhGradient];
+        }
+        catch
+        {
+            chunks?.WaitAll(); // nothing may still read the pooled buffer
+            throw;
+        }
+        finally { ArrayPool<T>.Shared.Return(gateGradientBuffer); }
+
+        // the products over time steps [firstStep, firstStep + stepCount), whose gate gradients are final: dx rows, and dW_ih, dW_hh
+        // and the bias gradient, overwritten or (accumulate) added to
+        void Products(int firstStep, int stepCount, bool accumulate)
+        {
+            int firstRow = firstStep * batch, rows = stepCount * batch;
+            ReadOnlySpan<T> gateGradients = gateGradientBuffer.AsSpan(firstRow * g4, rows * g4);
+            if (inputGradient is not null)
+                Gemm.Multiply<T>(gateGradients, false, weightIh.Span<T>(), false, inputGradient.Span<T>().Slice(firstRow * inputSize, rows * inputSize),
+                    rows, inputSize, g4, accumulate: false);
+            if (weightIhGradient is not null)
+                Gemm.Multiply<T>(gateGradients, true, input.Span<T>().Slice(firstRow * inputSize, rows * inputSize), false, weightIhGradient.Span<T>(),
+                    g4, inputSize, rows, accumulate);
+            if (weightHhGradient is not null)
+                Gemm.Multiply<T>(gateGradients, true, saved.PreviousHidden.Slice(firstRow * h, rows * h), false, weightHhGradient.Span<T>(),
+                    g4, h, rows, accumulate);
+            if (biasGradient is not null)
+            {
+                var sums = biasGradient.Span<T>();
+                for (int row = 0; row < rows; row++) TensorPrimitives.Add<T>(sums, gateGradients.Slice(row * g4, g4), sums);
             }
         }
-
-        static Span<T> cellNewTimes(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> destination)
-        {
-            TensorPrimitives.Multiply<T>(a, b, destination);
-            return destination;
-        }
-
-        static void Sigmoid(ReadOnlySpan<T> activated, ReadOnlySpan<T> upstream, Span<T> destination)
-        {
-            // destination = upstream · y (1 − y), y the sigmoid output
-            Activations.SigmoidGradient(activated, upstream, destination);
-        }
-
-        Tensor? inputGradient = null, weightIhGradient = null, weightHhGradient = null, biasGradient = null;
-        if (input.RequiresGrad)
-        {
-            inputGradient = Tensor.Empty(input.Shape, input.DType);
-            Gemm.Multiply<T>(gateGradients, false, weightIh.Span<T>(), false, inputGradient.Span<T>(), steps * batch, inputSize, g4, accumulate: false);
-        }
-        if (weightIh.RequiresGrad)
-        {
-            weightIhGradient = Tensor.Empty(weightIh.Shape, input.DType);
-            Gemm.Multiply<T>(gateGradients, true, input.Span<T>(), false, weightIhGradient.Span<T>(), g4, inputSize, steps * batch, accumulate: false);
-        }
-        if (weightHh.RequiresGrad)
-        {
-            weightHhGradient = Tensor.Empty(weightHh.Shape, input.DType);
-            Gemm.Multiply<T>(gateGradients, true, saved.PreviousHidden, false, weightHhGradient.Span<T>(), g4, h, steps * batch, accumulate: false);
-        }
-        if (hasBias)
-        {
-            biasGradient = Tensor.Empty(new Shape(g4), input.DType);
-            var sums = biasGradient.Span<T>();
-            for (int row = 0; row < steps * batch; row++) TensorPrimitives.Add<T>(sums, gateGradients.AsSpan(row * g4, g4), sums);
-        }
-        var hiddenGradient = new Tensor(carriedHidden, new Shape(batch, h));
-        var cellGradient = new Tensor(carriedCell, new Shape(batch, h));
-        ArrayPool<T>.Shared.Return(gateGradients);
-        return hasBias
-            ? [inputGradient, hiddenGradient, cellGradient, weightIhGradient, weightHhGradient, biasGradient, biasGradient?.Clone()]
-            : [inputGradient, hiddenGradient, cellGradient, weightIhGradient, weightHhGradient];
     }
 
     /// <summary>
