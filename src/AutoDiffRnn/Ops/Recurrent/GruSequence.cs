@@ -40,7 +40,7 @@ internal static class GruSequenceOp
         Tensor[] inputs = biasIh is null ? [input, hidden, weightIh, weightHh] : [input, hidden, weightIh, weightHh, biasIh, biasHh!];
         bool save = GradMode.IsEnabled && inputs.Any(tensor => tensor.RequiresGrad); // else the tape records nothing: keep no step buffers
         lengths = (int[]?)lengths?.Clone(); // the backward reads them later
-        ISaved? saved = input.DType == DType.Float32
+        ISavedSteps? saved = input.DType == DType.Float32
             ? Forward<float>(input, hidden, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, h, save)
             : Forward<double>(input, hidden, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, h, save);
         return Tape.Record("gru_sequence", output, inputs, g =>
@@ -54,34 +54,17 @@ internal static class GruSequenceOp
         }, release: () => saved?.Release());
     }
 
-    /// <summary>What the forward keeps for the backward; <see cref="Release"/> hands its buffer back to the pool.</summary>
-    private interface ISaved
-    {
-        void Release();
-    }
-
     /// <summary>
     /// The saved step buffers in one pooled array (returned when the tape frees the node): per step and row, r, z, n (activated) in
     /// <c>Gates</c>, h_n = W_hn h + b_hn in <c>HiddenCandidate</c>, and the state before the step.
     /// </summary>
-    private sealed class Saved<T>(int steps, int batch, int hiddenSize) : ISaved
+    private sealed class Saved<T>(int steps, int batch, int hiddenSize) : SavedSteps<T>(5, steps, batch, hiddenSize)
     {
-        private readonly int rows = steps * batch, h = hiddenSize;
-        private T[]? buffer = ArrayPool<T>.Shared.Rent(5 * steps * batch * hiddenSize);
-
-        private Span<T> Part(int index, int width) =>
-            (buffer ?? throw new ObjectDisposedException(nameof(Saved<T>))).AsSpan(index * rows * h, rows * width);
+        private readonly int h = hiddenSize;
 
         public Span<T> Gates => Part(0, 3 * h);
         public Span<T> HiddenCandidate => Part(3, h);
         public Span<T> PreviousHidden => Part(4, h);
-
-        public void Release()
-        {
-            var array = buffer;
-            buffer = null;
-            if (array is not null) ArrayPool<T>.Shared.Return(array);
-        }
     }
 
     /// <summary>Runs the sequence into <paramref name="output"/>; with <paramref name="save"/> keeps what the backward needs (else returns null).</summary>

@@ -29,7 +29,7 @@ internal static class LstmSequenceOp
         Tensor[] inputs = biasIh is null ? [input, hidden, cell, weightIh, weightHh] : [input, hidden, cell, weightIh, weightHh, biasIh, biasHh!];
         bool save = GradMode.IsEnabled && inputs.Any(tensor => tensor.RequiresGrad); // else the tape records nothing: keep no step buffers
         lengths = (int[]?)lengths?.Clone(); // the backward reads them later
-        ISaved? saved = input.DType == DType.Float32
+        ISavedSteps? saved = input.DType == DType.Float32
             ? Forward<float>(input, hidden, cell, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, hiddenSize, save)
             : Forward<double>(input, hidden, cell, weightIh, weightHh, biasIh, biasHh, reverse, lengths, output, steps, batch, inputSize, hiddenSize, save);
         return Tape.Record("lstm_sequence", output, inputs, g =>
@@ -43,37 +43,19 @@ internal static class LstmSequenceOp
         }, release: () => saved?.Release());
     }
 
-    /// <summary>What the forward keeps for the backward; <see cref="Release"/> hands its buffer back to the pool.</summary>
-    private interface ISaved
-    {
-        void Release();
-    }
-
     /// <summary>
-    /// The saved step buffers, all in one pooled array (rented from <see cref="ArrayPool{T}.Shared"/>, returned when the tape frees the
-    /// node, so a training loop reuses them instead of allocating megabytes per step): per step and row, the activated gates (i, f, g, o),
-    /// the new cell state and its tanh, and the hidden and cell states before the step.
+    /// The saved step buffers (pooled, see <see cref="SavedSteps{T}"/>): per step and row, the activated gates (i, f, g, o), the new cell
+    /// state and its tanh, and the hidden and cell states before the step.
     /// </summary>
-    private sealed class Saved<T>(int steps, int batch, int hiddenSize) : ISaved
+    private sealed class Saved<T>(int steps, int batch, int hiddenSize) : SavedSteps<T>(8, steps, batch, hiddenSize)
     {
-        private readonly int rows = steps * batch, h = hiddenSize;
-        private T[]? buffer = ArrayPool<T>.Shared.Rent(8 * steps * batch * hiddenSize);
-
-        private Span<T> Part(int index, int width) =>
-            (buffer ?? throw new ObjectDisposedException(nameof(Saved<T>))).AsSpan(index * rows * h, rows * width);
+        private readonly int h = hiddenSize;
 
         public Span<T> Gates => Part(0, 4 * h);
         public Span<T> Cells => Part(4, h);
         public Span<T> CellTanh => Part(5, h);
         public Span<T> PreviousHidden => Part(6, h);
         public Span<T> PreviousCell => Part(7, h);
-
-        public void Release()
-        {
-            var array = buffer;
-            buffer = null;
-            if (array is not null) ArrayPool<T>.Shared.Return(array);
-        }
     }
 
     /// <summary>Runs the sequence into <paramref name="output"/>; with <paramref name="save"/> keeps what the backward needs (else returns null).</summary>
