@@ -446,7 +446,7 @@ internal static class Gemm
         }
     }
 
-    /// <summary>c (1×n) = or += a (1×k) · op(B).</summary>
+    /// <summary>c (1×n) = or += a (1×k) · op(B): with B as stored, <see cref="RowVectorProduct"/> (columns accumulated in registers over the depth); with Bᵀ, one dot product per column.</summary>
     private static void VectorTimesMatrix<T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, bool transposeB, Span<T> c, int n, int k, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -459,9 +459,7 @@ internal static class Gemm
             }
             return;
         }
-        if (!accumulate) c.Clear();
-        for (int p = 0; p < k; p++)
-            TensorPrimitives.MultiplyAdd(b.Slice(p * n, n), a[p], c, c);
+        RowVectorProduct.Multiply(a, b[..(k * n)], c, accumulate);
     }
 
     /// <summary>c (m×1) = or += op(A) · b (k×1).</summary>
