@@ -27,6 +27,7 @@ module TorchTensor =
     /// <summary>A new libtorch tensor (CPU, contiguous, no gradient) with the same shape, dtype and values.</summary>
     [<CompiledName("OfTensor")>]
     let ofTensor (x: Tensor) : torch.Tensor =
+        TorchNative.ensureLoaded ()
         let shape = x.Shape.ToArray() |> Array.map int64
         match x.DType with
         | DType.Float32 -> torch.tensor(x.ToFloatArray(), dtype = torch.ScalarType.Float32).reshape(shape)
@@ -52,4 +53,6 @@ module TorchTensor =
 
     /// <summary>A libtorch int64 tensor of indices or lengths.</summary>
     [<CompiledName("OfIndices")>]
-    let ofIndices (indices: int[]) : torch.Tensor = torch.tensor(indices |> Array.map int64, dtype = torch.ScalarType.Int64)
+    let ofIndices (indices: int[]) : torch.Tensor =
+        TorchNative.ensureLoaded ()
+        torch.tensor(indices |> Array.map int64, dtype = torch.ScalarType.Int64)

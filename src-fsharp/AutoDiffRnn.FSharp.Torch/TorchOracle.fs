@@ -21,6 +21,7 @@ module TorchOracle =
     /// <summary>The function's value at the inputs, computed by libtorch (no gradient recorded), in the inputs' dtype.</summary>
     [<CompiledName("Value")>]
     let value (f: TorchFunction) (inputs: Tensor[]) : Tensor =
+        TorchNative.ensureLoaded ()
         use _ = torch.NewDisposeScope()
         use _ = torch.no_grad()
         inputs |> Array.map TorchTensor.ofTensor |> f |> TorchTensor.toTensor
@@ -28,6 +29,7 @@ module TorchOracle =
     /// <summary>The value and every input's Jᵀu, computed by libtorch's autograd (inputs without influence get zeros).</summary>
     [<CompiledName("ValueAndVectorJacobianProduct")>]
     let valueAndVectorJacobianProduct (f: TorchFunction) (inputs: Tensor[]) (u: Tensor) : Tensor * Tensor[] =
+        TorchNative.ensureLoaded ()
         use _ = torch.NewDisposeScope()
         let leaves = inputs |> Array.map TorchTensor.leafOf
         let output = f leaves

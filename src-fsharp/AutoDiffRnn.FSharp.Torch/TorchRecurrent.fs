@@ -72,6 +72,7 @@ module TorchRecurrent =
     /// </summary>
     [<CompiledName("OfLayer")>]
     let ofLayer (layout: WeightLayout) (layer: RecurrentLayer) : TorchRecurrentModule =
+        TorchNative.ensureLoaded ()
         let dtype = Nullable(TorchTensor.scalarTypeOf (dtypeOf layer))
         let input, hidden, layers = int64 layer.InputSize, int64 layer.HiddenSize, int64 layer.NumLayers
         let bidirectional = layer.Directions = 2
@@ -152,6 +153,7 @@ module TorchRecurrent =
     [<CompiledName("Compare")>]
     let compare (layout: WeightLayout) (seed: uint64) (layer: RecurrentLayer) (input: Tensor) (h0: Tensor option) (c0: Tensor option)
                 (lengths: int[] option) : Agreement =
+        TorchNative.ensureLoaded ()
         let dtype = dtypeOf layer
         let leaf (x: Tensor) = x.Detach().To(dtype).Detach().RequireGrad()
         let x, h, c = leaf input, Option.map leaf h0, Option.map leaf c0

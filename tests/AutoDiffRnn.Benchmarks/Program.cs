@@ -13,6 +13,8 @@ public static class Program
     /// <summary>Runs the benchmarks selected by the command line.</summary>
     public static void Main(string[] args)
     {
+        // libtorch runs in process beside our kernels; on Debian 12 its native library needs the run-time fix (README: Known platform issues).
+        AutoDiffRnn.FSharp.Torch.TorchNative.EnsureLoaded();
         var config = DefaultConfig.Instance.AddColumn(new GflopsColumn(), new TorchRatioColumn());
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
         foreach (var summary in summaries)

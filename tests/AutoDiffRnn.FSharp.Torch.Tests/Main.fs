@@ -5,6 +5,8 @@ open Expecto
 
 [<EntryPoint>]
 let main argv =
+    // Tests call TorchSharp directly too: load libtorch (with the Debian 12 fix where needed) before the first of them.
+    AutoDiffRnn.FSharp.Torch.TorchNative.ensureLoaded ()
     // Plain text when the output is captured: the suite runner (build/test-all.cs) parses the summary line,
     // which colour codes would split.
     let plain = if Console.IsOutputRedirected then [ CLIArguments.Colours 0; CLIArguments.No_Spinner ] else []
