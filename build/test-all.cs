@@ -9,7 +9,7 @@ string configuration = ArgumentValue("--configuration") ?? "Release";
 string? only = ArgumentValue("--only");
 
 Console.WriteLine($"AutoDiffRnn test run ({configuration}) in {root}");
-if (Run("dotnet", $"build AutoDiffRnn.sln -c {configuration} -nologo -v:q", echo: true).ExitCode != 0)
+if (Run("dotnet", $"build AutoDiffRnn.sln -c {configuration} -nologo -v:m", echo: true).ExitCode != 0)
 {
     Console.WriteLine("build failed");
     Console.WriteLine("0 passed, 1 failed");
