@@ -9,6 +9,8 @@ string configuration = ArgumentValue("--configuration") ?? "Release";
 string? only = ArgumentValue("--only");
 
 Console.WriteLine($"AutoDiffRnn test run ({configuration}) in {root}");
+// Two runs in the same clone would build into the same obj/ and bin/ folders at once: the second waits for the first.
+using var runLock = AcquireRunLock(Path.Combine(root, "obj", ".test-all.lock"));
 if (Run("dotnet", $"build AutoDiffRnn.sln -c {configuration} -nologo -v:m", echo: true).ExitCode != 0)
 {
     Console.WriteLine("build failed");
@@ -56,6 +58,23 @@ if (rows.Count == 0) { Console.WriteLine("no test suite ran"); failed++; }
 // Skipped tests prove nothing: they count as failures.
 Console.WriteLine($"{passed} passed, {failed + skipped} failed");
 return failed + skipped == 0 ? 0 : 1;
+
+static FileStream AcquireRunLock(string path)
+{
+    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+    bool announced = false;
+    while (true)
+    {
+        // An exclusive FileStream is an OS-level lock that ends with the process holding it.
+        try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+        catch (IOException)
+        {
+            if (!announced) Console.WriteLine($"another test run in this clone holds {path}; waiting for it to finish");
+            announced = true;
+            Thread.Sleep(1000);
+        }
+    }
+}
 
 static string FindRoot()
 {
