@@ -20,6 +20,7 @@ public static class Program
         train.Subcommands.Add(Seq2SeqCommands.Spell());
         root.Subcommands.Add(train);
         root.Subcommands.Add(SampleCommand());
+        root.Subcommands.Add(Export.ExportCommands.Export());
         var verbose = new Option<bool>("--verbose") { Description = "print every case's full table" };
         var verify = new Command("verify", "Check the gradient of every op and recurrent module (exit code 1 on any failure).") { verbose };
         verify.SetAction(parse => Verify.VerifyCommand.Run(Console.Out, parse.GetValue(verbose)));
@@ -174,14 +175,23 @@ public static class Program
 
     private static Command SampleCommand()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint folder", Required = true };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "checkpoint folder" };
+        var onnx = new Option<string?>("--onnx") { Description = "an ONNX file written by export onnx, run in ONNX Runtime (instead of --checkpoint)" };
         var prime = new Option<string>("--prime") { Description = "text to start from", DefaultValueFactory = _ => "T" };
         var length = new Option<int>("--length") { Description = "characters to generate", DefaultValueFactory = _ => 300 };
         var temperature = new Option<double>("--temperature") { Description = "sampling temperature (0: most likely)", DefaultValueFactory = _ => 0.8 };
         var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => 1 };
-        var command = new Command("sample", "Generate text from a trained character model.") { checkpoint, prime, length, temperature, seed };
+        var command = new Command("sample", "Generate text from a trained character model.") { checkpoint, onnx, prime, length, temperature, seed };
         command.SetAction(parse =>
         {
+            if (parse.GetValue(onnx) is string onnxFile)
+                return Export.ExportCommands.Guarded("sample", () => Console.WriteLine(parse.GetValue(prime) + Export.OnnxSampler.Sample(onnxFile,
+                    parse.GetValue(prime)!, parse.GetValue(length), parse.GetValue(temperature), new Generator(parse.GetValue(seed)))));
+            if (parse.GetValue(checkpoint) is null)
+            {
+                Console.Error.WriteLine("sample: give --checkpoint DIR or --onnx FILE");
+                return 1;
+            }
             var (model, vocabulary, _) = Checkpoint.LoadModel(parse.GetValue(checkpoint)!);
             string start = parse.GetValue(prime)!;
             Console.WriteLine(start + Sampler.Sample(model, vocabulary, start, parse.GetValue(length), parse.GetValue(temperature), new Generator(parse.GetValue(seed))));

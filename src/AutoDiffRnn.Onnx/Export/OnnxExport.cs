@@ -30,7 +30,7 @@ public static class OnnxExport
         int features = layer.Directions * layer.HiddenSize;
         graph.Output(output, "output", type, layer.BatchFirst ? ["batch", "sequence", features] : ["sequence", "batch", features]);
         DeclareStates(graph, layer, values, type, "h_n", "c_n");
-        return graph.ToModel(Metadata(layer, "recurrent", options));
+        return graph.ToModel(Metadata(layer, "recurrent", graph.DType, options));
     }
 
     /// <summary>
@@ -52,7 +52,7 @@ public static class OnnxExport
         int vocabulary = decoder.Weight.Shape[0];
         graph.Output(logits, "logits", type, layer.BatchFirst ? ["batch", "sequence", vocabulary] : ["sequence", "batch", vocabulary]);
         DeclareStates(graph, layer, values, type, "final_h", "final_c");
-        var metadata = Metadata(layer, "language_model", options);
+        var metadata = Metadata(layer, "language_model", graph.DType, options);
         metadata["autodiffrnn.vocabulary_size"] = vocabulary.ToString(CultureInfo.InvariantCulture);
         metadata["autodiffrnn.embedding_size"] = embedding.Weight.Shape[1].ToString(CultureInfo.InvariantCulture);
         return graph.ToModel(metadata);
@@ -73,7 +73,7 @@ public static class OnnxExport
         var values = ModuleExport.Recurrent(graph, layer, timeMajor, initialHidden, initialCell, lengths, "rnn");
         var prediction = ModuleExport.Linear(graph, head, ModuleExport.LastOutput(graph, values, "rnn"), "head");
         graph.Output(prediction, "prediction", type, "batch", head.Weight.Shape[0]);
-        return graph.ToModel(Metadata(layer, "many_to_one", options));
+        return graph.ToModel(Metadata(layer, "many_to_one", graph.DType, options));
     }
 
     /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> (atomically: a temporary file, then a rename).</summary>
@@ -113,11 +113,12 @@ public static class OnnxExport
 
     private static DType DTypeOf(Module module) => module.Parameters().First().DType;
 
-    private static Dictionary<string, string> Metadata(RecurrentLayer layer, string model, OnnxExportOptions options)
+    private static Dictionary<string, string> Metadata(RecurrentLayer layer, string model, DType dtype, OnnxExportOptions options)
     {
         var metadata = new Dictionary<string, string>
         {
             [ModelKey] = model,
+            ["autodiffrnn.dtype"] = dtype.Name(),
             ["autodiffrnn.kind"] = layer.Kind switch
             {
                 RecurrentKind.Lstm => "lstm", RecurrentKind.Gru => "gru", RecurrentKind.RnnRelu => "rnn_relu", _ => "rnn_tanh",
