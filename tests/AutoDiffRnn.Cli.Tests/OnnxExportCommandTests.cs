@@ -100,6 +100,20 @@ public sealed class OnnxExportCommandTests : IDisposable
         CliRun.Of("sample", "--checkpoint", checkpoint, "--onnx", garbage).AssertFails(ExitCodes.UsageError, "exactly one of");
     }
 
+    [Fact]
+    public void A_float64_export_holds_double_weights_and_sample_refuses_it_with_the_reason()
+    {
+        var checkpoint = Train("gru", 1);
+        var file = Path.Combine(folder, "double.onnx");
+        var run = CliRun.Of("export", "onnx", "--checkpoint", checkpoint, "--output", file, "--dtype", "float64");
+        Assert.Equal(ExitCodes.Success, run.ExitCode);
+        Assert.Contains("float64", run.Output);
+        var model = global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(file));
+        Assert.All(model.Graph.Initializer.Where(i => i.DataType != 7), i => Assert.Equal(11, i.DataType));
+        Assert.Equal(11, model.Graph.Output.Single(o => o.Name == "logits").Type.TensorType.ElemType);
+        CliRun.Of("sample", "--onnx", file).AssertFails(ExitCodes.RuntimeFailure, "float64", "--dtype float32");
+    }
+
     private static void AssertClose(Tensor expected, Tensor actual)
     {
         Assert.Equal(expected.Shape, actual.Shape);

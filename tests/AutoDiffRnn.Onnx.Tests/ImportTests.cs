@@ -148,6 +148,29 @@ public class ImportTests
     }
 
     [Fact]
+    public void An_imported_model_fine_tunes_its_loss_goes_down()
+    {
+        var generator = new Generator(12);
+        var layer = new RecurrentLayer(RecurrentKind.Lstm, 3, 8, generator: generator);
+        var imported = OnnxImport.Read(OnnxExport.ManyToOne(layer, new Linear(8, 2, generator: generator)));
+        Assert.All(imported.Parameters(), p => Assert.True(p.RequiresGrad));
+        var input = Tensor.Uniform(new Shape(6, 16, 3), -1, 1, DType.Float32, generator);
+        var labels = Enumerable.Range(0, 16).Select(b => input[0, b, 0] > 0 ? 1 : 0).ToArray();
+        var optimizer = new Optim.Adam(imported.Parameters(), 0.05);
+        double Loss()
+        {
+            optimizer.ZeroGrad();
+            var loss = Losses.Loss.CrossEntropy(imported.Head!.Forward(imported.Recurrent.Forward(input).LastOutput(1)), labels);
+            loss.Backward();
+            return loss.ToScalar();
+        }
+        double first = Loss();
+        Assert.All(imported.Parameters(), p => Assert.NotNull(p.Grad));
+        for (int step = 0; step < 30; step++) { optimizer.Step(); Loss(); }
+        Assert.True(Loss() < 0.5 * first, $"loss {first} did not halve in 30 steps");
+    }
+
+    [Fact]
     public void Anything_else_is_refused_naming_the_node()
     {
         var layer = new RecurrentLayer(RecurrentKind.Gru, 3, 4, generator: new Generator(1));

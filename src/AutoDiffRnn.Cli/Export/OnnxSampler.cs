@@ -15,6 +15,7 @@ public static class OnnxSampler
     {
         if (prime.Length == 0) throw new ArgumentException("sample: the prime text must not be empty");
         if (temperature < 0) throw new ArgumentOutOfRangeException(nameof(temperature), $"sample: temperature must be >= 0, got {temperature}");
+        RefuseFloat64(path);
         using var session = new OnnxRuntimeSession(path);
         if (!session.Metadata.TryGetValue(CharModelOnnx.VocabularyKey, out var vocabularyJson)
             || !session.Metadata.TryGetValue(CharModelOnnx.ConfigKey, out var configJson))
@@ -22,7 +23,7 @@ public static class OnnxSampler
         var vocabulary = CharacterVocabulary.FromJson(vocabularyJson);
         var config = System.Text.Json.JsonSerializer.Deserialize<CharModelConfig>(configJson)!;
         bool lstm = config.Kind == "lstm";
-        var dtype = session.Metadata.TryGetValue("autodiffrnn.dtype", out var name) && name == "float64" ? DType.Float64 : DType.Float32;
+        var dtype = DType.Float32;
         var hidden = Tensor.Zeros(new Shape(config.Layers, 1, config.HiddenSize), dtype);
         var cell = Tensor.Zeros(new Shape(config.Layers, 1, config.HiddenSize), dtype);
 
@@ -50,5 +51,19 @@ public static class OnnxSampler
             last = Step([next]);
         }
         return text.ToString();
+    }
+
+    /// <summary>
+    /// ONNX Runtime's CPU provider has no float64 RNN/LSTM/GRU kernels: a float64 export (for runtimes that have them) is refused here with
+    /// that reason, instead of ONNX Runtime's "could not find an implementation" message.
+    /// </summary>
+    private static void RefuseFloat64(string path)
+    {
+        global::Onnx.ModelProto model;
+        try { model = global::Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)); }
+        catch (Google.Protobuf.InvalidProtocolBufferException e) { throw new InvalidDataException($"{path} is not an ONNX model ({e.Message})"); }
+        if (model.MetadataProps.Any(p => p.Key == "autodiffrnn.dtype" && p.Value == "float64"))
+            throw new NotSupportedException($"{path} is a float64 export, and ONNX Runtime's CPU provider has no float64 LSTM/GRU/RNN kernels: " +
+                "export with --dtype float32 to sample with --onnx");
     }
 }

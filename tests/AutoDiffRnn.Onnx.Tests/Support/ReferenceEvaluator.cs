@@ -13,7 +13,7 @@ public sealed record RefValue(double[] Data, int[] Shape)
 /// <summary>
 /// An independent float64 evaluator of ONNX graphs, written from the ONNX operator specification and nothing of the exporter: it exists
 /// because ONNX Runtime 1.32's CPU provider has no float64 kernels for RNN, LSTM and GRU. It covers the operators the exporter writes
-/// (Identity, Transpose, Reshape, Slice, Concat, Gather, MatMul, Gemm, Add, Squeeze, Unsqueeze, RNN, LSTM, GRU), computes in double
+/// (Identity, Transpose, Reshape, Slice, Concat, Gather, MatMul, Gemm, Add, Tanh, Cast, Where, Softmax, Squeeze, Unsqueeze, RNN, LSTM, GRU), computes in double
 /// whatever the graph's type, and is itself checked against ONNX Runtime on the float32 graphs (ReferenceEvaluatorTests).
 /// </summary>
 public static class ReferenceEvaluator
@@ -63,7 +63,11 @@ public static class ReferenceEvaluator
         "Gather" => [Gather(x[0]!, x[1]!)],
         "MatMul" => [MatMul(x[0]!, x[1]!)],
         "Gemm" => [Gemm(x[0]!, x[1]!, x.Length > 2 ? x[2] : null, Int(node, "transA", 0) != 0, Int(node, "transB", 0) != 0)],
-        "Add" => [Add(x[0]!, x[1]!)],
+        "Add" => [Broadcast(x[0]!, x[1]!, (a, b) => a + b)],
+        "Tanh" => [new RefValue(x[0]!.Data.Select(Math.Tanh).ToArray(), x[0]!.Shape)],
+        "Cast" => [Int(node, "to", 1) == 9 ? new RefValue(x[0]!.Data.Select(v => v != 0 ? 1.0 : 0.0).ToArray(), x[0]!.Shape) : x[0]!],
+        "Where" => [Where(x[0]!, x[1]!, x[2]!)],
+        "Softmax" => [Softmax(x[0]!)],
         "Squeeze" => [Squeeze(x[0]!, x[1]!)],
         "Unsqueeze" => [Unsqueeze(x[0]!, x[1]!)],
         "RNN" or "LSTM" or "GRU" => Recurrent(node, x),
@@ -99,6 +103,8 @@ public static class ReferenceEvaluator
         var shape = target.Data.Select((d, i) => d == 0 ? x.Shape[i] : (int)d).ToArray();
         int known = shape.Where(d => d > 0).Aggregate(1, (a, b) => a * b);
         shape = shape.Select(d => d < 0 ? x.Count / known : d).ToArray();
+        if (shape.Aggregate(1, (a, b) => a * b) != x.Count)
+            throw new ArgumentException($"reference evaluator: Reshape of [{string.Join(",", x.Shape)}] to [{string.Join(",", shape)}]");
         return new RefValue(x.Data, shape);
     }
 
@@ -137,6 +143,15 @@ public static class ReferenceEvaluator
 
     private static RefValue MatMul(RefValue a, RefValue b)
     {
+        if (b.Shape.Length == 3)
+        {
+            // batched: a [B, m, k] times b [B, k, n]
+            int batch = b.Shape[0], kk = b.Shape[1], nn = b.Shape[2], mm = a.Shape[1];
+            var parts = Enumerable.Range(0, batch).Select(i => MatMul(
+                new RefValue(a.Data.Skip(i * mm * kk).Take(mm * kk).ToArray(), [mm, kk]),
+                new RefValue(b.Data.Skip(i * kk * nn).Take(kk * nn).ToArray(), [kk, nn]))).ToArray();
+            return new RefValue(parts.SelectMany(p => p.Data).ToArray(), [batch, mm, nn]);
+        }
         int k = b.Shape[0], n = b.Shape[1], m = a.Count / k;
         var result = new double[m * n];
         for (int i = 0; i < m; i++)
@@ -157,12 +172,51 @@ public static class ReferenceEvaluator
         return c is null ? product : Add(product, c);
     }
 
-    private static RefValue Add(RefValue a, RefValue b)
+    private static RefValue Add(RefValue a, RefValue b) => Broadcast(a, b, (x, y) => x + y);
+
+    /// <summary>numpy-style broadcasting of two operands.</summary>
+    private static RefValue Broadcast(RefValue a, RefValue b, Func<double, double, double> f)
     {
-        // the exporter's broadcast: b is a trailing-axis vector or the same shape
-        var result = new double[a.Count];
-        for (int i = 0; i < a.Count; i++) result[i] = a.Data[i] + b.Data[i % b.Count];
-        return new RefValue(result, a.Shape);
+        int rank = Math.Max(a.Shape.Length, b.Shape.Length);
+        int[] Pad(int[] shape) => [.. Enumerable.Repeat(1, rank - shape.Length), .. shape];
+        var (sa, sb) = (Pad(a.Shape), Pad(b.Shape));
+        var shape = sa.Zip(sb, (p, q) => p == 1 ? q : q == 1 || q == p ? p : throw new ArgumentException("broadcast mismatch")).ToArray();
+        var (ta, tb) = (Strides(sa), Strides(sb));
+        var result = new double[shape.Aggregate(1, (p, q) => p * q)];
+        for (int flat = 0; flat < result.Length; flat++)
+        {
+            int rest = flat, ia = 0, ib = 0;
+            for (int i = rank - 1; i >= 0; i--)
+            {
+                int index = rest % shape[i];
+                rest /= shape[i];
+                if (sa[i] != 1) ia += index * ta[i];
+                if (sb[i] != 1) ib += index * tb[i];
+            }
+            result[flat] = f(a.Data[ia], b.Data[ib]);
+        }
+        return new RefValue(result, shape);
+    }
+
+    private static RefValue Where(RefValue condition, RefValue x, RefValue y)
+    {
+        var frame = Broadcast(Broadcast(condition, x, (_, _) => 0), y, (_, _) => 0);   // the broadcast shape of all three
+        var (c, a, b) = (Broadcast(condition, frame, (v, _) => v), Broadcast(x, frame, (v, _) => v), Broadcast(y, frame, (v, _) => v));
+        return new RefValue(c.Data.Select((flag, i) => flag != 0 ? a.Data[i] : b.Data[i]).ToArray(), frame.Shape);
+    }
+
+    private static RefValue Softmax(RefValue x)
+    {
+        int last = x.Shape[^1];
+        var result = new double[x.Count];
+        for (int row = 0; row < x.Count / last; row++)
+        {
+            double max = double.NegativeInfinity, sum = 0;
+            for (int j = 0; j < last; j++) max = Math.Max(max, x.Data[row * last + j]);
+            for (int j = 0; j < last; j++) sum += result[row * last + j] = Math.Exp(x.Data[row * last + j] - max);
+            for (int j = 0; j < last; j++) result[row * last + j] /= sum;
+        }
+        return new RefValue(result, x.Shape);
     }
 
     private static RefValue Squeeze(RefValue x, RefValue axes)
