@@ -11,9 +11,13 @@ namespace AutoDiffRnn.Kernels;
 /// </summary>
 internal static class Im2Col
 {
-    /// <summary>Fills <paramref name="columns"/> [ColumnRows, OutputPlane] from the group's input planes <paramref name="input"/>.</summary>
-    public static void Lower<T>(ReadOnlySpan<T> input, Span<T> columns, ConvGeometry g) where T : unmanaged, INumberBase<T>
+    /// <summary>
+    /// Fills <paramref name="columns"/> [ColumnRows, OutputPlane] from the group's input planes <paramref name="input"/>; with a
+    /// <paramref name="rowStride"/> larger than OutputPlane, the rows lie that far apart (one sample's block of a batch-wide matrix).
+    /// </summary>
+    public static void Lower<T>(ReadOnlySpan<T> input, Span<T> columns, ConvGeometry g, int rowStride = 0) where T : unmanaged, INumberBase<T>
     {
+        if (rowStride == 0) rowStride = g.OutputPlane;
         int outWidth = g.OutWidth, strideWidth = g.StrideWidth;
         for (int c = 0; c < g.InPerGroup; c++)
         {
@@ -21,7 +25,7 @@ internal static class Im2Col
             for (int i = 0; i < g.KernelHeight; i++)
                 for (int j = 0; j < g.KernelWidth; j++)
                 {
-                    var row = columns.Slice(((c * g.KernelHeight + i) * g.KernelWidth + j) * g.OutputPlane, g.OutputPlane);
+                    var row = columns.Slice(((c * g.KernelHeight + i) * g.KernelWidth + j) * rowStride, g.OutputPlane);
                     int offset = j * g.DilationWidth - g.PadLeft;
                     var (first, end) = ValidOutputs(offset, strideWidth, g.Width, outWidth);
                     for (int oh = 0; oh < g.OutHeight; oh++)

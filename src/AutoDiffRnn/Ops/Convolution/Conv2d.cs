@@ -39,7 +39,7 @@ internal static class Conv2dOp
         [
             input.RequiresGrad ? InputGradient(grad, weight, g) : null,
             weight.RequiresGrad ? WeightGradient(input, grad, g) : null,
-            bias is { RequiresGrad: true } ? grad.Sum([0, 2, 3]) : null,
+            bias is { RequiresGrad: true } ? grad.Sum([2, 3]).Sum(0) : null, // the contiguous planes first
         ]);
     }
 
@@ -157,7 +157,56 @@ internal static class Conv2dOp
         });
     }
 
+    /// <summary>Elements of the batch-wide column matrix up to which the weight gradient is one GEMM over the whole batch.</summary>
+    internal static long BatchColumnsLimit = 1L << 23;
+
     private static void WeightBackward<T>(Tensor input, Tensor outputGradient, Tensor weightGradient, ConvGeometry g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if ((long)g.ColumnRows * g.Batch * g.OutputPlane <= BatchColumnsLimit) WeightBackwardBatched<T>(input, outputGradient, weightGradient, g);
+        else WeightBackwardPerSample<T>(input, outputGradient, weightGradient, g);
+    }
+
+    /// <summary>
+    /// dW_g = G_g [out/groups, N·positions] × columns [rows, N·positions]ᵀ: the columns of every sample side by side and the output
+    /// gradient regrouped channel-major (both pooled), so one GEMM of depth N·positions, split over the cores inside, does the batch.
+    /// </summary>
+    private static void WeightBackwardBatched<T>(Tensor input, Tensor outputGradient, Tensor weightGradient, ConvGeometry g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int positions = g.OutputPlane, wide = g.Batch * positions;
+        var columns = ArrayPool<T>.Shared.Rent(g.ColumnRows * wide);
+        var regrouped = ArrayPool<T>.Shared.Rent(g.OutPerGroup * wide);
+        try
+        {
+            for (int group = 0; group < g.Groups; group++)
+            {
+                int groupIndex = group;
+                ForEachPart(g, (_, first, count) =>
+                {
+                    ReadOnlySpan<T> x = input.Span<T>(), gradient = outputGradient.Span<T>();
+                    for (int n = first; n < first + count; n++)
+                    {
+                        var groupInput = x.Slice((n * g.InChannels + groupIndex * g.InPerGroup) * g.InputPlane, g.InPerGroup * g.InputPlane);
+                        Im2Col.Lower(groupInput, columns.AsSpan(n * positions), g, rowStride: wide);
+                        for (int o = 0; o < g.OutPerGroup; o++)
+                            gradient.Slice((n * g.OutChannels + groupIndex * g.OutPerGroup + o) * positions, positions)
+                                .CopyTo(regrouped.AsSpan(o * wide + n * positions, positions));
+                    }
+                });
+                Gemm.Multiply<T>(regrouped.AsSpan(0, g.OutPerGroup * wide), false, columns.AsSpan(0, g.ColumnRows * wide), true,
+                    weightGradient.Span<T>().Slice(group * g.OutPerGroup * g.ColumnRows, g.OutPerGroup * g.ColumnRows),
+                    g.OutPerGroup, g.ColumnRows, wide, accumulate: false);
+            }
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(columns);
+            ArrayPool<T>.Shared.Return(regrouped);
+        }
+    }
+
+    private static void WeightBackwardPerSample<T>(Tensor input, Tensor outputGradient, Tensor weightGradient, ConvGeometry g)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int columnSize = g.IsPointwise ? 0 : g.ColumnRows * g.OutputPlane;
