@@ -27,6 +27,7 @@ public static class Program
         train.Subcommands.Add(Seq2SeqCommands.Spell());
         root.Subcommands.Add(train);
         root.Subcommands.Add(SampleCommand());
+        root.Subcommands.Add(Export.ExportCommands.Export());
         root.Subcommands.Add(VerifyCommand(verbose));
         return CommandRunner.Run(root, args, output, error, verbose, detectAnomaly);
     }
@@ -196,16 +197,26 @@ public static class Program
 
     private static Command SampleCommand()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint folder", Required = true }.CheckpointFolder();
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "checkpoint folder" }.CheckpointFolder();
+        var onnx = new Option<string?>("--onnx") { Description = "an ONNX file written by export onnx, run in ONNX Runtime (instead of --checkpoint)" }.ExistingFile();
         var prime = new Option<string>("--prime") { Description = "text to start from (characters of the model's vocabulary)", DefaultValueFactory = _ => "T" }.NotEmpty();
         var length = CommonOptions.Int("--length", "characters to generate", 300).AtLeast(1);
         var temperature = new Option<double>("--temperature") { Description = "sampling temperature (0: most likely)", DefaultValueFactory = _ => 0.8 }
             .NonNegativeAndFinite();
         var seed = CommonOptions.Seed(1);
-        var command = new Command("sample", "Generate text from a trained character model.") { checkpoint, prime, length, temperature, seed };
+        var command = new Command("sample", "Generate text from a trained character model.") { checkpoint, onnx, prime, length, temperature, seed };
         command.SetAction(parse =>
         {
-            var (model, vocabulary, _) = Checkpoint.LoadModel(parse.GetValue(checkpoint)!);
+            string? onnxFile = parse.GetValue(onnx), checkpointFolder = parse.GetValue(checkpoint);
+            if ((onnxFile is null) == (checkpointFolder is null))
+                throw new UsageException("sample: give exactly one of --checkpoint DIR or --onnx FILE");
+            if (onnxFile is not null)
+            {
+                parse.InvocationConfiguration.Output.WriteLine(parse.GetValue(prime) + Export.OnnxSampler.Sample(onnxFile,
+                    parse.GetValue(prime)!, parse.GetValue(length), parse.GetValue(temperature), new Generator(parse.GetValue(seed))));
+                return ExitCodes.Success;
+            }
+            var (model, vocabulary, _) = Checkpoint.LoadModel(checkpointFolder!);
             string start = parse.GetValue(prime)!;
             foreach (char unknown in start.Where(c => !vocabulary.Characters.Contains(c)).Take(1))
                 throw new UsageException($"--prime: the character '{unknown}' (U+{(int)unknown:X4}) is not in the model's vocabulary of {vocabulary.Count} characters");
