@@ -15,6 +15,41 @@ module Catalogue =
     let private uniform (seed: uint64) low high (shape: int[]) = Tensor.Uniform(Shape(shape), low, high, DType.Float64, Generator(seed))
     let private case name csharp reference inputs = GradCase.create name csharp reference inputs
 
+    /// Convolution and pooling: the forward ops, and each backward op through a recorded VJP (so double backward is covered).
+    let private convolutions () =
+        let x = normal 40UL [| 2; 4; 5; 6 |]
+        let weight = normal 41UL [| 4; 2; 3; 3 |]
+        // stride 2 with SAME padding: 5 -> 3 rows with (1, 1), 6 -> 3 columns with (0, 1): asymmetric
+        let settings = { Stride = (2, 2); Padding = (1, 1, 0, 1); Dilation = (1, 1); Groups = 2 }
+        let conv (input: Tensor) (w: Tensor) = Tensor.Conv2d(input, w, null, struct (2, 2), Padding.Same, struct (1, 1), 2)
+        let gradient = normal 42UL [| 2; 4; 3; 3 |]
+        let pooled = uniform 43UL -1.0 1.0 [| 2; 3; 5; 5 |] // continuous draws: no ties in a window
+        let pool = { Kernel = (2, 2); Stride = (2, 2); Padding = (1, 1); Dilation = (1, 1); CeilMode = true }
+        let poolGradient = normal 44UL [| 2; 3; 3; 3 |]
+        [ case "conv2d [2,4,5,6] [4,2,3,3] [4] stride 2 same groups 2"
+              (fun x -> Tensor.Conv2d(x[0], x[1], x[2], struct (2, 2), Padding.Same, struct (1, 1), 2))
+              (fun x -> Convolution.conv2d settings x[0] x[1] (Some x[2])) [| x; weight; normal 45UL [| 4 |] |]
+          case "conv2d dilation 2 padding 1" (fun x -> Tensor.Conv2d(x[0], x[1], null, 1, Padding.Symmetric 1, 2, 1))
+              (fun x -> Convolution.conv2d { Stride = (1, 1); Padding = (1, 1, 1, 1); Dilation = (2, 2); Groups = 1 } x[0] x[1] None)
+              [| normal 46UL [| 1; 2; 5; 5 |]; normal 47UL [| 3; 2; 2; 3 |] |]
+          case "conv2d_input_grad (VJP of conv2d in its input)" (fun u -> Diff.vjpRecordedWith [| u[1] |] (fun input -> conv input u[1]) x u[0])
+              (fun u -> Convolution.conv2dInputGrad settings [| 2; 4; 5; 6 |] u[0] u[1]) [| gradient; weight |]
+          case "conv2d_weight_grad (VJP of conv2d in its weight)" (fun u -> Diff.vjpRecordedWith [| u[0] |] (fun w -> conv u[0] w) weight u[1])
+              (fun u -> Convolution.conv2dWeightGrad settings [| 4; 2; 3; 3 |] u[0] u[1]) [| x; gradient |]
+          case "max_pool2d 2x2 stride 2 padding 1 ceil" (fun x -> x[0].MaxPool2d(struct (2, 2), struct (2, 2), struct (1, 1), struct (1, 1), true))
+              (fun x -> Convolution.maxPool2d pool x[0]) [| pooled |]
+          case "max_pool2d_backward (VJP of max_pool2d)"
+              (fun u -> Diff.vjpRecorded (fun x -> x.MaxPool2d(struct (2, 2), struct (2, 2), struct (1, 1), struct (1, 1), true)) pooled u[0])
+              (fun u -> Convolution.maxPool2dBackward pool [| 2; 3; 5; 5 |] (pooled.ToDoubleArray()) u[0]) [| poolGradient |]
+          case "avg_pool2d 2x2 stride 2 padding 1 ceil, padding not counted"
+              (fun x -> x[0].AvgPool2d(struct (2, 2), struct (2, 2), struct (1, 1), true, false))
+              (fun x -> Convolution.avgPool2d pool false x[0]) [| pooled |]
+          case "avg_pool2d_backward (VJP of avg_pool2d)"
+              (fun u -> Diff.vjpRecorded (fun x -> x.AvgPool2d(struct (2, 2), struct (2, 2), struct (1, 1), true, true)) pooled u[0])
+              (fun u -> Convolution.avgPool2dBackward pool true [| 2; 3; 5; 5 |] u[0]) [| poolGradient |]
+          case "adaptive_avg_pool2d [2,3,5,5] -> 3x2" (fun x -> x[0].AdaptiveAvgPool2d(struct (3, 2)))
+              (fun x -> Convolution.adaptiveAvgPool2d (3, 2) x[0]) [| pooled |] ]
+
     let private operations () =
         let x34, y34, y4 = normal 1UL [| 3; 4 |], normal 2UL [| 3; 4 |], normal 3UL [| 4 |]
         let positive = uniform 4UL 0.3 2.0 [| 3; 4 |]
@@ -66,6 +101,7 @@ module Catalogue =
           case "index_add (VJP of index_select)" (fun u -> Diff.vjpRecorded (fun x -> x.IndexSelect(0, [| 1; 1; 0 |])) x34 u[0])
                (fun u -> Dual.indexAdd [| 3; 4 |] 0 [| 1; 1; 0 |] u[0]) [| normal 11UL [| 3; 4 |] |]
           case "concat axis 1" (fun x -> Tensor.Concat([| x[0]; x[1] |], 1)) (fun x -> Dual.concat 1 [| x[0]; x[1] |]) [| x34; normal 12UL [| 3; 2 |] |] ]
+        @ convolutions ()
 
     /// <summary>The layer's parameters as reference weights, layer by layer and direction by direction.</summary>
     let private weightsOf (layer: RecurrentLayer) =

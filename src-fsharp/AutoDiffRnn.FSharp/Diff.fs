@@ -279,6 +279,17 @@ module Diff =
             y.Backward(u, createGraph = true)
             gradientOrZeros input
 
+    /// <summary>
+    /// As <c>vjpRecorded</c>, for an f that also reads other tensors (<paramref name="others"/>, e.g. a weight under test that
+    /// requires grad): the recorded Jᵀu is then a function of u and of them, and the gradient the inner backward pass leaves on
+    /// them is cleared, so a later backward pass through the result sees only its own. Checks a backward op in all its inputs.
+    /// </summary>
+    [<CompiledName("RecordedVectorJacobianProductWith")>]
+    let vjpRecordedWith (others: CTensor[]) (f: CTensor -> CTensor) (x: CTensor) (u: CTensor) : CTensor =
+        let result = vjpRecorded f x u
+        for other in others do other.ZeroGrad()
+        result
+
     /// <summary>The vector-Jacobian product Jᵀu of f at x.</summary>
     [<CompiledName("VectorJacobianProduct")>]
     let vjp (f: CTensor -> CTensor) (x: CTensor) (u: CTensor) : CTensor = (vjpMany (fun xs -> f xs[0]) [| x |] u)[0]

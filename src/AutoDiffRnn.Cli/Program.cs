@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AutoDiffRnn.Cli.CharRnn;
+using AutoDiffRnn.Cli.CommandLine;
 using Spectre.Console;
 
 namespace AutoDiffRnn.Cli;
@@ -7,11 +8,17 @@ namespace AutoDiffRnn.Cli;
 /// <summary>The command-line program <c>autodiffrnn</c>.</summary>
 public static class Program
 {
-    /// <summary>Parses the arguments and runs the command.</summary>
-    public static int Main(string[] args)
+    /// <summary>Parses the arguments and runs the command; see <see cref="ExitCodes"/>.</summary>
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>Runs a command line with the given output and error writers (what <see cref="Main"/> does with the console).</summary>
+    public static int Run(IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("AutoDiffRnn: train and sample recurrent neural networks.");
-        var train = new Command("train", "Train a model.");
+        var verbose = CommonOptions.Verbose();
+        var detectAnomaly = CommonOptions.DetectAnomaly();
+        var root = new RootCommand("AutoDiffRnn: train and sample recurrent neural networks.") { verbose };
+        var train = new Command("train", "Train a model.") { detectAnomaly };
+        // one line per command
         train.Subcommands.Add(CharRnnCommand());
         train.Subcommands.Add(ClassifyCommand());
         train.Subcommands.Add(ForecastCommand());
@@ -20,11 +27,16 @@ public static class Program
         train.Subcommands.Add(Seq2SeqCommands.Spell());
         root.Subcommands.Add(train);
         root.Subcommands.Add(SampleCommand());
-        var verbose = new Option<bool>("--verbose") { Description = "print every case's full table" };
-        var verify = new Command("verify", "Check the gradient of every op and recurrent module (exit code 1 on any failure).") { verbose };
-        verify.SetAction(parse => Verify.VerifyCommand.Run(Console.Out, parse.GetValue(verbose)));
-        root.Subcommands.Add(verify);
-        return root.Parse(args).Invoke();
+        root.Subcommands.Add(Export.ExportCommands.Export());
+        root.Subcommands.Add(VerifyCommand(verbose));
+        return CommandRunner.Run(root, args, output, error, verbose, detectAnomaly);
+    }
+
+    private static Command VerifyCommand(Option<bool> verbose)
+    {
+        var verify = new Command("verify", "Check the gradient of every op and recurrent module (exit code 1 on any failure).");
+        verify.SetAction(parse => Verify.VerifyCommand.Run(parse.InvocationConfiguration.Output, parse.GetValue(verbose)));
+        return verify;
     }
 
     private static Command CharRnnCommand()
@@ -32,27 +44,34 @@ public static class Program
         var defaults = new CharRnnOptions();
         var model = new Option<string>("--model") { Description = "rnn, lstm or gru", DefaultValueFactory = _ => defaults.Model };
         model.AcceptOnlyFromAmong("rnn", "lstm", "gru");
-        var hidden = new Option<int>("--hidden-size") { Description = "hidden state size", DefaultValueFactory = _ => defaults.HiddenSize };
-        var embedding = new Option<int>("--embedding-size") { Description = "character embedding size", DefaultValueFactory = _ => defaults.EmbeddingSize };
-        var layers = new Option<int>("--layers") { Description = "stacked recurrent layers", DefaultValueFactory = _ => defaults.Layers };
-        var dropout = new Option<double>("--dropout") { Description = "dropout on the embeddings and before the output projection", DefaultValueFactory = _ => defaults.Dropout };
-        var sequence = new Option<int>("--sequence-length") { Description = "characters per training sequence", DefaultValueFactory = _ => defaults.SequenceLength };
-        var batch = new Option<int>("--batch-size") { Description = "sequences per batch", DefaultValueFactory = _ => defaults.BatchSize };
-        var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => defaults.Steps };
-        var rate = new Option<double>("--learning-rate") { Description = "learning rate", DefaultValueFactory = _ => defaults.LearningRate };
+        var hidden = CommonOptions.HiddenSize(defaults.HiddenSize, "hidden state size");
+        var embedding = CommonOptions.EmbeddingSize(defaults.EmbeddingSize, "character embedding size");
+        var layers = CommonOptions.Int("--layers", "stacked recurrent layers", defaults.Layers).AtLeast(1);
+        var dropout = new Option<double>("--dropout") { Description = "dropout on the embeddings and before the output projection", DefaultValueFactory = _ => defaults.Dropout }
+            .InRange(0, 1, highIncluded: false);
+        var sequence = CommonOptions.Int("--sequence-length", "characters per training sequence", defaults.SequenceLength).AtLeast(1);
+        var batch = CommonOptions.BatchSize(defaults.BatchSize, "sequences per batch");
+        var steps = CommonOptions.Steps(defaults.Steps);
+        var rate = CommonOptions.LearningRate(defaults.LearningRate);
         var optimizer = new Option<string>("--optimizer") { Description = "adam, adagrad or sgd", DefaultValueFactory = _ => defaults.Optimizer };
         optimizer.AcceptOnlyFromAmong("adam", "adagrad", "sgd");
-        var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => defaults.Seed };
-        var corpus = new Option<string?>("--corpus") { Description = "a text file to train on (default: the built-in corpus, Shakespeare's sonnets)" };
-        var text = new Option<string?>("--text") { Description = "a literal text to memorize, e.g. hello" };
-        var output = new Option<string>("--output") { Description = "output folder", DefaultValueFactory = _ => defaults.Output };
-        var metrics = new Option<string?>("--metrics") { Description = "write metrics JSON to this file" };
-        var sampleEvery = new Option<int>("--sample-every") { Description = "steps between samples", DefaultValueFactory = _ => defaults.SampleEvery };
-        var resume = new Option<string?>("--resume") { Description = "continue from this checkpoint folder" };
+        var seed = CommonOptions.Seed(defaults.Seed);
+        var corpus = new Option<string?>("--corpus") { Description = "a UTF-8 text file to train on (default: the built-in corpus, Shakespeare's sonnets)" }.TextFile();
+        var text = new Option<string?>("--text") { Description = "a literal text to memorize, e.g. hello" }
+            .Check(value => value is null || value.Length >= 2 ? null : "needs at least two characters");
+        var output = CommonOptions.Output(defaults.Output);
+        var metrics = CommonOptions.Metrics();
+        var sampleEvery = CommonOptions.Int("--sample-every", "steps between samples", defaults.SampleEvery).AtLeast(1);
+        var resume = new Option<string?>("--resume") { Description = "continue from this checkpoint folder" }.CheckpointFolder();
         var command = new Command("char-rnn", "Train a character-level language model (the main job).")
         {
             model, hidden, embedding, layers, dropout, sequence, batch, steps, rate, optimizer, seed, corpus, text, output, metrics, sampleEvery, resume,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(corpus) is not null && result.GetResult(text) is not null)
+                result.AddError("--corpus and --text: give one or the other");
+        });
         command.SetAction(parse =>
         {
             var options = new CharRnnOptions
@@ -65,18 +84,20 @@ public static class Program
                 Resume = parse.GetValue(resume),
             };
             if (options.Resume is not null)
-                options = Checkpoint.ReadInfo(options.Resume).Options with
-                {
-                    Resume = options.Resume, Steps = options.Steps, Output = options.Output, MetricsFile = options.MetricsFile,
-                };
-            return RunCharRnn(options);
+            {
+                var saved = Checkpoint.ReadInfo(options.Resume);
+                if (options.Steps <= saved.Step)
+                    throw new UsageException($"--steps {options.Steps}: the checkpoint in '{options.Resume}' is already at step {saved.Step}; give a larger total");
+                options = saved.Options with { Resume = options.Resume, Steps = options.Steps, Output = options.Output, MetricsFile = options.MetricsFile };
+            }
+            return RunCharRnn(options, parse.InvocationConfiguration.Output);
         });
         return command;
     }
 
-    private static int RunCharRnn(CharRnnOptions options)
+    private static int RunCharRnn(CharRnnOptions options, TextWriter output)
     {
-        var trainer = new CharRnnTrainer(options, Console.Out);
+        var trainer = new CharRnnTrainer(options, output);
         Console.CancelKeyPress += (_, e) =>
         {
             e.Cancel = true;
@@ -84,9 +105,9 @@ public static class Program
             Console.Error.WriteLine("stopping: saving a checkpoint (resume with --resume " + options.Output + ")");
         };
         CharRnnMetrics metrics;
-        if (Console.IsOutputRedirected)
+        if (output != Console.Out || Console.IsOutputRedirected)
         {
-            trainer.Progress = (step, loss, speed) => { if (step % 50 == 0) Console.WriteLine($"step {step}/{options.Steps} loss {loss:F3} {speed:F0} tokens/s"); };
+            trainer.Progress = (step, loss, speed) => { if (step % 50 == 0) output.WriteLine($"step {step}/{options.Steps} loss {loss:F3} {speed:F0} tokens/s"); };
             metrics = trainer.Run();
         }
         else
@@ -105,12 +126,12 @@ public static class Program
                     metrics = trainer.Run();
                 });
         }
-        Console.WriteLine($"done: {metrics.Steps} steps in {metrics.Seconds:F0} s ({metrics.TokensPerSecond:F0} tokens/s); " +
-                          $"train loss {metrics.TrainLoss:F3}, validation {metrics.ValidationLoss:F3} nats/char " +
-                          $"(unigram entropy {metrics.UnigramEntropy:F3})");
-        Console.WriteLine("sample: " + metrics.Sample);
-        Console.WriteLine($"checkpoint, loss.png in {Path.GetFullPath(options.Output)}");
-        return trainer.StopRequested ? 130 : 0;
+        output.WriteLine($"done: {metrics.Steps} steps in {metrics.Seconds:F0} s ({metrics.TokensPerSecond:F0} tokens/s); " +
+                         $"train loss {metrics.TrainLoss:F3}, validation {metrics.ValidationLoss:F3} nats/char " +
+                         $"(unigram entropy {metrics.UnigramEntropy:F3})");
+        output.WriteLine("sample: " + metrics.Sample);
+        output.WriteLine($"checkpoint, loss.png in {Path.GetFullPath(options.Output)}");
+        return trainer.StopRequested ? ExitCodes.Interrupted : ExitCodes.Success;
     }
 
     private static Command ClassifyCommand()
@@ -118,17 +139,18 @@ public static class Program
         var defaults = new Classify.ClassifyOptions();
         var model = new Option<string>("--model") { Description = "rnn, lstm or gru (default: compare rnn and lstm)" };
         model.AcceptOnlyFromAmong("rnn", "lstm", "gru");
-        var length = new Option<int>("--length") { Description = "sequence length (the class is only at step 0)", DefaultValueFactory = _ => defaults.Length };
-        var hidden = new Option<int>("--hidden-size") { Description = "hidden size", DefaultValueFactory = _ => defaults.HiddenSize };
-        var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => defaults.Steps };
-        var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => defaults.Seed };
-        var metrics = new Option<string?>("--metrics") { Description = "write metrics JSON to this file" };
+        var length = CommonOptions.Int("--length", "sequence length (the class is only at step 0)", defaults.Length).AtLeast(1);
+        var hidden = CommonOptions.HiddenSize(defaults.HiddenSize);
+        var steps = CommonOptions.Steps(defaults.Steps);
+        var seed = CommonOptions.Seed(defaults.Seed);
+        var metrics = CommonOptions.Metrics();
         var command = new Command("classify", "Many-to-one classification that needs memory over the whole sequence.")
         {
             model, length, hidden, steps, seed, metrics,
         };
         command.SetAction(parse =>
         {
+            var output = parse.InvocationConfiguration.Output;
             var models = parse.GetValue(model) is string chosen ? [chosen] : new[] { "rnn", "lstm" };
             foreach (var kind in models)
             {
@@ -137,10 +159,10 @@ public static class Program
                     Model = kind, Length = parse.GetValue(length), HiddenSize = parse.GetValue(hidden), Steps = parse.GetValue(steps),
                     Seed = parse.GetValue(seed), MetricsFile = models.Length == 1 ? parse.GetValue(metrics) : null,
                 };
-                var result = Classify.ClassifyTask.Run(options, Console.Out);
-                Console.WriteLine($"{kind}: accuracy {result.Accuracy:P1} on 1000 held-out sequences of length {result.Length} ({result.Seconds:F1} s)");
+                var result = Classify.ClassifyTask.Run(options, output);
+                output.WriteLine($"{kind}: accuracy {result.Accuracy:P1} on 1000 held-out sequences of length {result.Length} ({result.Seconds:F1} s)");
             }
-            return 0;
+            return ExitCodes.Success;
         });
         return command;
     }
@@ -148,12 +170,12 @@ public static class Program
     private static Command ForecastCommand()
     {
         var defaults = new Forecast.ForecastOptions();
-        var window = new Option<int>("--window") { Description = "past values the model reads", DefaultValueFactory = _ => defaults.Window };
-        var hidden = new Option<int>("--hidden-size") { Description = "hidden size", DefaultValueFactory = _ => defaults.HiddenSize };
-        var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => defaults.Steps };
-        var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => defaults.Seed };
-        var output = new Option<string>("--output") { Description = "output folder (forecast.png)", DefaultValueFactory = _ => defaults.Output };
-        var metrics = new Option<string?>("--metrics") { Description = "write metrics JSON to this file" };
+        var window = CommonOptions.Int("--window", "past values the model reads", defaults.Window).AtLeast(1);
+        var hidden = CommonOptions.HiddenSize(defaults.HiddenSize);
+        var steps = CommonOptions.Steps(defaults.Steps);
+        var seed = CommonOptions.Seed(defaults.Seed);
+        var output = CommonOptions.Output(defaults.Output, "output folder (forecast.png)");
+        var metrics = CommonOptions.Metrics();
         var command = new Command("forecast", "Many-to-one regression on a noisy sum of sines, against the naive last-value forecast.")
         {
             window, hidden, steps, seed, output, metrics,
@@ -164,28 +186,43 @@ public static class Program
             {
                 Window = parse.GetValue(window), HiddenSize = parse.GetValue(hidden), Steps = parse.GetValue(steps), Seed = parse.GetValue(seed),
                 Output = parse.GetValue(output)!, MetricsFile = parse.GetValue(metrics),
-            }, Console.Out);
-            Console.WriteLine($"validation MSE {result.ValidationMse:F5}, naive last-value MSE {result.NaiveMse:F5} " +
-                              $"({result.NaiveMse / result.ValidationMse:F1}x better), {result.Seconds:F1} s; forecast.png in {Path.GetFullPath(parse.GetValue(output)!)}");
-            return 0;
+            }, parse.InvocationConfiguration.Output);
+            parse.InvocationConfiguration.Output.WriteLine(
+                $"validation MSE {result.ValidationMse:F5}, naive last-value MSE {result.NaiveMse:F5} " +
+                $"({result.NaiveMse / result.ValidationMse:F1}x better), {result.Seconds:F1} s; forecast.png in {Path.GetFullPath(parse.GetValue(output)!)}");
+            return ExitCodes.Success;
         });
         return command;
     }
 
     private static Command SampleCommand()
     {
-        var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint folder", Required = true };
-        var prime = new Option<string>("--prime") { Description = "text to start from", DefaultValueFactory = _ => "T" };
-        var length = new Option<int>("--length") { Description = "characters to generate", DefaultValueFactory = _ => 300 };
-        var temperature = new Option<double>("--temperature") { Description = "sampling temperature (0: most likely)", DefaultValueFactory = _ => 0.8 };
-        var seed = new Option<ulong>("--seed") { Description = "random seed", DefaultValueFactory = _ => 1 };
-        var command = new Command("sample", "Generate text from a trained character model.") { checkpoint, prime, length, temperature, seed };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "checkpoint folder" }.CheckpointFolder();
+        var onnx = new Option<string?>("--onnx") { Description = "an ONNX file written by export onnx, run in ONNX Runtime (instead of --checkpoint)" }.ExistingFile();
+        var prime = new Option<string>("--prime") { Description = "text to start from (characters of the model's vocabulary)", DefaultValueFactory = _ => "T" }.NotEmpty();
+        var length = CommonOptions.Int("--length", "characters to generate", 300).AtLeast(1);
+        var temperature = new Option<double>("--temperature") { Description = "sampling temperature (0: most likely)", DefaultValueFactory = _ => 0.8 }
+            .NonNegativeAndFinite();
+        var seed = CommonOptions.Seed(1);
+        var command = new Command("sample", "Generate text from a trained character model.") { checkpoint, onnx, prime, length, temperature, seed };
         command.SetAction(parse =>
         {
-            var (model, vocabulary, _) = Checkpoint.LoadModel(parse.GetValue(checkpoint)!);
+            string? onnxFile = parse.GetValue(onnx), checkpointFolder = parse.GetValue(checkpoint);
+            if ((onnxFile is null) == (checkpointFolder is null))
+                throw new UsageException("sample: give exactly one of --checkpoint DIR or --onnx FILE");
+            if (onnxFile is not null)
+            {
+                parse.InvocationConfiguration.Output.WriteLine(parse.GetValue(prime) + Export.OnnxSampler.Sample(onnxFile,
+                    parse.GetValue(prime)!, parse.GetValue(length), parse.GetValue(temperature), new Generator(parse.GetValue(seed))));
+                return ExitCodes.Success;
+            }
+            var (model, vocabulary, _) = Checkpoint.LoadModel(checkpointFolder!);
             string start = parse.GetValue(prime)!;
-            Console.WriteLine(start + Sampler.Sample(model, vocabulary, start, parse.GetValue(length), parse.GetValue(temperature), new Generator(parse.GetValue(seed))));
-            return 0;
+            foreach (char unknown in start.Where(c => !vocabulary.Characters.Contains(c)).Take(1))
+                throw new UsageException($"--prime: the character '{unknown}' (U+{(int)unknown:X4}) is not in the model's vocabulary of {vocabulary.Count} characters");
+            parse.InvocationConfiguration.Output.WriteLine(
+                start + Sampler.Sample(model, vocabulary, start, parse.GetValue(length), parse.GetValue(temperature), new Generator(parse.GetValue(seed))));
+            return ExitCodes.Success;
         });
         return command;
     }

@@ -5,7 +5,7 @@ using BenchmarkDotNet.Running;
 namespace AutoDiffRnn.Benchmarks;
 
 /// <summary>
-/// Summary column "ours/libtorch": a recurrent case's median time over libtorch's median time for the same configuration and method, measured
+/// Summary column "ours/libtorch": a recurrent or convolution case's median time over libtorch's median time for the same configuration and method, measured
 /// in the same run (above 1: libtorch is faster).
 /// </summary>
 public sealed class TorchRatioColumn : IColumn
@@ -13,16 +13,19 @@ public sealed class TorchRatioColumn : IColumn
     private static object? ParameterValue(BenchmarkCase benchmarkCase, string name) =>
         benchmarkCase.Parameters.Items.FirstOrDefault(item => item.Name == name)?.Value;
 
+    /// <summary>Whether a case's "Implementation" parameter is libtorch (recurrent and convolution benchmarks name it alike).</summary>
+    private static bool IsTorch(object? implementation) => implementation?.ToString() == "LibTorch";
+
     /// <summary>The case's time over libtorch's for the same configuration and method, or null (no libtorch counterpart or no result).</summary>
     public static double? RatioOf(Summary summary, BenchmarkCase benchmarkCase)
     {
-        if (ParameterValue(benchmarkCase, nameof(RecurrentBenchmarks.Implementation)) is not RecurrentImplementation implementation
-            || implementation == RecurrentImplementation.LibTorch) return null;
-        var configuration = ParameterValue(benchmarkCase, nameof(RecurrentBenchmarks.Case));
+        var implementation = ParameterValue(benchmarkCase, "Implementation");
+        if (implementation is null || IsTorch(implementation)) return null;
+        var configuration = ParameterValue(benchmarkCase, "Case");
         var torch = summary.BenchmarksCases.FirstOrDefault(other =>
             other.Descriptor.WorkloadMethod == benchmarkCase.Descriptor.WorkloadMethod
-            && Equals(ParameterValue(other, nameof(RecurrentBenchmarks.Case)), configuration)
-            && ParameterValue(other, nameof(RecurrentBenchmarks.Implementation)) is RecurrentImplementation.LibTorch);
+            && Equals(ParameterValue(other, "Case"), configuration)
+            && IsTorch(ParameterValue(other, "Implementation")));
         double? ours = summary[benchmarkCase]?.ResultStatistics?.Median;
         double? theirs = torch is null ? null : summary[torch]?.ResultStatistics?.Median;
         return ours is null || theirs is null or <= 0 ? null : ours.Value / theirs.Value;

@@ -30,6 +30,22 @@ let tests =
                     (Prop.forAll (Arb.fromGen spec.Generate) (fun case -> expectPasses (GradCheck.check case)))
         ]
 
+        testList "convolution and pooling on the grid's random settings" [
+            for spec in ConvolutionCases.specs ->
+                testPropertyWithConfig { config with maxTest = 12 } spec.Name
+                    (Prop.forAll (Arb.fromGen spec.Generate) (fun case -> expectPasses (GradCheck.check case)))
+        ]
+
+        testList "convolution and pooling: double backward (reverse over reverse) on the grid's random settings" [
+            for spec in ConvolutionCases.specs ->
+                testPropertyWithConfig { config with maxTest = 4 } spec.Name
+                    (Prop.forAll (Arb.fromGen spec.Generate) (fun case ->
+                        let report = GradCheck.check (case |> GradCase.withOracle (Oracle.tape case.Function))
+                        expectPasses report
+                        Expect.isTrue (report.Comparisons |> List.exists (fun c -> c.Check = DotProduct && c.Against = "C# tape"))
+                            "the tape's J·v entered the dot-product check"))
+        ]
+
         testList "jvp by reverse over reverse (the tape's double backward) on generated cases" [
             for spec in specs ->
                 testPropertyWithConfig { config with maxTest = 20 } spec.Name
@@ -46,7 +62,7 @@ let tests =
 
         test "every operation of the catalogue has a GradCheck case that records it" {
             let recorded =
-                [ for spec in specs do
+                [ for spec in specs @ ConvolutionCases.specs do
                     for case in Gen.sample 3 spec.Generate do
                         let leaves = case.Inputs |> Array.map (fun x -> x.Detach().RequireGrad())
                         let operations = GradCheck.recordedOperations (case.Function leaves)

@@ -13,9 +13,9 @@ open AutoDiffRnn.FSharp.Tests.Generators
 /// AutoDiffRnn.Operations.Names that every generated case must record on the tape (e.g. transpose records permute).
 type OpSpec = { Name: string; Records: string list; Generate: Gen<GradCase> }
 
-let private spec operation generate = { Name = operation; Records = [ operation ]; Generate = generate }
+let spec operation generate = { Name = operation; Records = [ operation ]; Generate = generate }
 
-let private specRecording name records generate = { Name = name; Records = records; Generate = generate }
+let specRecording name records generate = { Name = name; Records = records; Generate = generate }
 
 let private case name csharp reference inputs = GradCase.create name csharp reference inputs
 

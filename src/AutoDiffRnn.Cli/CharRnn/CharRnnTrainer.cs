@@ -28,6 +28,7 @@ public sealed class CharRnnTrainer(CharRnnOptions options, TextWriter log)
     /// <summary>Runs the training and returns its metrics.</summary>
     public CharRnnMetrics Run()
     {
+        CheckSizes();
         string text = options.Text ?? (options.CorpusFile is null ? BuiltInCorpus() : File.ReadAllText(options.CorpusFile));
         if (text.Length < 2) throw new ArgumentException("train char-rnn: the text needs at least two characters");
         bool tiny = text.Length < 2000; // a memorization run: train and validate on the whole text
@@ -58,6 +59,9 @@ public sealed class CharRnnTrainer(CharRnnOptions options, TextWriter log)
         var trainIds = vocabulary.Encode(trainText);
         var validationIds = vocabulary.Encode(validationText);
         int steps = Math.Min(options.SequenceLength, trainIds.Length - 1);
+        if (!tiny && trainIds.Length - steps - 1 < 1)
+            throw new CommandLine.UsageException(
+                $"--sequence-length {options.SequenceLength}: the training text has only {trainIds.Length} characters; use a shorter sequence length");
         int batch = tiny ? 1 : options.BatchSize;
         double entropy = UnigramEntropy(trainIds, vocabulary.Count);
         log.WriteLine($"corpus: {text.Length} characters, vocabulary {vocabulary.Count}, unigram entropy {entropy:F3} nats/char; " +
@@ -84,7 +88,7 @@ public sealed class CharRnnTrainer(CharRnnOptions options, TextWriter log)
             var (logits, _) = model.Forward(inputs, steps, batch, dropoutGenerator: tiny ? null : generator);
             var loss = Loss.CrossEntropy(logits.Reshape(steps * batch, vocabulary.Count), targets);
             loss.Backward();
-            GradientClipping.ClipGradNorm(model.Parameters(), options.ClipNorm);
+            GradientClipping.ClipGradNorm(model.NamedParameters(), options.ClipNorm);
             optimizer.Step();
             double value = loss.ToScalar();
             smoothed = 0.95 * smoothed + 0.05 * value;
@@ -117,6 +121,13 @@ public sealed class CharRnnTrainer(CharRnnOptions options, TextWriter log)
             File.WriteAllText(options.MetricsFile, JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
         }
         return metrics;
+    }
+
+    private void CheckSizes()
+    {
+        foreach (var (name, value) in new[] { ("Steps", options.Steps), ("BatchSize", options.BatchSize), ("SequenceLength", options.SequenceLength),
+                     ("SampleEvery", options.SampleEvery), ("HiddenSize", options.HiddenSize), ("EmbeddingSize", options.EmbeddingSize), ("Layers", options.Layers) })
+            if (value < 1) throw new ArgumentOutOfRangeException(name, value, $"train char-rnn: {name} must be at least 1, got {value}");
     }
 
     private Optimizer MakeOptimizer(CharLanguageModel model) => options.Optimizer switch

@@ -26,24 +26,69 @@ public static class Checkpoint
         File.Move(path + ".tmp", path, overwrite: true);
     }
 
-    /// <summary>Reads the description of a checkpoint folder.</summary>
+    /// <summary>Reads the description of a checkpoint folder; a missing, unreadable or malformed checkpoint.json is an error naming it.</summary>
     public static CheckpointInfo ReadInfo(string folder)
     {
         var path = Path.Combine(folder, "checkpoint.json");
-        if (!File.Exists(path)) throw new FileNotFoundException($"no checkpoint in {folder}: {path} is missing");
-        return JsonSerializer.Deserialize<CheckpointInfo>(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path} is empty");
+        if (!File.Exists(path)) throw new FileNotFoundException($"no checkpoint in {folder}: {path} is missing", path);
+        CheckpointInfo? info;
+        try { info = JsonSerializer.Deserialize<CheckpointInfo>(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new InvalidDataException($"{path} is not a valid checkpoint description: {e.Message}", e); }
+        catch (NotSupportedException e) { throw new InvalidDataException($"{path} is not a valid checkpoint description: {e.Message}", e); }
+        if (info is null) throw new InvalidDataException($"{path} is not a valid checkpoint description: it holds null");
+        string? missing = info.Model is null ? "Model" : info.Vocabulary is null ? "Vocabulary" : info.Options is null ? "Options" : info.Losses is null ? "Losses" : null;
+        if (missing is not null) throw new InvalidDataException($"{path} is not a valid checkpoint description: the field '{missing}' is missing");
+        if (info.Step < 0) throw new InvalidDataException($"{path} is not a valid checkpoint description: Step is {info.Step}");
+        var model = info.Model!;
+        string? bad = model.Kind is not ("rnn" or "lstm" or "gru") ? $"Model.Kind is '{model.Kind}', not rnn, lstm or gru"
+            : model.VocabularySize < 1 || model.EmbeddingSize < 1 || model.HiddenSize < 1 || model.Layers < 1
+                ? $"Model sizes must be at least 1 (vocabulary {model.VocabularySize}, embedding {model.EmbeddingSize}, hidden {model.HiddenSize}, layers {model.Layers})"
+            : !(model.Dropout >= 0 && model.Dropout < 1) ? $"Model.Dropout is {model.Dropout}, not in [0, 1)"
+            : null;
+        if (bad is not null) throw new InvalidDataException($"{path} is not a valid checkpoint description: {bad}");
+        return info;
     }
 
-    /// <summary>Loads the model of a checkpoint folder, with its vocabulary.</summary>
+    /// <summary>Loads the model of a checkpoint folder, with its vocabulary; an error names the file at fault.</summary>
     public static (CharLanguageModel Model, CharacterVocabulary Vocabulary, CheckpointInfo Info) LoadModel(string folder)
     {
         var info = ReadInfo(folder);
-        var model = new CharLanguageModel(info.Model, new Generator(0));
-        model.LoadStateDict(SafeTensors.Load(Path.Combine(folder, "model.safetensors")).Tensors);
-        return (model, CharacterVocabulary.FromJson(info.Vocabulary), info);
+        var infoPath = Path.Combine(folder, "checkpoint.json");
+        CharacterVocabulary vocabulary;
+        CharLanguageModel model;
+        try
+        {
+            vocabulary = CharacterVocabulary.FromJson(info.Vocabulary);
+            model = new CharLanguageModel(info.Model, new Generator(0));
+        }
+        catch (Exception e) when (e is ArgumentException or JsonException or InvalidDataException or FormatException)
+        {
+            throw new InvalidDataException($"{infoPath} describes no usable model: {e.Message}", e);
+        }
+        if (vocabulary.Count != info.Model.VocabularySize)
+            throw new InvalidDataException($"{infoPath}: the vocabulary has {vocabulary.Count} characters but the model expects {info.Model.VocabularySize}");
+        var weights = Path.Combine(folder, "model.safetensors");
+        Named(weights, () => model.LoadStateDict(SafeTensors.Load(weights).Tensors));
+        return (model, vocabulary, info);
     }
 
-    /// <summary>Restores the optimizer's state from a checkpoint folder.</summary>
-    public static void LoadOptimizer(string folder, Optim.Optimizer optimizer) =>
-        optimizer.LoadStateDict(SafeTensors.Load(Path.Combine(folder, "optimizer.safetensors")).Tensors);
+    /// <summary>Restores the optimizer's state from a checkpoint folder; an error names optimizer.safetensors.</summary>
+    public static void LoadOptimizer(string folder, Optim.Optimizer optimizer)
+    {
+        var path = Path.Combine(folder, "optimizer.safetensors");
+        Named(path, () => optimizer.LoadStateDict(SafeTensors.Load(path).Tensors));
+    }
+
+    /// <summary>Runs <paramref name="load"/>; a failure that does not already name <paramref name="path"/> is rethrown naming it.</summary>
+    private static void Named(string path, Action load)
+    {
+        try { load(); }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException or InvalidOperationException or FormatException
+                                      or UnauthorizedAccessException)
+        {
+            if (e.Message.Contains(path)) throw;
+            if (e is FileNotFoundException) throw new FileNotFoundException($"{path} is missing", path, e);
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
 }

@@ -28,7 +28,7 @@ public static class Sampler
         return text.ToString();
     }
 
-    private static int Choose(Tensor logits, double temperature, Generator generator)
+    internal static int Choose(Tensor logits, double temperature, Generator generator)
     {
         if (temperature == 0) return logits.ArgMax(0)[0];
         var probabilities = (logits * (1 / temperature)).Softmax(0).ToDoubleArray();

@@ -28,6 +28,9 @@ public sealed class Node
     /// <summary>The name of the operation, as in error messages (e.g. "matmul").</summary>
     public string OperationName { get; }
 
+    /// <summary>Where the operation was recorded (caller file and line), kept only in <see cref="Anomaly"/> mode; otherwise null.</summary>
+    public string? RecordedAt { get; internal init; }
+
     /// <summary>The tensors the operation read.</summary>
     public IReadOnlyList<Tensor> Inputs { get; }
 

@@ -9,6 +9,7 @@ namespace AutoDiffRnn.Autodiff;
 /// then walks it from the output backwards. Each tensor's gradient is complete when it is reached (everything
 /// that used it came later and was already visited); the node's vector-Jacobian product turns it into gradients
 /// for the node's inputs, which are summed per input. Leaves add what reaches them to their <see cref="Tensor.Grad"/>.</para>
+/// <para>Under <see cref="Anomaly.Detect"/> both check for NaN and infinity: every recorded output, and every gradient a node returns.</para>
 /// </summary>
 public static class Tape
 {
@@ -21,9 +22,11 @@ public static class Tape
     public static Tensor Record(string operationName, Tensor output, Tensor[] inputs, VectorJacobianProduct vectorJacobianProduct,
         Action? release = null)
     {
+        if (Anomaly.IsEnabled)
+            Anomaly.CheckOutput(operationName, output, inputs);
         if (!GradMode.IsEnabled || !inputs.Any(input => input.RequiresGrad))
             return output;
-        output.GradFn = new Node(operationName, inputs, vectorJacobianProduct, release);
+        output.GradFn = new Node(operationName, inputs, vectorJacobianProduct, release) { RecordedAt = Anomaly.IsEnabled ? Anomaly.RecordingSite() : null };
         output.MarkRequiresGrad();
         return output;
     }
@@ -59,7 +62,7 @@ public static class Tape
                 AccumulateIntoLeaf(tensor, gradient, createGraph);
                 continue;
             }
-            var inputGradients = node.Apply(gradient);
+            var inputGradients = Anomaly.IsEnabled ? Anomaly.ApplyChecked(node, gradient) : node.Apply(gradient);
             if (!retainGraph && !createGraph)
                 node.Free();
             for (int i = 0; i < node.Inputs.Count; i++)

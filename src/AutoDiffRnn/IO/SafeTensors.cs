@@ -58,7 +58,7 @@ public static class SafeTensors
     {
         using var stream = File.OpenRead(path);
         if (stream.Length > int.MaxValue)
-            throw new InvalidDataException($"safetensors: {path} is {stream.Length} bytes, more than this reader supports");
+            throw Corrupt(path, $"{stream.Length} bytes, more than this reader supports ({int.MaxValue})");
         var bytes = new byte[stream.Length];
         stream.ReadExactly(bytes);
         return Deserialize(bytes, path);
@@ -117,74 +117,63 @@ public static class SafeTensors
         return output;
     }
 
-    /// <summary>Parses a safetensors file's bytes; <paramref name="source"/> names it in error messages.</summary>
+    /// <summary>
+    /// Parses a safetensors file's bytes; <paramref name="source"/> names it in error messages. Every malformed input gives an
+    /// <see cref="InvalidDataException"/> whose message starts with "safetensors: &lt;source&gt;: " and names the entry and field at fault.
+    /// </summary>
     public static SafeTensorsContent Deserialize(byte[] bytes, string source = "input")
     {
-        InvalidDataException Corrupt(string problem) => new($"safetensors: {source}: {problem}");
-        if (bytes.Length < 8) throw Corrupt($"{bytes.Length} bytes is too short for the 8-byte header length");
+        if (bytes.Length < 8) throw Corrupt(source, $"{bytes.Length} bytes is too short for the 8-byte header length");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (headerLength > MaximumHeaderBytes) throw Corrupt($"header length {headerLength} exceeds the {MaximumHeaderBytes}-byte limit");
-        if (headerLength > (ulong)(bytes.Length - 8)) throw Corrupt($"header length {headerLength} runs past the end of the {bytes.Length}-byte file");
+        if (headerLength > MaximumHeaderBytes) throw Corrupt(source, $"header length {headerLength} exceeds the {MaximumHeaderBytes}-byte limit");
+        if (headerLength > (ulong)(bytes.Length - 8)) throw Corrupt(source, $"header length {headerLength} runs past the end of the {bytes.Length}-byte file");
         int dataStart = 8 + (int)headerLength;
         long dataLength = bytes.Length - dataStart;
+        var (entries, metadata) = SafeTensorsHeaderParser.Parse(bytes.AsSpan(8, (int)headerLength), source);
+        CheckTiling(entries, dataLength, source);
 
-        JsonDocument document;
-        try { document = JsonDocument.Parse(bytes.AsMemory(8, (int)headerLength), new JsonDocumentOptions { MaxDepth = 8 }); }
-        catch (JsonException error) { throw Corrupt($"the header is not valid JSON ({error.Message})"); }
-        using var _ = document;
-        if (document.RootElement.ValueKind != JsonValueKind.Object) throw Corrupt("the header is not a JSON object");
-
-        var tensors = new Dictionary<string, Tensor>();
-        var integers = new Dictionary<string, IntegerTensor>();
-        var metadata = new Dictionary<string, string>();
-        var ranges = new List<(long Begin, long End, string Name)>();
-        foreach (var entry in document.RootElement.EnumerateObject())
+        int integerCount = entries.Count(entry => entry.DType == "I64");
+        var tensors = new Dictionary<string, Tensor>(entries.Count - integerCount, StringComparer.Ordinal);
+        var integers = new Dictionary<string, IntegerTensor>(integerCount, StringComparer.Ordinal);
+        foreach (var entry in entries)
         {
-            if (entry.Name == "__metadata__")
-            {
-                if (entry.Value.ValueKind != JsonValueKind.Object) throw Corrupt("__metadata__ is not an object");
-                foreach (var item in entry.Value.EnumerateObject())
-                    metadata[item.Name] = item.Value.ValueKind == JsonValueKind.String ? item.Value.GetString()! : throw Corrupt($"metadata '{item.Name}' is not a string");
-                continue;
-            }
-            var info = entry.Value;
-            if (info.ValueKind != JsonValueKind.Object
-                || !info.TryGetProperty("dtype", out var dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String
-                || !info.TryGetProperty("shape", out var shapeElement) || shapeElement.ValueKind != JsonValueKind.Array
-                || !info.TryGetProperty("data_offsets", out var offsetsElement) || offsetsElement.ValueKind != JsonValueKind.Array || offsetsElement.GetArrayLength() != 2)
-                throw Corrupt($"entry '{entry.Name}' needs dtype, shape and two data_offsets");
-            string dtype = dtypeElement.GetString()!;
-            int elementSize = dtype switch { "F32" => 4, "F64" => 8, "I64" => 8, _ => throw Corrupt($"entry '{entry.Name}' has unsupported dtype {dtype} (F32, F64, I64 are read)") };
-            if (shapeElement.GetArrayLength() > 32) throw Corrupt($"entry '{entry.Name}' has {shapeElement.GetArrayLength()} dimensions");
-            var dimensions = new List<int>();
-            long count = 1;
-            foreach (var size in shapeElement.EnumerateArray())
-            {
-                if (size.ValueKind != JsonValueKind.Number || !size.TryGetInt32(out int value) || value < 0)
-                    throw Corrupt($"entry '{entry.Name}' has an invalid dimension {size}");
-                dimensions.Add(value);
-                count *= value;
-                if (count > int.MaxValue) throw Corrupt($"entry '{entry.Name}' has too many elements");
-            }
-            if (!offsetsElement[0].TryGetInt64(out long begin) || !offsetsElement[1].TryGetInt64(out long end) || begin < 0 || end < begin || end > dataLength)
-                throw Corrupt($"entry '{entry.Name}' has data_offsets outside the {dataLength}-byte data");
-            if (end - begin != count * elementSize)
-                throw Corrupt($"entry '{entry.Name}': shape [{string.Join(",", dimensions)}] of {dtype} needs {count * elementSize} bytes but its offsets span {end - begin}");
-            ranges.Add((begin, end, entry.Name));
-            var span = bytes.AsSpan(dataStart + (int)begin, (int)(end - begin));
-            var shape = new Shape(dimensions.ToArray());
-            if (dtype == "F32") tensors[entry.Name] = Tensor.FromArray(MemoryMarshal.Cast<byte, float>(span).ToArray(), shape);
-            else if (dtype == "F64") tensors[entry.Name] = Tensor.FromArray(MemoryMarshal.Cast<byte, double>(span).ToArray(), shape);
-            else integers[entry.Name] = new IntegerTensor(MemoryMarshal.Cast<byte, long>(span).ToArray(), shape);
+            var span = bytes.AsSpan(checked(dataStart + (int)entry.Begin), checked((int)(entry.End - entry.Begin)));
+            var shape = Shape.Wrap(entry.Dimensions);
+            if (entry.DType == "F32") tensors.Add(entry.Name, new Tensor(MemoryMarshal.Cast<byte, float>(span).ToArray(), shape));
+            else if (entry.DType == "F64") tensors.Add(entry.Name, new Tensor(MemoryMarshal.Cast<byte, double>(span).ToArray(), shape));
+            else integers.Add(entry.Name, new IntegerTensor(MemoryMarshal.Cast<byte, long>(span).ToArray(), shape));
         }
-        ranges.Sort((a, b) => a.Begin.CompareTo(b.Begin));
-        long expected = 0;
-        foreach (var (begin, end, name) in ranges)
-        {
-            if (begin != expected) throw Corrupt($"entry '{name}' starts at byte {begin}, but the previous data ends at {expected} (overlap or gap)");
-            expected = end;
-        }
-        if (expected != dataLength) throw Corrupt($"the entries cover {expected} bytes but the data holds {dataLength}");
         return new SafeTensorsContent(tensors, integers, metadata);
     }
+
+    /// <summary>
+    /// Checks each entry's byte range against its dtype and shape (checked arithmetic) and that the ranges, sorted, tile the data
+    /// section exactly: no gap, no overlap, nothing left over, as the safetensors specification requires.
+    /// </summary>
+    private static void CheckTiling(List<SafeTensorsEntry> entries, long dataLength, string source)
+    {
+        foreach (var entry in entries)
+        {
+            string name = SafeTensorsHeaderParser.Quote(entry.Name);
+            if (entry.End < entry.Begin || entry.End > dataLength)
+                throw Corrupt(source, $"entry {name}: field 'data_offsets': [{entry.Begin}, {entry.End}] is outside the {dataLength}-byte data");
+            long needed = checked((long)entry.ElementCount * SafeTensorsEntry.ElementSize(entry.DType));
+            if (entry.End - entry.Begin != needed)
+                throw Corrupt(source, $"entry {name}: field 'data_offsets': shape [{string.Join(",", entry.Dimensions)}] of {entry.DType} " +
+                    $"needs {needed} bytes but its offsets span {entry.End - entry.Begin}");
+        }
+        var sorted = entries.ToArray();
+        Array.Sort(sorted, (a, b) => a.Begin != b.Begin ? a.Begin.CompareTo(b.Begin) : a.End.CompareTo(b.End));
+        long expected = 0;
+        foreach (var entry in sorted)
+        {
+            if (entry.Begin != expected)
+                throw Corrupt(source, $"entry {SafeTensorsHeaderParser.Quote(entry.Name)}: field 'data_offsets': starts at byte {entry.Begin}, " +
+                    $"but the previous data ends at {expected} (overlap or gap)");
+            expected = entry.End;
+        }
+        if (expected != dataLength) throw Corrupt(source, $"the entries cover {expected} bytes but the data holds {dataLength}");
+    }
+
+    private static InvalidDataException Corrupt(string source, string problem) => SafeTensorsHeaderParser.Corrupt(source, problem);
 }

@@ -95,6 +95,7 @@ internal static class Broadcasting
     public static void Binary<TKernel, T>(ReadOnlySpan<T> a, Shape shapeA, ReadOnlySpan<T> b, Shape shapeB, Span<T> destination, Shape target)
         where TKernel : IBinaryKernel where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (destination.IsEmpty) return; // an empty result (a size-0 dimension): nothing to compute
         if (shapeA == target && shapeB == target) { TKernel.Apply(a, b, destination); return; }
         if (shapeB.ElementCount == 1 && shapeA == target) { TKernel.Apply(a, b[0], destination); return; }
         if (shapeA.ElementCount == 1 && shapeB == target) { TKernel.Apply(a[0], b, destination); return; }
@@ -131,6 +132,7 @@ internal static class Broadcasting
     public static void Expand<T>(ReadOnlySpan<T> source, Shape shape, Span<T> destination, Shape target) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (shape == target) { source.CopyTo(destination); return; }
+        if (destination.IsEmpty) return; // broadcast to a size-0 dimension
         if (shape.ElementCount == 1) { destination.Fill(source[0]); return; }
         var (sizes, strides) = Coalesce(target, AlignedStrides(shape, target), target.Strides());
         int rank = sizes.Length, inner = sizes[rank - 1], innerSource = strides[0][rank - 1];
@@ -157,6 +159,8 @@ internal static class Broadcasting
     public static void SumTo<T>(ReadOnlySpan<T> source, Shape target, Span<T> destination, Shape shape) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (shape == target) { source.CopyTo(destination); return; }
+        if (destination.IsEmpty) return;
+        if (source.IsEmpty) { destination.Clear(); return; } // a sum over nothing is 0, as in PyTorch
         if (shape.ElementCount == 1) { destination[0] = TensorPrimitives.Sum(source); return; }
         var (sizes, strides) = Coalesce(target, AlignedStrides(shape, target), target.Strides());
         int rank = sizes.Length, inner = sizes[rank - 1], innerDestination = strides[0][rank - 1];

@@ -72,26 +72,31 @@ public abstract class Module
 
     /// <summary>
     /// Copies values into the parameters, as <c>load_state_dict</c>: the tensors keep their identity, so optimizers holding them keep working.
-    /// With <paramref name="strict"/>, missing and unexpected names are errors; shapes must always match.
+    /// With <paramref name="strict"/>, missing and unexpected names are errors; without it they are reported in the result, but a
+    /// non-empty state that matches no parameter at all is an error (it is almost always the wrong file or prefix). Shapes must always
+    /// match; every name and shape is checked before any value is copied, so a refused call changes nothing.
     /// </summary>
-    public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
+    /// <returns>The loaded, missing and unexpected names, like PyTorch's <c>missing_keys</c> and <c>unexpected_keys</c>.</returns>
+    public LoadStateDictResult LoadStateDict(IReadOnlyDictionary<string, Tensor> state, bool strict = true)
     {
-        var own = NamedParameters().ToDictionary(p => p.Name, p => p.Parameter);
-        if (strict)
-        {
-            var missing = own.Keys.Where(name => !state.ContainsKey(name)).ToList();
-            var unexpected = state.Keys.Where(name => !own.ContainsKey(name)).ToList();
-            if (missing.Count > 0 || unexpected.Count > 0)
-                throw new ArgumentException($"LoadStateDict: {GetType().Name} is missing [{string.Join(", ", missing)}] " +
-                    $"and does not expect [{string.Join(", ", unexpected)}]");
-        }
-        foreach (var (name, parameter) in own)
-        {
-            if (!state.TryGetValue(name, out var value)) continue;
-            if (value.Shape != parameter.Shape)
-                throw new ArgumentException($"LoadStateDict: '{name}' has shape {parameter.Shape} but the state holds {value.Shape}");
-            parameter.CopyFrom(value);
-        }
+        ArgumentNullException.ThrowIfNull(state);
+        var own = NamedParameters().ToList();
+        var ownNames = own.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var missing = own.Where(p => !state.ContainsKey(p.Name)).Select(p => p.Name).ToList();
+        var unexpected = state.Keys.Where(name => !ownNames.Contains(name)).Order(StringComparer.Ordinal).ToList();
+        if (strict && (missing.Count > 0 || unexpected.Count > 0))
+            throw new ArgumentException($"LoadStateDict: {GetType().Name} is missing [{string.Join(", ", missing)}] " +
+                $"and does not expect [{string.Join(", ", unexpected)}]");
+        var matched = own.Where(p => state.ContainsKey(p.Name)).ToList();
+        if (matched.Count == 0 && state.Count > 0)
+            throw new ArgumentException($"LoadStateDict: none of the {state.Count} names given matches a parameter of {GetType().Name}: " +
+                $"given [{string.Join(", ", unexpected.Take(10))}{(unexpected.Count > 10 ? ", ..." : "")}], " +
+                $"expected [{string.Join(", ", own.Select(p => p.Name).Take(10))}{(own.Count > 10 ? ", ..." : "")}]");
+        foreach (var (name, parameter) in matched)
+            if (state[name].Shape != parameter.Shape)
+                throw new ArgumentException($"LoadStateDict: '{name}' has shape {parameter.Shape} but the state holds {state[name].Shape}");
+        foreach (var (name, parameter) in matched) parameter.CopyFrom(state[name]);
+        return new LoadStateDictResult(matched.Select(p => p.Name).ToList(), missing, unexpected);
     }
 
     /// <summary>A summary line per parameter: name, shape, type.</summary>

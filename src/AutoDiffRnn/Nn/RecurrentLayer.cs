@@ -112,6 +112,8 @@ public class RecurrentLayer : Module
             throw new ArgumentException($"{Name}: expected input ({(BatchFirst ? "batch, time" : "time, batch")}, {InputSize}), got {input.Shape}");
         var sequence = BatchFirst ? input.Transpose(0, 1) : input;
         int steps = sequence.Shape[0], batch = sequence.Shape[1];
+        if (steps == 0)
+            throw new ArgumentException($"{Name}: expected a sequence length larger than 0, got input {input.Shape}");
         var stateShape = new Shape(NumLayers * Directions, batch, HiddenSize);
         CheckState(initialHidden, stateShape, "initial hidden state");
         if (Kind == RecurrentKind.Lstm) CheckState(initialCell, stateShape, "initial cell state");

@@ -16,6 +16,7 @@ internal static class Elementwise
     public static Tensor Unary<TKernel>(Tensor x) where TKernel : IUnaryKernel
     {
         var output = Tensor.Empty(x.Shape, x.DType);
+        if (output.ElementCount == 0) return output; // some TensorPrimitives kernels refuse empty spans
         if (x.DType == DType.Float32) TKernel.Apply<float>(x.Span<float>(), output.Span<float>());
         else TKernel.Apply<double>(x.Span<double>(), output.Span<double>());
         return output;
@@ -27,6 +28,7 @@ internal static class Elementwise
         RequireSameDType(operation, a, b);
         var shape = Broadcasting.Shapes(operation, a.Shape, b.Shape);
         var output = Tensor.Empty(shape, a.DType);
+        if (output.ElementCount == 0) return output;
         if (a.DType == DType.Float32)
             Broadcasting.Binary<TKernel, float>(a.Span<float>(), a.Shape, b.Span<float>(), b.Shape, output.Span<float>(), shape);
         else

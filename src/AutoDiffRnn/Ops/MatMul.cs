@@ -28,7 +28,7 @@ internal static class MatMulOp
             throw new ArgumentException(
                 $"matmul: cannot multiply {Describe(a.Shape, transposeA)} by {Describe(b.Shape, transposeB)}: inner dimensions {k} and {kB} differ");
 
-        int batch = Math.Max(batchA, batchB);
+        int batch = a.Rank == 3 ? batchA : batchB; // the 3-D operand's batch (equal when both are 3-D), which may be 0
         var output = Tensor.Empty(a.Rank == 3 || b.Rank == 3 ? Shape.Wrap([batch, m, n]) : Shape.Wrap([m, n]), a.DType);
         if (a.DType == DType.Float32) Compute<float>(a, b, output, transposeA, transposeB, batchA, batchB, m, n, k);
         else Compute<double>(a, b, output, transposeA, transposeB, batchA, batchB, m, n, k);
@@ -53,7 +53,7 @@ internal static class MatMulOp
             Gemm.Multiply(spanA, false, spanB, transposeB, spanC, batchA * m, n, k, accumulate: false);
             return;
         }
-        int batch = Math.Max(batchA, batchB);
+        int batch = a.Rank == 3 ? batchA : batchB; // the 3-D operand's batch (equal when both are 3-D), which may be 0
         for (int i = 0; i < batch; i++)
             Gemm.Multiply(
                 spanA.Slice(batchA == 1 ? 0 : i * m * k, m * k), transposeA,

@@ -18,12 +18,13 @@ internal static class ExtremumOp
     {
         string name = maximum ? "max" : "min";
         var reduced = SumOp.ReducedAxes(x.Shape, axes, name);
-        if (x.ElementCount == 0)
-            throw new ArgumentException($"{name}: cannot reduce an empty tensor of shape {x.Shape}");
+        for (int axis = 0; axis < x.Rank; axis++)
+            if (reduced[axis] && x.Shape[axis] == 0) // PyTorch: an empty reduced dimension has no extremum; other empty tensors give empty results
+                throw new ArgumentException($"{name}: cannot reduce an empty tensor of shape {x.Shape} over dim {axis}, which has size 0");
         var keptShape = SumOp.KeptShape(x.Shape, reduced);
         var output = Tensor.Empty(keptShape, x.DType);
-        if (x.DType == DType.Float32) Reduce<float>(x, reduced, output.Span<float>(), maximum);
-        else Reduce<double>(x, reduced, output.Span<double>(), maximum);
+        if (output.ElementCount > 0 && x.DType == DType.Float32) Reduce<float>(x, reduced, output.Span<float>(), maximum);
+        else if (output.ElementCount > 0) Reduce<double>(x, reduced, output.Span<double>(), maximum);
         var result = keepDim ? output : new Tensor(output.Storage, SumOp.DroppedShape(x.Shape, reduced));
         var reducedAxes = Enumerable.Range(0, x.Rank).Where(a => reduced[a]).ToArray();
         return Tape.Record(name, result, [x], g =>

@@ -14,9 +14,7 @@ public sealed partial class Tensor
         var reduced = SumOp.ReducedAxes(Shape, axes, "mean");
         int count = 1;
         for (int axis = 0; axis < Rank; axis++) if (reduced[axis]) count *= Shape[axis];
-        if (count == 0)
-            throw new ArgumentException($"mean: cannot average over zero elements (shape {Shape})");
         var sum = axes is null && !keepDim ? Sum() : Sum(Enumerable.Range(0, Rank).Where(a => reduced[a]).ToArray(), keepDim);
-        return sum * (1.0 / count);
+        return sum * (count == 0 ? double.NaN : 1.0 / count); // a mean over no elements is NaN, as in PyTorch
     }
 }

@@ -15,9 +15,9 @@ internal static class NarrowOp
     {
         int normalized = x.Shape.NormalizeAxis(axis, "narrow");
         int size = x.Shape[normalized];
-        if (start < 0 || length < 0 || start + length > size)
+        if (start < 0 || length < 0 || start > size || length > size - start) // no start + length: it could overflow
             throw new ArgumentOutOfRangeException(nameof(start),
-                $"narrow: the slice [{start}, {start + length}) is outside axis {axis} of size {size} (shape {x.Shape})");
+                $"narrow: start {start} and length {length} (the slice [{start}, {(long)start + length})) are outside dim {axis} of size {size} (shape {x.Shape})");
         if (start == 0 && length == size) return x;
         var output = Tensor.Empty(x.Shape.With(normalized, length), x.DType);
         if (x.DType == DType.Float32) Copy<float>(x.Span<float>(), output.Span<float>(), x.Shape, normalized, start, length, toSlice: true);
@@ -70,7 +70,7 @@ public sealed partial class Tensor
     public Tensor[] Split(int[] sizes, int axis)
     {
         int normalized = Shape.NormalizeAxis(axis, "split");
-        if (sizes.Any(size => size < 0) || sizes.Sum() != Shape[normalized])
+        if (sizes.Any(size => size < 0) || sizes.Sum(size => (long)size) != Shape[normalized])
             throw new ArgumentException($"split: sizes [{string.Join(",", sizes)}] do not add up to {Shape[normalized]}, the size of axis {axis} of {Shape}");
         var pieces = new Tensor[sizes.Length];
         for (int i = 0, start = 0; i < sizes.Length; start += sizes[i], i++) pieces[i] = Narrow(normalized, start, sizes[i]);
@@ -84,7 +84,8 @@ public sealed partial class Tensor
         if (size <= 0)
             throw new ArgumentException($"split: the piece size must be positive, got {size}");
         int total = Shape[normalized];
-        return Split(Enumerable.Range(0, (total + size - 1) / size).Select(i => Math.Min(size, total - i * size)).ToArray(), normalized);
+        int pieces = (int)(((long)total + size - 1) / size);
+        return Split(Enumerable.Range(0, pieces).Select(i => (int)Math.Min(size, total - (long)i * size)).ToArray(), normalized);
     }
 
     /// <summary>Splits along <paramref name="axis"/> into <paramref name="chunks"/> pieces of ceil(size/chunks) (fewer if the size runs out), like <c>torch.chunk</c>.</summary>
@@ -94,6 +95,6 @@ public sealed partial class Tensor
             throw new ArgumentException($"chunk: the number of chunks must be positive, got {chunks}");
         int normalized = Shape.NormalizeAxis(axis, "chunk");
         int size = Shape[normalized];
-        return Split(Math.Max(1, (size + chunks - 1) / chunks), normalized);
+        return Split((int)Math.Max(1, ((long)size + chunks - 1) / chunks), normalized);
     }
 }

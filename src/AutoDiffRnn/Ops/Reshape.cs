@@ -21,19 +21,21 @@ internal static class ReshapeOp
         if (inferred >= 0 && Array.IndexOf(resolved, -1, inferred + 1) >= 0)
             throw new ArgumentException($"reshape: only one dimension can be -1, got [{string.Join(",", dimensions)}]");
         if (resolved.Any(size => size < -1))
-            throw new ArgumentException($"reshape: invalid size in [{string.Join(",", dimensions)}]");
+            throw new ArgumentException($"reshape: invalid size in [{string.Join(",", dimensions)}] (sizes are non-negative, or -1 once)");
         if (inferred >= 0)
         {
-            int known = 1;
-            for (int i = 0; i < resolved.Length; i++) if (i != inferred) known *= resolved[i];
+            long known = 1; // capped, so the product of the other sizes cannot overflow
+            for (int i = 0; i < resolved.Length; i++) if (i != inferred) known = Math.Min(known * resolved[i], 1L + int.MaxValue);
             if (known == 0 || x.ElementCount % known != 0)
                 throw new ArgumentException($"reshape: cannot reshape {x.Shape} ({x.ElementCount} elements) to [{string.Join(",", dimensions)}]");
-            resolved[inferred] = x.ElementCount / known;
+            resolved[inferred] = (int)(x.ElementCount / known);
         }
-        var shape = Shape.Wrap(resolved);
-        if (shape.ElementCount != x.ElementCount)
-            throw new ArgumentException($"reshape: cannot reshape {x.Shape} ({x.ElementCount} elements) to {shape} ({shape.ElementCount} elements)");
-        return shape;
+        long count = 1;
+        foreach (var size in resolved) count = Math.Min(count * size, 1L + int.MaxValue);
+        if (count != x.ElementCount)
+            throw new ArgumentException($"reshape: cannot reshape {x.Shape} ({x.ElementCount} elements) to [{string.Join(",", resolved)}] " +
+                $"({(count > int.MaxValue ? $"more than {int.MaxValue}" : count.ToString())} elements)");
+        return Shape.Wrap(resolved);
     }
 }
 

@@ -42,9 +42,34 @@ public abstract class Optimizer
         foreach (var parameter in Parameters) parameter.ZeroGrad();
     }
 
-    /// <summary>Updates every parameter that has a gradient.</summary>
+    /// <summary>What <see cref="Step"/> does with NaN or infinite gradients: refuse (the default) or skip the step.</summary>
+    public NonFiniteGradientPolicy NonFiniteGradients { get; set; } = NonFiniteGradientPolicy.Throw;
+
+    /// <summary>True when the last <see cref="Step"/> was skipped for non-finite gradients (<see cref="NonFiniteGradientPolicy.SkipStep"/>).</summary>
+    public bool LastStepSkipped { get; private set; }
+
+    /// <summary>How many steps were skipped for non-finite gradients.</summary>
+    public long SkippedStepCount { get; private set; }
+
+    /// <summary>
+    /// Updates every parameter that has a gradient. Every gradient is checked first, so a bad one changes nothing: a gradient of another
+    /// dtype or shape than its parameter throws an <see cref="ArgumentException"/>; a NaN or infinite gradient throws a
+    /// <see cref="NonFiniteGradientException"/>, or skips the whole step under <see cref="NonFiniteGradientPolicy.SkipStep"/>, so one NaN
+    /// never reaches the parameters or the optimizer's state.
+    /// </summary>
     public void Step()
     {
+        ValidateGradients();
+        LastStepSkipped = !AllGradientsFinite();
+        if (LastStepSkipped)
+        {
+            var atFault = NonFiniteGradientParameters();
+            if (NonFiniteGradients == NonFiniteGradientPolicy.SkipStep) { SkippedStepCount++; return; }
+            throw new NonFiniteGradientException(
+                $"{GetType().Name}.Step: non-finite gradients in {string.Join("; ", atFault)}; the step was refused and nothing changed. " +
+                "Set NonFiniteGradients = NonFiniteGradientPolicy.SkipStep to skip such steps, or use anomaly mode (Anomaly.Detect()) to find the op that produced them",
+                atFault);
+        }
         state ??= Parameters.Select(p => Enumerable.Range(0, BuffersPerParameter).Select(_ => Tensor.ZerosLike(p)).ToArray()).ToArray();
         StepCount++;
         for (int i = 0; i < Parameters.Count; i++)
@@ -54,6 +79,35 @@ public abstract class Optimizer
             if (parameter.DType == DType.Float32) Update<float>(parameter.Span<float>(), gradient.Span<float>(), state[i]);
             else Update<double>(parameter.Span<double>(), gradient.Span<double>(), state[i]);
         }
+    }
+
+    private void ValidateGradients()
+    {
+        for (int i = 0; i < Parameters.Count; i++)
+        {
+            var parameter = Parameters[i];
+            if (parameter.Grad is Tensor gradient && (gradient.DType != parameter.DType || gradient.Shape != parameter.Shape))
+                throw new ArgumentException(
+                    $"{GetType().Name}.Step: the gradient of {ParameterLabel.Describe(ParameterLabel.OfIndex(i), parameter)} is " +
+                    $"{gradient.DType.Name()} {gradient.Shape}; it must have the parameter's dtype and shape");
+        }
+    }
+
+    private bool AllGradientsFinite()
+    {
+        for (int i = 0; i < Parameters.Count; i++)
+            if (Parameters[i].Grad is Tensor gradient && !Finiteness.AllFinite(gradient))
+                return false;
+        return true;
+    }
+
+    private List<string> NonFiniteGradientParameters()
+    {
+        var atFault = new List<string>();
+        for (int i = 0; i < Parameters.Count; i++)
+            if (Parameters[i].Grad is Tensor gradient && !Finiteness.AllFinite(gradient))
+                atFault.Add($"{ParameterLabel.Describe(ParameterLabel.OfIndex(i), Parameters[i])}: {Finiteness.Describe(gradient)}");
+        return atFault;
     }
 
     /// <summary>Updates one parameter in place from its gradient and its state buffers (spans of the same length).</summary>

@@ -10,13 +10,41 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
 {
     private readonly int[]? dimensions;
 
-    /// <summary>Creates a shape from its dimension sizes; every size must be zero or more.</summary>
+    /// <summary>
+    /// Creates a shape from its dimension sizes; every size must be zero or more and their product (the element count, computed in
+    /// checked arithmetic) at most <see cref="MaximumElementCount"/>, else an <see cref="ArgumentException"/> names the shape.
+    /// </summary>
     public Shape(params int[] dimensions)
     {
+        ArgumentNullException.ThrowIfNull(dimensions);
         foreach (var size in dimensions)
             if (size < 0)
                 throw new ArgumentException($"shape: dimension sizes must be non-negative, got [{string.Join(",", dimensions)}]");
+        CheckedElementCount(dimensions, "shape");
         this.dimensions = (int[])dimensions.Clone();
+    }
+
+    /// <summary>The most elements a tensor can hold (its storage is one .NET array).</summary>
+    public const int MaximumElementCount = int.MaxValue;
+
+    /// <summary>
+    /// The product of <paramref name="dimensions"/> in checked arithmetic: an <see cref="ArgumentException"/> naming
+    /// <paramref name="operation"/> and the sizes when it exceeds <see cref="MaximumElementCount"/> (a zero size gives 0, whatever the others).
+    /// </summary>
+    internal static int CheckedElementCount(ReadOnlySpan<int> dimensions, string operation)
+    {
+        long count = 1;
+        bool overflow = false;
+        foreach (var size in dimensions)
+        {
+            if (size == 0) return 0;
+            count *= size; // both factors are at most int.MaxValue, and count is capped below: no long overflow
+            if (count > MaximumElementCount) { overflow = true; count = MaximumElementCount + 1L; }
+        }
+        if (overflow)
+            throw new ArgumentException(
+                $"{operation}: shape [{string.Join(",", dimensions.ToArray())}] has more than {MaximumElementCount} elements, more than a tensor can hold");
+        return (int)count;
     }
 
     private Shape(int[] dimensions, bool _) => this.dimensions = dimensions;
@@ -37,17 +65,7 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
     public int this[int dimension] => Dimensions[NormalizeAxis(dimension, "shape")];
 
     /// <summary>The total number of elements: the product of the sizes (1 for a scalar).</summary>
-    public int ElementCount
-    {
-        get
-        {
-            long count = 1;
-            foreach (var size in Dimensions) count *= size;
-            if (count > int.MaxValue)
-                throw new InvalidOperationException($"shape: {this} has {count} elements, more than a tensor can hold");
-            return (int)count;
-        }
-    }
+    public int ElementCount => CheckedElementCount(Dimensions, "shape");
 
     internal int[] Dimensions => dimensions ?? [];
 
@@ -63,7 +81,7 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
         for (int i = dims.Length - 1; i >= 0; i--)
         {
             strides[i] = stride;
-            stride *= dims[i];
+            stride *= dims[i]; // a product of trailing sizes: at most the element count unless a size is 0, when no stride is used
         }
         return strides;
     }
@@ -100,9 +118,7 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
     /// <summary>The product of the sizes of dimensions [start, end).</summary>
     internal int Product(int start, int end)
     {
-        int product = 1;
-        for (int i = start; i < end; i++) product *= Dimensions[i];
-        return product;
+        return CheckedElementCount(Dimensions.AsSpan(start, end - start), "shape");
     }
 
     /// <inheritdoc />

@@ -101,8 +101,17 @@ public sealed partial class Tensor
         return this[0L];
     }
 
-    /// <summary>The element at a flat row-major index, as a double.</summary>
-    public double this[long flatIndex] => data is float[] f ? f[flatIndex] : ((double[])data)[flatIndex];
+    /// <summary>The element at a flat row-major index, as a double; an index outside 0..ElementCount-1 is an <see cref="ArgumentOutOfRangeException"/>.</summary>
+    public double this[long flatIndex]
+    {
+        get
+        {
+            if ((ulong)flatIndex >= (ulong)data.Length)
+                throw new ArgumentOutOfRangeException(nameof(flatIndex),
+                    $"index: flat index {flatIndex} is outside a tensor of shape {Shape} ({data.Length} elements, valid 0..{data.Length - 1})");
+            return data is float[] f ? f[flatIndex] : ((double[])data)[flatIndex];
+        }
+    }
 
     /// <summary>The element at a multi-dimensional index, as a double.</summary>
     public double this[params int[] index] => this[(long)FlatIndex(index)];
@@ -115,7 +124,8 @@ public sealed partial class Tensor
         for (int i = 0; i < index.Length; i++)
         {
             if (index[i] < 0 || index[i] >= Shape[i])
-                throw new IndexOutOfRangeException($"index: [{string.Join(",", index)}] is outside shape {Shape}");
+                throw new ArgumentOutOfRangeException(nameof(index),
+                    $"index: [{string.Join(",", index)}] is outside shape {Shape} (dim {i}: {index[i]} is not in 0..{Shape[i] - 1})");
             flat = flat * Shape[i] + index[i];
         }
         return flat;

@@ -31,7 +31,10 @@ public sealed partial class Tensor
     {
         if (step == 0 || double.IsNaN(step) || (end - start) / step < 0)
             throw new ArgumentException($"arange: cannot go from {start} to {end} in steps of {step}");
-        int count = (int)Math.Ceiling((end - start) / step);
+        double steps = Math.Ceiling((end - start) / step);
+        if (!(steps <= Shape.MaximumElementCount))
+            throw new ArgumentException($"arange: {start} to {end} in steps of {step} is {steps} values, more than a tensor can hold");
+        int count = (int)steps;
         var tensor = Empty(Shape.Wrap([count]), dtype);
         for (int i = 0; i < count; i++) tensor.SetFlat(i, start + i * step);
         return tensor;

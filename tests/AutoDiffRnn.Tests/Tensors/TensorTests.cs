@@ -37,7 +37,7 @@ public class TensorTests
         var t = Tensor.FromArray(new double[] { 1, 2, 3, 4, 5, 6 }, new Shape(2, 3));
         Assert.Equal(6, t[1, 2]);
         Assert.Equal(2, t[0, 1]);
-        Assert.Throws<IndexOutOfRangeException>(() => t[2, 0]);
+        Assert.Contains("dim 0", Assert.Throws<ArgumentOutOfRangeException>(() => t[2, 0]).Message);
     }
 
     [Fact]

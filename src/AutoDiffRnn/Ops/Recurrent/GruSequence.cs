@@ -24,6 +24,7 @@ internal static class GruSequenceOp
             Elementwise.RequireSameDType("gru_sequence", input, tensor);
         if (input.Rank != 3) throw new ArgumentException($"gru_sequence: input must be [T, B, I], got {input.Shape}");
         int steps = input.Shape[0], batch = input.Shape[1], inputSize = input.Shape[2];
+        if (steps == 0) throw new ArgumentException($"gru_sequence: expected a sequence length larger than 0, got input {input.Shape}");
         if (weightHh.Rank != 2 || weightHh.Shape[0] != 3 * weightHh.Shape[1])
             throw new ArgumentException($"gru_sequence: weight_hh must be [3H, H], got {weightHh.Shape}");
         int h = weightHh.Shape[1];
@@ -38,6 +39,7 @@ internal static class GruSequenceOp
 
         var output = Tensor.Empty(new Shape(steps, batch, 2 * h), input.DType);
         Tensor[] inputs = biasIh is null ? [input, hidden, weightIh, weightHh] : [input, hidden, weightIh, weightHh, biasIh, biasHh!];
+        if (batch == 0) return EmptyBatch.Record("gru_sequence", output, inputs);
         bool save = GradMode.IsEnabled && inputs.Any(tensor => tensor.RequiresGrad); // else the tape records nothing: keep no step buffers
         lengths = (int[]?)lengths?.Clone(); // the backward reads them later
         ISavedSteps? saved = input.DType == DType.Float32

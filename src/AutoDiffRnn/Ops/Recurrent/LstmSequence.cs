@@ -27,6 +27,7 @@ internal static class LstmSequenceOp
         var (steps, batch, inputSize, hiddenSize) = CheckShapes(input, hidden, cell, weightIh, weightHh, biasIh, biasHh, lengths);
         var output = Tensor.Empty(new Shape(steps, batch, 3 * hiddenSize), input.DType);
         Tensor[] inputs = biasIh is null ? [input, hidden, cell, weightIh, weightHh] : [input, hidden, cell, weightIh, weightHh, biasIh, biasHh!];
+        if (batch == 0) return EmptyBatch.Record("lstm_sequence", output, inputs);
         bool save = GradMode.IsEnabled && inputs.Any(tensor => tensor.RequiresGrad); // else the tape records nothing: keep no step buffers
         lengths = (int[]?)lengths?.Clone(); // the backward reads them later
         ISavedSteps? saved = input.DType == DType.Float32
@@ -252,6 +253,7 @@ internal static class LstmSequenceOp
     /// </summary>
     internal static (int Parts, int RowsPerPart) RowBlocks(int batch, int hiddenSize, int gates = 4)
     {
+        if (batch <= 0) return (0, 1); // no rows: no part (the ops return before running an empty batch)
         long work = (long)batch * hiddenSize * gates * hiddenSize;
         int parts = work >= ParallelRowsThreshold ? Math.Min(batch, Gemm.MaxParallelism) : 1;
         int rowsPerPart = (batch + parts - 1) / parts;
@@ -268,6 +270,7 @@ internal static class LstmSequenceOp
             Elementwise.RequireSameDType("lstm_sequence", input, tensor);
         if (input.Rank != 3) throw new ArgumentException($"lstm_sequence: input must be [T, B, I], got {input.Shape}");
         int steps = input.Shape[0], batch = input.Shape[1], inputSize = input.Shape[2];
+        if (steps == 0) throw new ArgumentException($"lstm_sequence: expected a sequence length larger than 0, got input {input.Shape}");
         if (weightHh.Rank != 2 || weightHh.Shape[0] != 4 * weightHh.Shape[1])
             throw new ArgumentException($"lstm_sequence: weight_hh must be [4H, H], got {weightHh.Shape}");
         int hiddenSize = weightHh.Shape[1];

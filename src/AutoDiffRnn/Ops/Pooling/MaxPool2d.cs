@@ -1,0 +1,81 @@
+using System.Numerics;
+using AutoDiffRnn.Autodiff;
+
+namespace AutoDiffRnn;
+
+/// <summary>
+/// max_pool2d (PyTorch's <c>max_pool2d</c>): the largest input in each window of each [H, W] plane, padding never chosen.
+/// Ties go as in PyTorch: the first maximum in the window's row-major scan (a later equal value does not replace it); NaN wins.
+/// VJP: max_pool2d_backward, each output gradient added at the position of its maximum (the notes' <c>up()</c> rule), zero
+/// elsewhere — a recorded linear op whose own VJP reads the gradient back at those positions (index_select).
+/// </summary>
+[Operation("max_pool2d")]
+[Operation("max_pool2d_backward")]
+internal static class MaxPool2dOp
+{
+    public static Tensor Apply(Tensor input, PoolGeometry g, string operation = "max_pool2d")
+    {
+        var output = Tensor.Empty(g.OutputShape, input.DType);
+        var positions = new int[output.ElementCount];
+        if (input.DType == DType.Float32) Forward<float>(input.Span<float>(), output.Span<float>(), positions, g, operation);
+        else Forward<double>(input.Span<double>(), output.Span<double>(), positions, g, operation);
+        return Tape.Record("max_pool2d", output, [input], grad => [Backward(grad, positions, g)]);
+    }
+
+    /// <summary>max_pool2d_backward: zeros of the input's shape with each output gradient added at its window's maximum.</summary>
+    public static Tensor Backward(Tensor outputGradient, int[] positions, PoolGeometry g)
+    {
+        var result = Tensor.Empty(g.InputShape, outputGradient.DType);
+        if (result.DType == DType.Float32) Scatter<float>(outputGradient.Span<float>(), positions, result.Span<float>());
+        else Scatter<double>(outputGradient.Span<double>(), positions, result.Span<double>());
+        return Tape.Record("max_pool2d_backward", result, [outputGradient],
+            u => [u.Reshape(u.ElementCount).IndexSelect(0, positions).Reshape(g.OutputShape.ToArray())]);
+    }
+
+    private static void Forward<T>(ReadOnlySpan<T> x, Span<T> y, int[] positions, PoolGeometry g, string operation) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int plane = g.Height * g.Width, outPlane = g.OutHeight * g.OutWidth;
+        for (int p = 0; p < g.Planes; p++)
+        {
+            var source = x.Slice(p * plane, plane);
+            for (int oh = 0; oh < g.OutHeight; oh++)
+            {
+                int top = oh * g.StrideHeight - g.PadHeight;
+                int firstRow = top, endRow = Math.Min(top + (g.KernelHeight - 1) * g.DilationHeight + 1, g.Height);
+                while (firstRow < 0) firstRow += g.DilationHeight;
+                for (int ow = 0; ow < g.OutWidth; ow++)
+                {
+                    int left = ow * g.StrideWidth - g.PadWidth;
+                    int firstColumn = left, endColumn = Math.Min(left + (g.KernelWidth - 1) * g.DilationWidth + 1, g.Width);
+                    while (firstColumn < 0) firstColumn += g.DilationWidth;
+                    int best = firstRow * g.Width + firstColumn;
+                    T bestValue = T.NegativeInfinity;
+                    for (int h = firstRow; h < endRow; h += g.DilationHeight)
+                        for (int w = firstColumn; w < endColumn; w += g.DilationWidth)
+                        {
+                            T value = source[h * g.Width + w];
+                            if (value > bestValue || T.IsNaN(value))
+                            {
+                                bestValue = value;
+                                best = h * g.Width + w;
+                                if (T.IsNaN(value)) goto found;
+                            }
+                        }
+                    found:
+                    if (firstRow >= endRow || firstColumn >= endColumn)
+                        throw new ArgumentException(
+                            $"{operation}: the window at output ({oh}, {ow}) lies entirely in the padding (input {g.InputShape}, kernel {g.KernelHeight}x{g.KernelWidth}, " +
+                            $"dilation {g.DilationHeight}x{g.DilationWidth}, padding {g.PadHeight}x{g.PadWidth})");
+                    int k = p * outPlane + oh * g.OutWidth + ow;
+                    y[k] = source[best];
+                    positions[k] = p * plane + best;
+                }
+            }
+        }
+    }
+
+    private static void Scatter<T>(ReadOnlySpan<T> gradient, int[] positions, Span<T> result) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int k = 0; k < positions.Length; k++) result[positions[k]] += gradient[k];
+    }
+}

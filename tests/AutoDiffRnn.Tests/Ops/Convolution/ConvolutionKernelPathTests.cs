@@ -1,0 +1,52 @@
+using AutoDiffRnn.Tests.Support;
+
+namespace AutoDiffRnn.Tests.Ops.Convolution;
+
+/// <summary>
+/// The convolution's kernel paths agree: the weight gradient as one batch-wide GEMM and per sample (used above
+/// <c>BatchColumnsLimit</c>), serial and split over the cores, with pointwise kernels that skip im2col.
+/// </summary>
+public class ConvolutionKernelPathTests
+{
+    private static (double[] Input, double[] Weight, double[] Bias) Gradients(Tensor x, Tensor w, Tensor b, int stride, Padding padding, int groups)
+    {
+        var input = x.Detach().RequireGrad();
+        var weight = w.Detach().RequireGrad();
+        var bias = b.Detach().RequireGrad();
+        var y = Tensor.Conv2d(input, weight, bias, stride, padding, 1, groups);
+        (y * Random64.Normal(99, y.Shape.ToArray())).Sum().Backward();
+        return (input.Grad!.ToDoubleArray(), weight.Grad!.ToDoubleArray(), bias.Grad!.ToDoubleArray());
+    }
+
+    [Theory]
+    [InlineData(3, 3, 1, 1)]
+    [InlineData(2, 3, 2, 2)]
+    [InlineData(4, 1, 1, 0)]
+    public void BatchedAndPerSampleWeightGradientsAgree(int batch, int kernel, int stride, int padding)
+    {
+        var x = Random64.Normal(1, batch, 4, 7, 6);
+        var w = Random64.Normal(2, 6, 2, kernel, kernel);
+        var b = Random64.Normal(3, 6);
+        var batched = Gradients(x, w, b, stride, padding, 2);
+        long limit = Conv2dOp.BatchColumnsLimit, threshold = Conv2dOp.ParallelThreshold;
+        try
+        {
+            Conv2dOp.BatchColumnsLimit = 0;
+            Conv2dOp.ParallelThreshold = 0; // every sample path split over the cores
+            var perSample = Gradients(x, w, b, stride, padding, 2);
+            Conv2dOp.ParallelThreshold = long.MaxValue; // and serial
+            var serial = Gradients(x, w, b, stride, padding, 2);
+            foreach (var other in new[] { perSample, serial })
+            {
+                TensorAssert.Close(batched.Weight, Tensor.FromArray(other.Weight), 1e-12);
+                TensorAssert.Close(batched.Input, Tensor.FromArray(other.Input), 1e-12);
+                TensorAssert.Close(batched.Bias, Tensor.FromArray(other.Bias), 1e-12);
+            }
+        }
+        finally
+        {
+            Conv2dOp.BatchColumnsLimit = limit;
+            Conv2dOp.ParallelThreshold = threshold;
+        }
+    }
+}
