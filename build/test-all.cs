@@ -11,7 +11,10 @@ string? only = ArgumentValue("--only");
 Console.WriteLine($"AutoDiffRnn test run ({configuration}) in {root}");
 // Two runs in the same clone would build into the same obj/ and bin/ folders at once: the second waits for the first.
 using var runLock = AcquireRunLock(Path.Combine(root, "obj", ".test-all.lock"));
-if (Run("dotnet", $"build AutoDiffRnn.sln -c {configuration} -nologo -v:m", echo: true).ExitCode != 0)
+// Restore first, on one MSBuild node: Paket's restore rewrites every project's obj/*.paket.references.cached, and with parallel
+// nodes another project could be reading its file at that moment ("being used by another process"). The build then restores nothing.
+if (Run("dotnet", $"restore AutoDiffRnn.sln -m:1 -nologo -v:m", echo: true).ExitCode != 0
+    || Run("dotnet", $"build AutoDiffRnn.sln -c {configuration} --no-restore -nologo -v:m", echo: true).ExitCode != 0)
 {
     Console.WriteLine("build failed");
     Console.WriteLine("0 passed, 1 failed");
