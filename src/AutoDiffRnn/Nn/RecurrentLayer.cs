@@ -160,7 +160,9 @@ public class RecurrentLayer : Module
 
     private RecurrentOutput ForwardFused(Tensor sequence, Tensor? initialHidden, Tensor? initialCell, int[]? lengths, int steps, int batch)
     {
-        if (Kind == RecurrentKind.Lstm && !GradMode.IsEnabled && batch > 0)
+        // without recording, split over the cores by hidden units once a step is worth it (small steps keep the single-threaded step loop,
+        // whose row-vector products and projections computed beside the recurrence cost less than a split)
+        if (Kind == RecurrentKind.Lstm && !GradMode.IsEnabled && batch > 0 && InferenceBlocks(sequence.DType, batch) > 1)
             return ForwardLstmInference(sequence, initialHidden, initialCell, lengths, steps, batch);
         var finalHidden = new Tensor[NumLayers * Directions];
         var finalCell = new Tensor[NumLayers * Directions];
@@ -216,7 +218,7 @@ public class RecurrentLayer : Module
         var finalHidden = Tensor.Empty(stateShape, sequence.DType);
         var finalCell = Tensor.Empty(stateShape, sequence.DType);
         bool float32 = sequence.DType == DType.Float32;
-        int blocks = float32 ? LstmSequenceOp.InferenceBlocks<float>(batch, HiddenSize) : LstmSequenceOp.InferenceBlocks<double>(batch, HiddenSize);
+        int blocks = InferenceBlocks(sequence.DType, batch);
         bool directionsSideBySide = Directions > 1 && Kernels.Gemm.MaxParallelism > 1;
         if (directionsSideBySide) blocks = Math.Max(1, blocks / Directions);
         var layerInput = sequence;
@@ -245,6 +247,10 @@ public class RecurrentLayer : Module
         }
         return new RecurrentOutput(BatchFirst ? layerInput.Transpose(0, 1) : layerInput, finalHidden, finalCell);
     }
+
+    private int InferenceBlocks(DType dtype, int batch) => dtype == DType.Float32
+        ? LstmSequenceOp.InferenceBlocks<float>(batch, HiddenSize)
+        : LstmSequenceOp.InferenceBlocks<double>(batch, HiddenSize);
 
     private (Tensor[] Outputs, Tensor Hidden, Tensor Cell) RunDirection(Tensor[] sequence,
         (Tensor WeightIh, Tensor WeightHh, Tensor? BiasIh, Tensor? BiasHh) weights, Tensor hidden, Tensor? cell, bool reverse, Tensor[]? masks)
