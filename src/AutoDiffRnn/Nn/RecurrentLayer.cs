@@ -224,7 +224,10 @@ public class RecurrentLayer : Module
         var layerInput = sequence;
         for (int layer = 0; layer < NumLayers; layer++)
         {
-            var layerOutput = Tensor.Empty(new Shape(steps, batch, Directions * HiddenSize), sequence.DType);
+            // every element is written (padded steps get zeros), so the storage need not be cleared first
+            var outputShape = new Shape(steps, batch, Directions * HiddenSize);
+            var layerOutput = new Tensor(float32 ? GC.AllocateUninitializedArray<float>(outputShape.ElementCount)
+                : GC.AllocateUninitializedArray<double>(outputShape.ElementCount), outputShape);
             var input = layerInput;
             int currentLayer = layer;
             void RunDirection(int direction)
