@@ -40,10 +40,10 @@ foreach (var project in Directory.GetDirectories(Path.Combine(root, "tests")).Or
     else if (Regex.IsMatch(packages, @"^\s*Expecto\s*$", RegexOptions.Multiline))
     {
         var run = Run("dotnet", $"run --project {project} -c {configuration} --no-build -- --summary", echo: true);
-        var summary = Regex.Match(run.Output, @"(\d+) passed, (\d+) ignored, (\d+) failed, (\d+) errored");
-        result = summary.Success
-            ? (int.Parse(summary.Groups[1].Value), int.Parse(summary.Groups[3].Value) + int.Parse(summary.Groups[4].Value), int.Parse(summary.Groups[2].Value))
-            : (0, 1, 0);
+        // Expecto writes counts with thousands separators ("1,287 passed").
+        var summary = Regex.Match(run.Output, @"([\d,]+) passed, ([\d,]+) ignored, ([\d,]+) failed, ([\d,]+) errored");
+        int Count(int group) => int.Parse(summary.Groups[group].Value.Replace(",", ""));
+        result = summary.Success ? (Count(1), Count(3) + Count(4), Count(2)) : (0, 1, 0);
         if (run.ExitCode != 0 && result.Item2 == 0) result.Item2 = 1;
     }
     else continue;

@@ -170,7 +170,8 @@ public static class Program
     private static Command ForecastCommand()
     {
         var defaults = new Forecast.ForecastOptions();
-        var window = CommonOptions.Int("--window", "past values the model reads", defaults.Window).AtLeast(1);
+        var window = CommonOptions.Int("--window", "past values the model reads", defaults.Window).AtLeast(1)
+            .AtMost(Forecast.ForecastTask.MaximumWindow, $"the series has {Forecast.ForecastTask.SeriesLength} values");
         var hidden = CommonOptions.HiddenSize(defaults.HiddenSize);
         var steps = CommonOptions.Steps(defaults.Steps);
         var seed = CommonOptions.Seed(defaults.Seed);

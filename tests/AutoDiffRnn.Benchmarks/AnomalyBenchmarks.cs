@@ -13,7 +13,7 @@ namespace AutoDiffRnn.Benchmarks;
 /// Off must cost nothing measurable (one thread-static read per op). Run:
 /// <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --filter '*Anomaly*'</c>.
 /// </summary>
-[Config(typeof(InProcessShortJob))]
+[Config(typeof(AnomalyBenchmarkJob))]
 public class AnomalyBenchmarks
 {
     private const int Steps = 32, Batch = 16, Vocabulary = 64, Hidden = 128;

@@ -237,6 +237,10 @@ public sealed class BadInputTests(CheckpointFixture fixture) : IClassFixture<Che
         CliRun.Of("train", command, option, value).AssertFails(Usage, $"{option}: {problem}");
 
     [Fact]
+    public void AForecastWindowLongerThanTheSeriesIsRefused() =>
+        CliRun.Of("train", "forecast", "--window", "5000").AssertFails(Usage, "--window: must be at most 2399 (the series has 3000 values), got 5000");
+
+    [Fact]
     public void SeveralBadValuesAreAllNamedOnOneLine() =>
         CliRun.Of("train", "char-rnn", "--steps", "0", "--batch-size", "0").AssertFails(Usage, "--steps: must be at least 1", "--batch-size: must be at least 1");
 

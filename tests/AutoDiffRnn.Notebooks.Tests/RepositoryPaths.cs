@@ -17,9 +17,27 @@ public static class RepositoryPaths
     /// <summary>The <c>notebooks/</c> folder.</summary>
     public static string Notebooks => Path.Combine(Root, "notebooks");
 
-    /// <summary>The test data copied next to the test assembly.</summary>
-    public static string TestData => Path.Combine(AppContext.BaseDirectory, "TestData");
+    /// <summary>Where <c>build/notebooks.cs pack</c> writes the three packages (named by <c>notebooks/nuget.config</c>).</summary>
+    public static string Packages => Path.Combine(Notebooks, "packages");
 
-    /// <summary>Where executed notebooks (with outputs) are written: next to the test assembly.</summary>
-    public static string Executed => Path.Combine(AppContext.BaseDirectory, "executed");
+    /// <summary>The notebooks' files, in name order.</summary>
+    public static string[] NotebookFiles() =>
+        Directory.EnumerateFiles(Notebooks, "*.ipynb").Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>A fresh folder for this test run's scratch files, under the test assembly's folder.</summary>
+    public static string Scratch(string name)
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, "scratch", name);
+        if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    /// <summary>The configuration this suite was built in; the packages are packed from the same build.</summary>
+    public const string Configuration =
+#if DEBUG
+        "Debug";
+#else
+        "Release";
+#endif
 }

@@ -40,10 +40,21 @@ public static class CommandRunner
         catch (Exception exception)
         {
             var failure = Unwrap(exception);
-            error.WriteLine(OneLine(ErrorPrefix + Describe(failure, showStack)));
+            string hint = failure is Optim.NonFiniteGradientException && !anomaly && detectAnomaly is not null && InScope(parse, detectAnomaly)
+                ? " (rerun with --detect-anomaly to find the op that produced them)"
+                : "";
+            error.WriteLine(OneLine(ErrorPrefix + Describe(failure, showStack) + hint));
             if (showStack) error.WriteLine(failure.ToString());
             return failure is UsageException ? ExitCodes.UsageError : ExitCodes.RuntimeFailure;
         }
+    }
+
+    /// <summary>True when the chosen command (or a command above it) declares <paramref name="option"/>.</summary>
+    private static bool InScope(ParseResult parse, Option option)
+    {
+        for (var result = parse.CommandResult; result is not null; result = result.Parent as CommandResult)
+            if (result.Command.Options.Contains(option)) return true;
+        return false;
     }
 
     /// <summary>A parse error, prefixed with its option's name when the parser's message leaves it out.</summary>

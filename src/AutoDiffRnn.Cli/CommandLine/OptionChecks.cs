@@ -14,6 +14,10 @@ public static class OptionChecks
     public static Option<int> AtLeast(this Option<int> option, int minimum) => option.Check(value =>
         value >= minimum ? null : $"must be at least {minimum}, got {Format(value)}");
 
+    /// <summary>The value must be at most <paramref name="maximum"/> (<paramref name="why"/> says why).</summary>
+    public static Option<int> AtMost(this Option<int> option, int maximum, string why) => option.Check(value =>
+        value <= maximum ? null : $"must be at most {maximum} ({why}), got {Format(value)}");
+
     /// <summary>The value must be a finite number above zero.</summary>
     public static Option<double> PositiveAndFinite(this Option<double> option) => option.Check(value =>
         value > 0 && double.IsFinite(value) ? null : $"must be a finite number above 0, got {Format(value)}");

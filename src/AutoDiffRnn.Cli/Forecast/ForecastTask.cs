@@ -46,11 +46,19 @@ public static class ForecastTask
     public static double[] Series(int length, Generator generator) =>
         Enumerable.Range(0, length).Select(t => Math.Sin(0.1 * t) + 0.5 * Math.Sin(0.37 * t + 1) + 0.05 * generator.NextNormal()).ToArray();
 
+    /// <summary>The length of the generated series (80% to train, 20% to validate).</summary>
+    public const int SeriesLength = 3000;
+
+    /// <summary>The longest window that leaves training windows: the training part is 2400 values.</summary>
+    public const int MaximumWindow = SeriesLength * 4 / 5 - 1;
+
     /// <summary>Trains, evaluates, writes forecast.png and the metrics.</summary>
     public static ForecastMetrics Run(ForecastOptions options, TextWriter log)
     {
+        if (options.Window < 1 || options.Window > MaximumWindow)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Window, $"forecast: the window must be in [1, {MaximumWindow}], got {options.Window}");
         var generator = new Generator(options.Seed);
-        var series = Series(3000, generator);
+        var series = Series(SeriesLength, generator);
         int split = (int)(series.Length * 0.8);
         var (trainInputs, trainTargets) = Sequences.SlidingWindows(series[..split], options.Window);
         var (validationInputs, validationTargets) = Sequences.SlidingWindows(series[(split - options.Window)..], options.Window);

@@ -168,7 +168,7 @@ public static class Seq2SeqTask
             optimizer.ZeroGrad();
             var value = model.Loss(sources, targets, options.TeacherForcing, data);
             value.Backward();
-            GradientClipping.ClipGradNorm(model.Parameters(), 5);
+            GradientClipping.ClipGradNorm(model.NamedParameters(), 5);
             optimizer.Step();
             schedule.Step();
             loss = value.ToScalar();

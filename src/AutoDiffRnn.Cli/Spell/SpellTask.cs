@@ -91,7 +91,7 @@ public static class SpellTask
             optimizer.ZeroGrad();
             var value = model.Loss(Conditions(numbers), numbers.Select(Encode).ToArray());
             value.Backward();
-            GradientClipping.ClipGradNorm(model.Parameters(), 5);
+            GradientClipping.ClipGradNorm(model.NamedParameters(), 5);
             optimizer.Step();
             loss = value.ToScalar();
             if (step % 100 == 0) log.WriteLine($"step {step}/{options.Steps}: loss {loss:F4}");

@@ -66,7 +66,7 @@ public static class TaggerTask
             optimizer.ZeroGrad();
             var value = tagger.Loss(sentences, tags);
             value.Backward();
-            GradientClipping.ClipGradNorm(tagger.Parameters(), 5);
+            GradientClipping.ClipGradNorm(tagger.NamedParameters(), 5);
             optimizer.Step();
             loss = value.ToScalar();
             if (step % 100 == 0) log.WriteLine($"step {step}/{options.Steps}: loss {loss:F4}");

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 
 namespace AutoDiffRnn.Autodiff;
 
@@ -37,7 +36,7 @@ public static class Anomaly
     }
 
     /// <summary>The recording site of an operation being recorded now: kept on its node, so a backward failure can tell it.</summary>
-    internal static string RecordingSite() => CallSite.Describe(new StackTrace(skipFrames: 1, fNeedFileInfo: true));
+    internal static string CurrentRecordingSite() => RecordingSite.Describe(new StackTrace(skipFrames: 1, fNeedFileInfo: true));
 
     /// <summary>Throws if the output of <paramref name="operationName"/> holds NaN or infinity (the forward check).</summary>
     internal static void CheckOutput(string operationName, Tensor output, Tensor[] inputs)
@@ -48,7 +47,7 @@ public static class Anomaly
                                         $"(on {DescribeInputs(inputs)})");
         throw new AnomalyException(AnomalyPass.Forward, operationName, inputs.Select(i => i.Shape).ToArray(),
             $"anomaly mode (forward): '{operationName}' produced {Finiteness.Describe(output)} from inputs {DescribeInputs(inputs)}; " +
-            $"recorded {CallSite.Describe(new StackTrace(skipFrames: 1, fNeedFileInfo: true))}; op chain from the leaves: {Chain(operationName, inputs)}");
+            $"recorded {RecordingSite.Describe(new StackTrace(skipFrames: 1, fNeedFileInfo: true))}; op chain from the leaves: {Chain(operationName, inputs)}");
     }
 
     /// <summary>
@@ -91,42 +90,5 @@ public static class Anomaly
         names.Add(next is null ? "leaf" : "...");
         names.Reverse();
         return string.Join(" → ", names);
-    }
-
-    /// <summary>Describes where the library was called from: the innermost library module (if any) and the first frame of the caller's code.</summary>
-    private static class CallSite
-    {
-        private static readonly Assembly Library = typeof(Tensor).Assembly;
-        private static readonly string[] Internal = ["AutoDiffRnn", "AutoDiffRnn.Autodiff", "AutoDiffRnn.Kernels"];
-
-        public static string Describe(StackTrace trace)
-        {
-            string? module = null;
-            foreach (var frame in trace.GetFrames())
-            {
-                var method = frame.GetMethod();
-                var type = method?.DeclaringType;
-                if (method is null || type is null) continue;
-                if (type.Assembly == Library)
-                {
-                    module ??= Internal.Contains(OuterType(type).Namespace) ? null : $"{OuterType(type).FullName}.{SourceName(method.Name)}";
-                    continue;
-                }
-                string file = frame.GetFileName() is string path ? $" in {path}:line {frame.GetFileLineNumber()}" : " (no line information: build with a .pdb)";
-                string caller = $"at {OuterType(type).FullName}.{SourceName(method.Name)}{file}";
-                return module is null ? caller : $"in {module}, called {caller}";
-            }
-            return module is null ? "inside the library" : $"in {module}";
-        }
-
-        /// <summary>"Train" for a lambda or local function compiled as "&lt;Train&gt;b__0_0".</summary>
-        private static string SourceName(string name) =>
-            name.StartsWith('<') && name.IndexOf('>') is > 1 and var end ? name[1..end] : name;
-
-        private static Type OuterType(Type type)
-        {
-            while (type.DeclaringType is not null) type = type.DeclaringType; // lambdas and local functions live in nested types
-            return type;
-        }
     }
 }

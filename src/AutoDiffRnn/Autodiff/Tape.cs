@@ -26,7 +26,7 @@ public static class Tape
             Anomaly.CheckOutput(operationName, output, inputs);
         if (!GradMode.IsEnabled || !inputs.Any(input => input.RequiresGrad))
             return output;
-        output.GradFn = new Node(operationName, inputs, vectorJacobianProduct, release) { RecordedAt = Anomaly.IsEnabled ? Anomaly.RecordingSite() : null };
+        output.GradFn = new Node(operationName, inputs, vectorJacobianProduct, release) { RecordedAt = Anomaly.IsEnabled ? Anomaly.CurrentRecordingSite() : null };
         output.MarkRequiresGrad();
         return output;
     }

@@ -109,6 +109,19 @@ public class ZeroBatchTests
     }
 
     [Fact]
+    public void ConvolutionsOfAnEmptyBatchReturnEmptyOutputs()
+    {
+        var input1d = Tensor.Zeros(new Shape(0, 2, 5)).RequireGrad();
+        var weight1d = Tensor.Zeros(new Shape(3, 2, 2)).RequireGrad();
+        var output1d = Tensor.Conv1d(input1d, weight1d);
+        Assert.Equal(new Shape(0, 3, 4), output1d.Shape);
+        output1d.Sum().Backward();
+        Assert.All(weight1d.Grad!.ToDoubleArray(), value => Assert.Equal(0.0, value));
+        var output2d = Tensor.Conv2d(Tensor.Zeros(new Shape(0, 2, 5, 5)), Tensor.Zeros(new Shape(3, 2, 2, 2)));
+        Assert.Equal(new Shape(0, 3, 4, 4), output2d.Shape);
+    }
+
+    [Fact]
     public void LossesOverAnEmptyBatchFollowPyTorch()
     {
         // PyTorch: a mean over no elements is NaN, a sum is 0.

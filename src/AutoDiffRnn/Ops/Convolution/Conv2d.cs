@@ -95,8 +95,11 @@ internal static class Conv2dOp
         });
     }
 
-    private static void Forward<T>(Tensor input, Tensor weight, Tensor? bias, Tensor output, ConvGeometry g)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>The work of one sample and one group, given a column buffer of ColumnRows × OutputPlane (empty when pointwise).</summary>
+    private delegate void GroupStep<T>(int sample, int group, Span<T> columns);
+
+    /// <summary>Runs <paramref name="step"/> for every sample and group, the samples split over the cores, with one pooled column buffer per part.</summary>
+    private static void ForEachSampleAndGroup<T>(ConvGeometry g, GroupStep<T> step)
     {
         int columnSize = g.IsPointwise ? 0 : g.ColumnRows * g.OutputPlane;
         ForEachPart(g, (_, first, count) =>
@@ -104,58 +107,48 @@ internal static class Conv2dOp
             var buffer = ArrayPool<T>.Shared.Rent(Math.Max(columnSize, 1));
             try
             {
-                ReadOnlySpan<T> x = input.Span<T>(), w = weight.Span<T>();
-                Span<T> y = output.Span<T>();
                 for (int n = first; n < first + count; n++)
-                    for (int group = 0; group < g.Groups; group++)
-                    {
-                        var groupInput = x.Slice((n * g.InChannels + group * g.InPerGroup) * g.InputPlane, g.InPerGroup * g.InputPlane);
-                        ReadOnlySpan<T> columns = groupInput;
-                        if (!g.IsPointwise)
-                        {
-                            Im2Col.Lower(groupInput, buffer.AsSpan(0, columnSize), g);
-                            columns = buffer.AsSpan(0, columnSize);
-                        }
-                        var groupOutput = y.Slice((n * g.OutChannels + group * g.OutPerGroup) * g.OutputPlane, g.OutPerGroup * g.OutputPlane);
-                        if (bias is not null)
-                        {
-                            ReadOnlySpan<T> b = bias.Span<T>();
-                            for (int o = 0; o < g.OutPerGroup; o++)
-                                groupOutput.Slice(o * g.OutputPlane, g.OutputPlane).Fill(b[group * g.OutPerGroup + o]);
-                        }
-                        Gemm.Multiply(w.Slice(group * g.OutPerGroup * g.ColumnRows, g.OutPerGroup * g.ColumnRows), false, columns, false,
-                            groupOutput, g.OutPerGroup, g.OutputPlane, g.ColumnRows, accumulate: bias is not null);
-                    }
+                    for (int group = 0; group < g.Groups; group++) step(n, group, buffer.AsSpan(0, columnSize));
             }
             finally { ArrayPool<T>.Shared.Return(buffer); }
         });
     }
 
-    private static void InputBackward<T>(Tensor outputGradient, Tensor weight, Tensor inputGradient, ConvGeometry g)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int columnSize = g.IsPointwise ? 0 : g.ColumnRows * g.OutputPlane;
-        ForEachPart(g, (_, first, count) =>
+    private static void Forward<T>(Tensor input, Tensor weight, Tensor? bias, Tensor output, ConvGeometry g)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ForEachSampleAndGroup<T>(g, (n, group, buffer) =>
         {
-            var buffer = ArrayPool<T>.Shared.Rent(Math.Max(columnSize, 1));
-            try
+            ReadOnlySpan<T> x = input.Span<T>(), w = weight.Span<T>();
+            var groupInput = x.Slice((n * g.InChannels + group * g.InPerGroup) * g.InputPlane, g.InPerGroup * g.InputPlane);
+            ReadOnlySpan<T> columns = groupInput;
+            if (!g.IsPointwise)
             {
-                ReadOnlySpan<T> gradient = outputGradient.Span<T>(), w = weight.Span<T>();
-                Span<T> dx = inputGradient.Span<T>();
-                for (int n = first; n < first + count; n++)
-                    for (int group = 0; group < g.Groups; group++)
-                    {
-                        var groupGradient = gradient.Slice((n * g.OutChannels + group * g.OutPerGroup) * g.OutputPlane, g.OutPerGroup * g.OutputPlane);
-                        var groupInput = dx.Slice((n * g.InChannels + group * g.InPerGroup) * g.InputPlane, g.InPerGroup * g.InputPlane);
-                        var columns = g.IsPointwise ? groupInput : buffer.AsSpan(0, columnSize);
-                        Gemm.Multiply(w.Slice(group * g.OutPerGroup * g.ColumnRows, g.OutPerGroup * g.ColumnRows), true, groupGradient, false,
-                            columns, g.ColumnRows, g.OutputPlane, g.OutPerGroup, accumulate: false);
-                        if (!g.IsPointwise) Im2Col.Raise<T>(columns, groupInput, g);
-                    }
+                Im2Col.Lower(groupInput, buffer, g);
+                columns = buffer;
             }
-            finally { ArrayPool<T>.Shared.Return(buffer); }
+            var groupOutput = output.Span<T>().Slice((n * g.OutChannels + group * g.OutPerGroup) * g.OutputPlane, g.OutPerGroup * g.OutputPlane);
+            if (bias is not null)
+            {
+                ReadOnlySpan<T> b = bias.Span<T>();
+                for (int o = 0; o < g.OutPerGroup; o++)
+                    groupOutput.Slice(o * g.OutputPlane, g.OutputPlane).Fill(b[group * g.OutPerGroup + o]);
+            }
+            Gemm.Multiply(w.Slice(group * g.OutPerGroup * g.ColumnRows, g.OutPerGroup * g.ColumnRows), false, columns, false,
+                groupOutput, g.OutPerGroup, g.OutputPlane, g.ColumnRows, accumulate: bias is not null);
         });
-    }
+
+    private static void InputBackward<T>(Tensor outputGradient, Tensor weight, Tensor inputGradient, ConvGeometry g)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ForEachSampleAndGroup<T>(g, (n, group, buffer) =>
+        {
+            ReadOnlySpan<T> gradient = outputGradient.Span<T>(), w = weight.Span<T>();
+            var groupGradient = gradient.Slice((n * g.OutChannels + group * g.OutPerGroup) * g.OutputPlane, g.OutPerGroup * g.OutputPlane);
+            var groupInput = inputGradient.Span<T>().Slice((n * g.InChannels + group * g.InPerGroup) * g.InputPlane, g.InPerGroup * g.InputPlane);
+            var columns = g.IsPointwise ? groupInput : buffer;
+            Gemm.Multiply(w.Slice(group * g.OutPerGroup * g.ColumnRows, g.OutPerGroup * g.ColumnRows), true, groupGradient, false,
+                columns, g.ColumnRows, g.OutputPlane, g.OutPerGroup, accumulate: false);
+            if (!g.IsPointwise) Im2Col.Raise<T>(columns, groupInput, g);
+        });
 
     /// <summary>Elements of the batch-wide column matrix up to which the weight gradient is one GEMM over the whole batch.</summary>
     internal static long BatchColumnsLimit = 1L << 23;

@@ -34,6 +34,7 @@ internal static class MaxPool2dOp
 
     private static void Forward<T>(ReadOnlySpan<T> x, Span<T> y, int[] positions, PoolGeometry g, string operation) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (IsInterior(g)) { ForwardInterior(x, y, positions, g); return; }
         int plane = g.Height * g.Width, outPlane = g.OutHeight * g.OutWidth;
         for (int p = 0; p < g.Planes; p++)
         {
@@ -68,6 +69,53 @@ internal static class MaxPool2dOp
                             $"dilation {g.DilationHeight}x{g.DilationWidth}, padding {g.PadHeight}x{g.PadWidth})");
                     int k = p * outPlane + oh * g.OutWidth + ow;
                     y[k] = source[best];
+                    positions[k] = p * plane + best;
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether every window lies inside the input (no padding, and the last window fits even in ceil mode).</summary>
+    private static bool IsInterior(PoolGeometry g) =>
+        g.PadHeight == 0 && g.PadWidth == 0
+        && (g.OutHeight - 1) * g.StrideHeight + (g.KernelHeight - 1) * g.DilationHeight < g.Height
+        && (g.OutWidth - 1) * g.StrideWidth + (g.KernelWidth - 1) * g.DilationWidth < g.Width;
+
+    /// <summary>
+    /// The common case without padding: the window's offsets are computed once, and each window is a straight scan of them
+    /// (no bounds tests), with the same tie rule (the first maximum; NaN wins).
+    /// </summary>
+    private static void ForwardInterior<T>(ReadOnlySpan<T> x, Span<T> y, int[] positions, PoolGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int plane = g.Height * g.Width, outPlane = g.OutHeight * g.OutWidth, taps = g.KernelHeight * g.KernelWidth;
+        Span<int> offsets = taps <= 256 ? stackalloc int[taps] : new int[taps];
+        for (int i = 0; i < g.KernelHeight; i++)
+            for (int j = 0; j < g.KernelWidth; j++) offsets[i * g.KernelWidth + j] = i * g.DilationHeight * g.Width + j * g.DilationWidth;
+        for (int p = 0; p < g.Planes; p++)
+        {
+            var source = x.Slice(p * plane, plane);
+            int outputBase = p * outPlane;
+            for (int oh = 0; oh < g.OutHeight; oh++)
+            {
+                int rowStart = oh * g.StrideHeight * g.Width;
+                for (int ow = 0; ow < g.OutWidth; ow++)
+                {
+                    int corner = rowStart + ow * g.StrideWidth;
+                    int best = corner;
+                    T bestValue = source[corner];
+                    if (!T.IsNaN(bestValue))
+                        for (int t = 1; t < taps; t++)
+                        {
+                            T value = source[corner + offsets[t]];
+                            if (value > bestValue || T.IsNaN(value))
+                            {
+                                bestValue = value;
+                                best = corner + offsets[t];
+                                if (T.IsNaN(value)) break;
+                            }
+                        }
+                    int k = outputBase + oh * g.OutWidth + ow;
+                    y[k] = bestValue;
                     positions[k] = p * plane + best;
                 }
             }
