@@ -41,10 +41,12 @@ public enum RecurrentImplementation
 /// (forward, sum of the output, backward) and inference (no grad), at the sizes of the issue. Run:
 /// <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --filter '*Recurrent*'</c>; the "ours/libtorch" column and the
 /// table printed after the run give each time over libtorch's for the same case and method.
+/// The memory diagnoser adds the bytes allocated per operation (all threads) and the collections per 1000 operations.
 /// Runs in process (<see cref="InProcessShortJob"/>): libtorch's native libraries are in this project's output (where the build's
 /// TorchSharp fix applies), not in the separate project BenchmarkDotNet would generate.
 /// </summary>
 [Config(typeof(InProcessShortJob))]
+[MemoryDiagnoser]
 public class RecurrentBenchmarks
 {
     private RecurrentLayer layer = null!;

@@ -106,6 +106,63 @@ internal static class LstmKernels
     }
 
     /// <summary>
+    /// Forward of one step for a block of w hidden units of one sequence, without saving anything (inference): the gate pre-activations are
+    /// the input projections <paramref name="projections"/> (the whole 4H row: i, f, g, o chunks of H, read at <paramref name="firstUnit"/>)
+    /// plus the recurrent products <paramref name="recurrent"/> (4 chunks of w: i, f, g, o), summed as <see cref="ForwardStep{T}"/> sums
+    /// them. <paramref name="previousHidden"/> is the state before the step and <paramref name="nextHidden"/> receives the state after it;
+    /// <paramref name="cell"/> is updated in place; <paramref name="output"/> gets h'. When not <paramref name="active"/> the states are
+    /// kept (h copied to <paramref name="nextHidden"/>) and the output is 0. All spans but the first two are w long.
+    /// </summary>
+    public static void ForwardUnits<T>(ReadOnlySpan<T> projections, ReadOnlySpan<T> recurrent, int firstUnit, ReadOnlySpan<T> previousHidden,
+        Span<T> nextHidden, Span<T> cell, Span<T> output, bool active) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int w = previousHidden.Length, h = projections.Length / 4;
+        if (projections.Length != 4 * h || recurrent.Length != 4 * w || nextHidden.Length != w || cell.Length != w || output.Length != w
+            || firstUnit < 0 || firstUnit + w > h)
+            throw new ArgumentException($"lstm units: a block of {w} units at {firstUnit} needs a 4H projection row, 4w recurrent products " +
+                                        $"and w-element states and output (got {projections.Length}, {recurrent.Length}, {output.Length})");
+        if (!active)
+        {
+            previousHidden.CopyTo(nextHidden);
+            output.Clear();
+            return;
+        }
+        ref T x = ref Unsafe.Add(ref MemoryMarshal.GetReference(projections), firstUnit);
+        ref T r = ref MemoryMarshal.GetReference(recurrent);
+        ref T hn = ref MemoryMarshal.GetReference(nextHidden);
+        ref T cs = ref MemoryMarshal.GetReference(cell);
+        ref T o = ref MemoryMarshal.GetReference(output);
+        nuint n = (nuint)h, width = (nuint)w, j = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            for (; j + (nuint)Vector<T>.Count <= width; j += (nuint)Vector<T>.Count)
+            {
+                var input = Activations.SigmoidVector(Vector.LoadUnsafe(ref x, j) + Vector.LoadUnsafe(ref r, j));
+                var forget = Activations.SigmoidVector(Vector.LoadUnsafe(ref x, n + j) + Vector.LoadUnsafe(ref r, width + j));
+                var candidate = Activations.TanhVector(Vector.LoadUnsafe(ref x, 2 * n + j) + Vector.LoadUnsafe(ref r, 2 * width + j));
+                var outputGate = Activations.SigmoidVector(Vector.LoadUnsafe(ref x, 3 * n + j) + Vector.LoadUnsafe(ref r, 3 * width + j));
+                var cellNew = input * candidate + forget * Vector.LoadUnsafe(ref cs, j);
+                var hiddenNew = outputGate * Activations.TanhVector(cellNew);
+                hiddenNew.StoreUnsafe(ref hn, j);
+                cellNew.StoreUnsafe(ref cs, j);
+                hiddenNew.StoreUnsafe(ref o, j);
+            }
+        }
+        for (; j < width; j++)
+        {
+            T input = Activations.Sigmoid(Unsafe.Add(ref x, j) + Unsafe.Add(ref r, j));
+            T forget = Activations.Sigmoid(Unsafe.Add(ref x, n + j) + Unsafe.Add(ref r, width + j));
+            T candidate = Activations.Tanh(Unsafe.Add(ref x, 2 * n + j) + Unsafe.Add(ref r, 2 * width + j));
+            T outputGate = Activations.Sigmoid(Unsafe.Add(ref x, 3 * n + j) + Unsafe.Add(ref r, 3 * width + j));
+            T cellNew = input * candidate + forget * Unsafe.Add(ref cs, j);
+            T hiddenNew = outputGate * Activations.Tanh(cellNew);
+            Unsafe.Add(ref hn, j) = hiddenNew;
+            Unsafe.Add(ref cs, j) = cellNew;
+            Unsafe.Add(ref o, j) = hiddenNew;
+        }
+    }
+
+    /// <summary>
     /// Backward of one step: with the activated <paramref name="gates"/> (4H), tanh(c') and c of the forward, the output gradient row
     /// (3H: d output, d hidden state, d cell state) and the gradients carried from later steps (H each, in: with respect to the states
     /// after this step; out: the cell gradient before this step, and the hidden gradient that passes around the recurrent product),

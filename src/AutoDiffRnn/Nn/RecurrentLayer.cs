@@ -160,6 +160,10 @@ public class RecurrentLayer : Module
 
     private RecurrentOutput ForwardFused(Tensor sequence, Tensor? initialHidden, Tensor? initialCell, int[]? lengths, int steps, int batch)
     {
+        // without recording, split over the cores by hidden units once a step is worth it (small steps keep the single-threaded step loop,
+        // whose row-vector products and projections computed beside the recurrence cost less than a split)
+        if (Kind == RecurrentKind.Lstm && !GradMode.IsEnabled && batch > 0 && InferenceBlocks(sequence.DType, batch) > 1)
+            return ForwardLstmInference(sequence, initialHidden, initialCell, lengths, steps, batch);
         var finalHidden = new Tensor[NumLayers * Directions];
         var finalCell = new Tensor[NumLayers * Directions];
         var layerInput = sequence;
@@ -201,6 +205,55 @@ public class RecurrentLayer : Module
         var output = BatchFirst ? layerInput.Transpose(0, 1) : layerInput;
         return new RecurrentOutput(output, Tensor.Stack(finalHidden, 0), Kind == RecurrentKind.Lstm ? Tensor.Stack(finalCell, 0) : null);
     }
+
+    /// <summary>
+    /// The fused LSTM when nothing is recorded: each layer and direction runs <see cref="LstmInference"/>, which writes its hidden states
+    /// straight into the layer's output [T, B, D·H] (at its direction's columns) and its final states into h_n and c_n, so no per-step
+    /// state rows, slices or concatenations are built. The two directions of a bidirectional layer run side by side, each on its share of
+    /// the cores.
+    /// </summary>
+    private RecurrentOutput ForwardLstmInference(Tensor sequence, Tensor? initialHidden, Tensor? initialCell, int[]? lengths, int steps, int batch)
+    {
+        var stateShape = new Shape(NumLayers * Directions, batch, HiddenSize);
+        var finalHidden = Tensor.Empty(stateShape, sequence.DType);
+        var finalCell = Tensor.Empty(stateShape, sequence.DType);
+        bool float32 = sequence.DType == DType.Float32;
+        int blocks = InferenceBlocks(sequence.DType, batch);
+        bool directionsSideBySide = Directions > 1 && Kernels.Gemm.MaxParallelism > 1;
+        if (directionsSideBySide) blocks = Math.Max(1, blocks / Directions);
+        var layerInput = sequence;
+        for (int layer = 0; layer < NumLayers; layer++)
+        {
+            // every element is written (padded steps get zeros), so the storage need not be cleared first
+            var outputShape = new Shape(steps, batch, Directions * HiddenSize);
+            var layerOutput = new Tensor(float32 ? GC.AllocateUninitializedArray<float>(outputShape.ElementCount)
+                : GC.AllocateUninitializedArray<double>(outputShape.ElementCount), outputShape);
+            var input = layerInput;
+            int currentLayer = layer;
+            void RunDirection(int direction)
+            {
+                int index = currentLayer * Directions + direction;
+                var (weightIh, weightHh, biasIh, biasHh) = cells[index];
+                var target = new LstmInferenceTarget(layerOutput, Directions * HiddenSize, direction * HiddenSize, StateRows: false,
+                    finalHidden, finalCell, index * batch * HiddenSize);
+                var hidden = initialHidden?.Select(0, index);
+                var cell = initialCell?.Select(0, index);
+                if (float32) LstmInference.Run<float>(input, hidden, cell, weightIh, weightHh, biasIh, biasHh, direction == 1, lengths, target, blocks);
+                else LstmInference.Run<double>(input, hidden, cell, weightIh, weightHh, biasIh, biasHh, direction == 1, lengths, target, blocks);
+            }
+            if (!directionsSideBySide)
+                for (int direction = 0; direction < Directions; direction++) RunDirection(direction);
+            else Parallel.For(0, Directions, RunDirection);
+            layerInput = layerOutput;
+            if (layer < NumLayers - 1 && DropoutProbability > 0)
+                layerInput = layerInput.Dropout(DropoutProbability, IsTraining, dropoutGenerator);
+        }
+        return new RecurrentOutput(BatchFirst ? layerInput.Transpose(0, 1) : layerInput, finalHidden, finalCell);
+    }
+
+    private int InferenceBlocks(DType dtype, int batch) => dtype == DType.Float32
+        ? LstmSequenceOp.InferenceBlocks<float>(batch, HiddenSize)
+        : LstmSequenceOp.InferenceBlocks<double>(batch, HiddenSize);
 
     private (Tensor[] Outputs, Tensor Hidden, Tensor Cell) RunDirection(Tensor[] sequence,
         (Tensor WeightIh, Tensor WeightHh, Tensor? BiasIh, Tensor? BiasHh) weights, Tensor hidden, Tensor? cell, bool reverse, Tensor[]? masks)

@@ -64,6 +64,13 @@ internal static class LstmSequenceOp
         bool reverse, int[]? lengths, Tensor output, int steps, int batch, int inputSize, int hiddenSize, bool save) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int h = hiddenSize, g4 = 4 * hiddenSize;
+        int inferenceBlocks = save ? 1 : InferenceBlocks<T>(batch, h);
+        if (inferenceBlocks > 1)
+        {
+            LstmInference.Run<T>(input, hidden0, cell0, weightIh, weightHh, biasIh, biasHh, reverse, lengths,
+                LstmInferenceTarget.SequenceRows(output, h), inferenceBlocks);
+            return null;
+        }
         var saved = save ? new Saved<T>(steps, batch, h) : null;
         // without save, only the gate pre-activations need a buffer (every element is written below)
         var gateBuffer = saved is null ? ArrayPool<T>.Shared.Rent(steps * batch * g4) : null;
@@ -259,6 +266,22 @@ internal static class LstmSequenceOp
         int rowsPerPart = (batch + parts - 1) / parts;
         return ((batch + rowsPerPart - 1) / rowsPerPart, rowsPerPart);
     }
+
+    /// <summary>
+    /// Blocks of hidden units the forward without recording (<see cref="LstmInference"/>) is split into: one per core when the per-step
+    /// product has at least <see cref="ParallelRowsThreshold"/> multiply-adds and each block gets at least a vector of units; otherwise 1
+    /// (the step loop below, on one thread, with the projections computed beside it).
+    /// </summary>
+    internal static int InferenceBlocks<T>(int batch, int hiddenSize) where T : unmanaged
+    {
+        long work = (long)batch * hiddenSize * 4 * hiddenSize;
+        int lanes = System.Numerics.Vector<T>.Count;
+        return SplitInferenceByUnits && work >= ParallelRowsThreshold && Gemm.MaxParallelism > 1 && hiddenSize >= 2 * lanes ? Gemm.MaxParallelism : 1;
+    }
+
+    /// <summary>Whether the forward without recording may split the hidden units over the cores (<see cref="LstmInference"/>); off, it
+    /// takes the recording path's step loop (benchmarks compare the two).</summary>
+    internal static bool SplitInferenceByUnits = true;
 
     /// <summary>Multiply-adds of the per-step product from which the batch is split over the cores.</summary>
     internal static long ParallelRowsThreshold = 1L << 20;

@@ -1,0 +1,91 @@
+namespace AutoDiffRnn;
+
+/// <summary>
+/// Hands out the blocks of hidden units of each step of a recurrence split over the cores by hidden units (see <see cref="LstmInference"/>):
+/// a worker waits until every block of the previous step is done, then claims blocks of the current step, its own first (so each core
+/// keeps re-reading the same slice of the recurrent weight from its own cache), then any block nobody has claimed yet. A worker that
+/// starts late or never starts only leaves its blocks to the others, so the recurrence cannot deadlock on a busy thread pool.
+/// </summary>
+internal sealed class StepBlockSchedule
+{
+    private readonly int[] claimed; // step × block: 1 once a worker owns it
+    private readonly int[] done;    // per step: blocks finished
+    private volatile bool failed;
+
+    /// <summary>A schedule for <paramref name="steps"/> steps of <paramref name="blocks"/> blocks each.</summary>
+    public StepBlockSchedule(int steps, int blocks)
+    {
+        if (steps <= 0 || blocks <= 0)
+            throw new ArgumentOutOfRangeException(nameof(steps), $"step block schedule: steps ({steps}) and blocks ({blocks}) must be positive");
+        Steps = steps;
+        Blocks = blocks;
+        claimed = new int[steps * blocks];
+        done = new int[steps];
+    }
+
+    /// <summary>Steps of the recurrence.</summary>
+    public int Steps { get; }
+
+    /// <summary>Blocks per step.</summary>
+    public int Blocks { get; }
+
+    /// <summary>
+    /// Runs worker <paramref name="worker"/>'s share of the whole recurrence: for each step, after the previous one is complete, every block
+    /// it can claim (starting at block <paramref name="worker"/> mod <see cref="Blocks"/>), through <paramref name="run"/>(step, block).
+    /// A failure in <paramref name="run"/> stops the other workers (they throw <see cref="OperationCanceledException"/>).
+    /// </summary>
+    public void Work(int worker, Action<int, int> run)
+    {
+        try
+        {
+            for (int step = 0; step < Steps; step++)
+            {
+                if (step > 0) WaitFor(step - 1);
+                for (int i = 0; i < Blocks; i++)
+                {
+                    int block = (worker + i) % Blocks;
+                    if (Interlocked.CompareExchange(ref claimed[step * Blocks + block], 1, 0) != 0) continue;
+                    run(step, block);
+                    Interlocked.Increment(ref done[step]);
+                }
+            }
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            failed = true;
+            throw;
+        }
+    }
+
+    /// <summary>Waits until every block of <paramref name="step"/> is done (spinning, then yielding the core).</summary>
+    private void WaitFor(int step)
+    {
+        var spin = new SpinWait();
+        while (Volatile.Read(ref done[step]) < Blocks)
+        {
+            if (failed) throw new OperationCanceledException("step block schedule: another worker failed");
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="workers"/> workers over the schedule (the calling thread is one of them) and rethrows the first real failure.
+    /// </summary>
+    public void Run(int workers, Action<int, int> run)
+    {
+        if (workers <= 1)
+        {
+            Work(0, run);
+            return;
+        }
+        try
+        {
+            Parallel.For(0, workers, worker => Work(worker, run));
+        }
+        catch (AggregateException aggregate)
+        {
+            var first = aggregate.Flatten().InnerExceptions.FirstOrDefault(inner => inner is not OperationCanceledException) ?? aggregate.InnerExceptions[0];
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+        }
+    }
+}
