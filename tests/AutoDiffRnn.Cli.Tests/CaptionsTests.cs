@@ -68,7 +68,7 @@ public sealed class CaptionsTests : IDisposable
         using var json = JsonDocument.Parse(File.ReadAllText(metrics));
         Assert.Equal("additive", json.RootElement.GetProperty("Attention").GetString());
         Assert.Equal(6, json.RootElement.GetProperty("TestSize").GetInt32());
-        foreach (var name in new[] { "GreedyExactMatch", "BeamExactMatch", "WordAccuracy" })
+        foreach (var name in new[] { "GreedyExactMatch", "BeamExactMatch", "WordAccuracy", "SeenExactMatch" })
             Assert.InRange(json.RootElement.GetProperty(name).GetDouble(), 0, 1);
         Assert.True(double.IsFinite(json.RootElement.GetProperty("FinalLoss").GetDouble()));
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(folder, "captions.png"))[..4]);
@@ -93,6 +93,20 @@ public sealed class CaptionsTests : IDisposable
         CliRun.Of("train", "captions", "--channels", "1").AssertFails(Usage, "--channels", "at least 2");
         CliRun.Of("train", "captions", "--learning-rate", "-1").AssertFails(Usage, "--learning-rate");
         CliRun.Of("train", "captions", "--test-size", "0").AssertFails(Usage, "--test-size");
+        CliRun.Of("train", "captions", "--word-dropout", "1").AssertFails(Usage, "--word-dropout");
+    }
+
+    [Fact]
+    public void WordDropoutFeedsUnknownWordsAndChangesTheLoss()
+    {
+        var model = new ImageCaptioner(CaptionsTask.Vocabulary.Count, (2, 4), 3, 4, attend: true, DType.Float64, new Generator(2));
+        var scenes = Scenes(6, 3, heldOut: false);
+        var images = model.Images(scenes);
+        var captions = scenes.Select(CaptionsTask.Encode).ToArray();
+        double plain = model.Loss(images, captions).ToScalar();
+        Assert.Equal(plain, model.Loss(images, captions).ToScalar());
+        Assert.NotEqual(plain, model.Loss(images, captions, 0.9, 3, new Generator(1)).ToScalar());
+        Assert.Throws<ArgumentOutOfRangeException>(() => model.Loss(images, captions, 1.0, 3, new Generator(1)));
     }
 
     [Fact]

@@ -18,6 +18,9 @@ public sealed record CaptionsOptions
     /// <summary>Decoder hidden size.</summary>
     public int HiddenSize { get; init; } = 64;
 
+    /// <summary>Probability of replacing each fed previous word by UNK while training.</summary>
+    public double WordDropout { get; init; } = 0.5;
+
     /// <summary>Scenes per batch (fresh scenes every step).</summary>
     public int BatchSize { get; init; } = 32;
 

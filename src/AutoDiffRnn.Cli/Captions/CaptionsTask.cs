@@ -31,6 +31,13 @@ public static class CaptionsTask
         return Enumerable.Range(0, count).Select(_ => SceneGenerator.Next(random, heldOut: true)).ToArray();
     }
 
+    /// <summary>Fresh scenes of the training distribution (no held-out pair) for comparison, independent of training.</summary>
+    public static Scene[] SeenScenes(ulong seed, int count)
+    {
+        var random = new Generator(seed ^ 0x5EE4_0000UL);
+        return Enumerable.Range(0, count).Select(_ => SceneGenerator.Next(random, heldOut: false)).ToArray();
+    }
+
     /// <summary>Trains and evaluates.</summary>
     public static CaptionsMetrics Run(CaptionsOptions options, TextWriter log)
     {
@@ -44,7 +51,7 @@ public static class CaptionsTask
         {
             var scenes = Enumerable.Range(0, options.BatchSize).Select(_ => SceneGenerator.Next(random, heldOut: false)).ToArray();
             optimizer.ZeroGrad();
-            var loss = model.Loss(model.Images(scenes), scenes.Select(Encode).ToArray());
+            var loss = model.Loss(model.Images(scenes), scenes.Select(Encode).ToArray(), options.WordDropout, Vocabulary[WordVocabulary.Unk], random);
             loss.Backward();
             GradientClipping.ClipGradNorm(model.NamedParameters(), 5);
             optimizer.Step();
@@ -77,8 +84,11 @@ public static class CaptionsTask
             referenceWords += reference.Length;
             correctWords += reference.Where((word, k) => k < generated.Length && generated[k] == word).Count();
         }
+        var seen = SeenScenes(options.Seed, Math.Min(200, options.TestSize));
+        var seenGreedy = model.Greedy(model.Images(seen), MaxCaptionLength);
+        double seenExactMatch = seen.Where((scene, i) => seenGreedy[i].Finished && Decode(seenGreedy[i]) == scene.Caption).Count() / (double)seen.Length;
         SavePlot(Path.Combine(options.Output, "captions.png"), test, greedy);
-        var metrics = new CaptionsMetrics(options.Attention, ExactMatch(greedy), ExactMatch(beam), options.BeamWidth, correctWords / (double)referenceWords,
+        var metrics = new CaptionsMetrics(options.Attention, ExactMatch(greedy), ExactMatch(beam), options.BeamWidth, correctWords / (double)referenceWords, seenExactMatch,
             test.Length, losses.Skip(Math.Max(0, losses.Count - 50)).Average(), options.Steps, model.ParameterCount,
             [.. test.Take(4).Select((scene, i) => $"{scene.Caption} => {Decode(greedy[i])}")], trainSeconds, total.Elapsed.TotalSeconds);
         if (options.MetricsFile is not null)

@@ -5,7 +5,7 @@ namespace AutoDiffRnn.Cli.Captions;
 
 /// <summary>
 /// An image captioner ("show, attend and tell", Xu et al. 2015): a small CNN encoder (conv 3×3, ReLU, max-pool 2, conv 3×3, ReLU,
-/// max-pool 2) turns a 32×32 image with two coordinate channels into an 8×8 grid of feature vectors; the flattened grid sets an LSTM
+/// max-pool 2) turns a 32×32 image with its foreground mask and two coordinate channels into an 8×8 grid of feature vectors; the flattened grid sets an LSTM
 /// decoder's initial state (h₀ = tanh(W_h f + b_h), c₀ = W_c f + b_c), and with attention the decoder also attends over the 64 grid
 /// positions at every word (a <see cref="Seq2SeqDecoder"/> with <see cref="AdditiveAttention"/>). Without attention it is the
 /// global-feature captioner (Vinyals et al. 2015). Parameters: <c>conv1.*</c>, <c>conv2.*</c>, <c>initial_hidden.*</c>,
@@ -13,8 +13,8 @@ namespace AutoDiffRnn.Cli.Captions;
 /// </summary>
 public sealed class ImageCaptioner : Module
 {
-    /// <summary>Input channels: RGB and the x and y coordinates.</summary>
-    public const int InputChannels = 5;
+    /// <summary>Input channels: RGB, the foreground mask (1 where a shape is drawn, whatever its colour) and the x and y coordinates.</summary>
+    public const int InputChannels = 6;
 
     /// <summary>Grid positions the decoder attends over (8×8).</summary>
     public const int Positions = 64;
@@ -57,7 +57,7 @@ public sealed class ImageCaptioner : Module
     /// <summary>The parameters' element type.</summary>
     public DType DType { get; }
 
-    /// <summary>The batch of scene images with coordinate channels: (B, 5, 32, 32).</summary>
+    /// <summary>The batch of scene images with mask and coordinate channels: (B, 6, 32, 32).</summary>
     public Tensor Images(IReadOnlyList<Scene> scenes)
     {
         const int size = SceneGenerator.Size, plane = size * size;
@@ -65,18 +65,20 @@ public sealed class ImageCaptioner : Module
         for (int b = 0; b < scenes.Count; b++)
         {
             int offset = b * InputChannels * plane;
-            for (int i = 0; i < 3 * plane; i++) values[offset + i] = scenes[b].Pixels[i];
+            var pixels = scenes[b].Pixels;
+            for (int i = 0; i < 3 * plane; i++) values[offset + i] = pixels[i];
+            for (int i = 0; i < plane; i++) values[offset + 3 * plane + i] = pixels[i] + pixels[plane + i] + pixels[2 * plane + i] > 0 ? 1 : 0;
             for (int y = 0; y < size; y++)
                 for (int x = 0; x < size; x++)
                 {
-                    values[offset + 3 * plane + y * size + x] = x / (size - 1.0) - 0.5;
-                    values[offset + 4 * plane + y * size + x] = y / (size - 1.0) - 0.5;
+                    values[offset + 4 * plane + y * size + x] = x / (size - 1.0) - 0.5;
+                    values[offset + 5 * plane + y * size + x] = y / (size - 1.0) - 0.5;
                 }
         }
         return Tensor.FromArray(values, new Shape(scenes.Count, InputChannels, size, size), DType);
     }
 
-    /// <summary>Encodes images (B, 5, 32, 32): the decoder's start state and, with attention, the memory of the 64 grid positions.</summary>
+    /// <summary>Encodes images (B, 6, 32, 32): the decoder's start state and, with attention, the memory of the 64 grid positions.</summary>
     public (DecoderState State, AttentionMemory? Memory) Encode(Tensor images)
     {
         if (images.Rank != 4 || images.Shape[1] != InputChannels || images.Shape[2] != SceneGenerator.Size || images.Shape[3] != SceneGenerator.Size)
@@ -91,11 +93,23 @@ public sealed class ImageCaptioner : Module
         return (state, Decoder.Attention.Prepare(memory, Tensor.Ones(new Shape(batch, Positions), DType)));
     }
 
-    /// <summary>The mean cross-entropy of each scene's caption words (teacher forcing).</summary>
-    public Tensor Loss(Tensor images, IReadOnlyList<int[]> captions)
+    /// <summary>
+    /// The mean cross-entropy of each scene's caption words (teacher forcing). With word dropout, each fed previous word (never BOS) is
+    /// replaced by <paramref name="unknownId"/> with probability <paramref name="wordDropout"/>, so the decoder must name what it sees
+    /// from the image rather than from the word before (a colour never seen with that shape would otherwise veto it).
+    /// </summary>
+    public Tensor Loss(Tensor images, IReadOnlyList<int[]> captions, double wordDropout = 0, int unknownId = 3, Generator? random = null)
     {
+        if (wordDropout is < 0 or >= 1)
+            throw new ArgumentOutOfRangeException(nameof(wordDropout), $"ImageCaptioner: the word dropout must be in [0, 1), got {wordDropout}");
         var (state, memory) = Encode(images);
-        return TeacherForcing.Loss(Decoder, state, memory, captions, Tokens);
+        if (wordDropout == 0) return TeacherForcing.Loss(Decoder, state, memory, captions, Tokens);
+        ArgumentNullException.ThrowIfNull(random, nameof(random));
+        var (inputs, steps, expected) = TeacherForcing.Batch(captions, Tokens);
+        for (int i = captions.Count; i < inputs.Length; i++)
+            if (inputs[i] != Tokens.Padding && random.NextDouble() < wordDropout) inputs[i] = unknownId;
+        var output = Decoder.Forward(inputs, steps, state, memory);
+        return Losses.Loss.CrossEntropy(output.Logits.Reshape(-1, Decoder.VocabularySize), expected, ignoreIndex: Tokens.Padding);
     }
 
     /// <summary>Greedy captions.</summary>
