@@ -19,7 +19,7 @@ public sealed record CaptionsOptions
     public int HiddenSize { get; init; } = 64;
 
     /// <summary>Probability of replacing each fed previous word by UNK while training.</summary>
-    public double WordDropout { get; init; } = 0.5;
+    public double WordDropout { get; init; } = 0.8;
 
     /// <summary>Scenes per batch (fresh scenes every step).</summary>
     public int BatchSize { get; init; } = 32;
@@ -40,7 +40,7 @@ public sealed record CaptionsOptions
     public ulong Seed { get; init; } = 1;
 
     /// <summary>Output folder (checkpoint, captions.png).</summary>
-    public string Output { get; init; } = "captions";
+    public string Output { get; init; } = "out/captions";
 
     /// <summary>Where to write the metrics JSON, or null.</summary>
     public string? MetricsFile { get; init; }

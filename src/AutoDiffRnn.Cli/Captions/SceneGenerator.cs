@@ -77,9 +77,9 @@ public static class SceneGenerator
                 int dx = x - centerX, dy = y - centerY;
                 bool inside = shape.Shape switch
                 {
-                    "circle" => dx * dx + dy * dy <= radius * radius,
+                    "circle" => dx * dx + dy * dy <= radius * radius + radius / 2,
                     "square" => true,
-                    "triangle" => dy >= -radius + 2 * Math.Abs(dx) - radius,          // apex at the top, base at the bottom
+                    "triangle" => dy >= 2 * Math.Abs(dx) - radius,                      // apex at the top, base at the bottom
                     _ => Math.Abs(dx) <= radius / 3 || Math.Abs(dy) <= radius / 3,     // cross
                 };
                 if (!inside || x < 0 || y < 0 || x >= Size || y >= Size) continue;
