@@ -25,7 +25,7 @@ public sealed record CaptionsOptions
     public int BatchSize { get; init; } = 32;
 
     /// <summary>Optimizer steps.</summary>
-    public int Steps { get; init; } = 1500;
+    public int Steps { get; init; } = 2500;
 
     /// <summary>Adam's learning rate.</summary>
     public double LearningRate { get; init; } = 3e-3;
