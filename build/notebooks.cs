@@ -1,5 +1,5 @@
 // Runs the notebooks of notebooks/ in the real Polyglot Notebooks kernel (.NET Interactive, hosted headless by the local tool dotnet-repl).
-//   dotnet run build/notebooks.cs -- pack      packs AutoDiffRnn, AutoDiffRnn.FSharp and AutoDiffRnn.FSharp.Torch into notebooks/packages
+//   dotnet run build/notebooks.cs -- pack      packs AutoDiffRnn, AutoDiffRnn.Onnx, AutoDiffRnn.FSharp and AutoDiffRnn.FSharp.Torch into notebooks/packages
 //   dotnet run build/notebooks.cs -- run       packs, then runs every notebook (one TRX test per cell) and prints each cell's outcome
 //   dotnet run build/notebooks.cs -- update    packs, then runs every notebook and writes it back with its outputs (charts, tables, text)
 // Options: --no-build (pack what is already built), --configuration C (default Release), --no-pack (run/update only), --results FOLDER
@@ -14,7 +14,7 @@ using System.Text.RegularExpressions;
 
 string root = FindRoot();
 string packagesFolder = Path.Combine(root, "notebooks", "packages");
-string[] packedProjects = ["src/AutoDiffRnn/AutoDiffRnn.csproj", "src-fsharp/AutoDiffRnn.FSharp/AutoDiffRnn.FSharp.fsproj",
+string[] packedProjects = ["src/AutoDiffRnn/AutoDiffRnn.csproj", "src/AutoDiffRnn.Onnx/AutoDiffRnn.Onnx.csproj", "src-fsharp/AutoDiffRnn.FSharp/AutoDiffRnn.FSharp.fsproj",
                            "src-fsharp/AutoDiffRnn.FSharp.Torch/AutoDiffRnn.FSharp.Torch.fsproj"];
 const int NotebooksAtOnce = 2;
 

@@ -8,6 +8,7 @@ public class PackageTests
 {
     [Theory]
     [InlineData("AutoDiffRnn", new[] { "System.Numerics.Tensors" })]
+    [InlineData("AutoDiffRnn.Onnx", new[] { "AutoDiffRnn", "Google.Protobuf", "Microsoft.ML.OnnxRuntime", "Microsoft.ML.OnnxRuntime.Managed", "OnnxSharp" })]
     [InlineData("AutoDiffRnn.FSharp", new[] { "AutoDiffRnn", "FSharp.Core" })]
     [InlineData("AutoDiffRnn.FSharp.Torch", new[] { "AutoDiffRnn", "AutoDiffRnn.FSharp", "FSharp.Core", "TorchSharp-cpu" })]
     public void Packed_dependencies_are_ranges_not_pins(string id, string[] expectedDependencies)
