@@ -19,7 +19,7 @@ public sealed record CaptionsOptions
     public int HiddenSize { get; init; } = 64;
 
     /// <summary>Probability of replacing each fed previous word by UNK while training.</summary>
-    public double WordDropout { get; init; } = 0.8;
+    public double WordDropout { get; init; } = 0.9;
 
     /// <summary>Scenes per batch (fresh scenes every step).</summary>
     public int BatchSize { get; init; } = 32;
