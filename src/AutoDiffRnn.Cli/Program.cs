@@ -25,6 +25,7 @@ public static class Program
         train.Subcommands.Add(Seq2SeqCommands.Seq2Seq());
         train.Subcommands.Add(Seq2SeqCommands.Tagger());
         train.Subcommands.Add(Seq2SeqCommands.Spell());
+        train.Subcommands.Add(Captions.CaptionsCommand.Create());
         root.Subcommands.Add(train);
         root.Subcommands.Add(SampleCommand());
         root.Subcommands.Add(Export.ExportCommands.Export());
