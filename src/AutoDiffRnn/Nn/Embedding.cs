@@ -32,6 +32,11 @@ public sealed class Embedding : Module
         var idsShape = shape ?? new Shape(ids.Length);
         if (idsShape.ElementCount != ids.Length)
             throw new ArgumentException($"Embedding: {ids.Length} ids do not fill shape {idsShape}");
+        int rowCount = Weight.Shape[0];
+        for (int position = 0; position < ids.Length; position++)
+            if ((uint)ids[position] >= (uint)rowCount)
+                throw new ArgumentOutOfRangeException(nameof(ids),
+                    $"Embedding: id {ids[position]} at position {position} is outside the table of {rowCount} rows (weight {Weight.Shape})");
         var rows = Weight.IndexSelect(0, ids);
         if (PaddingIndex is int pad && ids.Contains(pad))
         {

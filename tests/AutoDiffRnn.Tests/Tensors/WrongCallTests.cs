@@ -20,7 +20,7 @@ public class WrongCallTests
         { "lstm wrong state", "LSTM:", "[1,3,4]" },
         { "rnn lengths count", "recurrent layer:", "batch of 2" },
         { "rnn length zero", "recurrent layer:", "length 0" },
-        { "embedding id out of range", "index_select:", "index 9" },
+        { "embedding id out of range", "Embedding:", "id 9 at position 0" },
         { "embedding ids do not fill", "Embedding:", "[2,2]" },
         { "permute repeated", "permute:", "[0,0]" },
         { "softmax axis", "softmax:", "axis 2" },
