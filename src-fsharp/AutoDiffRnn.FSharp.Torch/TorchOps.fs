@@ -2,6 +2,57 @@ namespace AutoDiffRnn.FSharp.Torch
 
 open System
 open TorchSharp
+open AutoDiffRnn
+open AutoDiffRnn.FSharp
+
+/// <summary>
+/// One row of the libtorch table: the libtorch counterpart of a row of the op table (<c>AutoDiffRnn.FSharp.OpTable</c>) of the same
+/// name, given the row's drawn arguments. The libtorch tests draw each op's cases from its F# row and check them against this.
+/// </summary>
+[<NoEquality; NoComparison>]
+type TorchRow =
+    {
+      /// <summary>The name of the op table's row.</summary>
+      Name: string
+      /// <summary>The libtorch function for the drawn arguments (boxed, as <c>OpSample.Arguments</c> holds them).</summary>
+      Torch: objnull -> TorchFunction }
+
+/// <summary>Building libtorch rows.</summary>
+[<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
+module TorchRow =
+
+    type private T = torch.Tensor
+
+    /// <summary>A row whose function takes the arguments the F# row draws (of the same type; a mismatch is reported naming the row).</summary>
+    let create (name: string) (torchFunction: 'Arguments -> T[] -> T) : TorchRow =
+        { Name = name
+          Torch =
+            fun arguments ->
+                let typed =
+                    try unbox<'Arguments> arguments
+                    with :? InvalidCastException ->
+                        let actual = match arguments with null -> "nothing" | a -> a.GetType().Name
+                        invalidArg "arguments" $"libtorch row {name}: expects arguments of type {typeof<'Arguments>.Name}, the op table's row drew {actual}"
+                torchFunction typed }
+
+    /// <summary>An element-wise op of one tensor with no other arguments.</summary>
+    let unary (name: string) (torchFunction: T -> T) = create name (fun () (x: T[]) -> torchFunction x[0])
+
+    /// <summary>A broadcasting binary op, in each <c>BinaryForm</c> (a scalar becomes a 0-d tensor of the other side's dtype).</summary>
+    let binary (name: string) (torchFunction: T -> T -> T) =
+        create name (fun form (x: T[]) ->
+            match form with
+            | TensorScalar s -> torchFunction x[0] (torch.tensor(s, dtype = x[0].dtype))
+            | ScalarTensor s -> torchFunction (torch.tensor(s, dtype = x[0].dtype)) x[0]
+            | TensorTensor -> torchFunction x[0] x[1])
+
+    /// <summary>A reduction over all elements or over axes (see <c>Reduction</c>).</summary>
+    let reduction (name: string) (all: T -> T) (axes: int[] -> bool -> T -> T) =
+        create name (fun (reduction: Reduction) (x: T[]) ->
+            match reduction with
+            | All -> all x[0]
+            | Axis(axis, keep) -> axes [| axis |] keep x[0]
+            | Axes(a, keep) -> axes a keep x[0])
 
 /// <summary>
 /// libtorch counterparts of every operation of <c>AutoDiffRnn.Operations.Names</c>, with AutoDiffRnn's argument conventions
@@ -211,3 +262,61 @@ module TorchOps =
             | None ->
                 h <- h'
                 torch.cat([| h'; h |], 1L))
+
+    /// <summary>
+    /// The libtorch rows of the core ops and the fused sequences, one per row of <c>OpTable.core</c> and <c>RecurrentRows.rows</c>
+    /// (the convolution rows are in <c>TorchTable</c>, after the convolution counterparts).
+    /// </summary>
+    let rows : TorchRow list =
+        [ TorchRow.binary "add" add
+          TorchRow.binary "sub" sub
+          TorchRow.binary "mul" mul
+          TorchRow.binary "div" div
+          TorchRow.unary "neg" neg
+          TorchRow.create "pow" (fun exponent (x: T[]) -> pow exponent x[0])
+          TorchRow.unary "exp" exp
+          TorchRow.unary "log" log
+          TorchRow.unary "sqrt" sqrt
+          TorchRow.unary "abs" abs
+          TorchRow.unary "tanh" tanh
+          TorchRow.unary "sigmoid" sigmoid
+          TorchRow.unary "relu" relu
+          TorchRow.create "leaky_relu" (fun slope (x: T[]) -> leakyRelu slope x[0])
+          TorchRow.create "softplus" (fun (beta, threshold) (x: T[]) -> softplus beta threshold x[0])
+          TorchRow.create "clamp" (fun (minimum, maximum) (x: T[]) -> clamp minimum maximum x[0])
+          TorchRow.create "where" (fun (condition: Tensor, _: DType) (x: T[]) -> where (TorchTensor.ofTensor condition) x[0] x[1])
+          TorchRow.create "dropout" (fun (probability, _: uint64, mask: Tensor) (x: T[]) -> dropout (TorchTensor.ofTensor mask) probability x[0])
+          TorchRow.create "to" (fun (c: float) (x: T[]) ->
+              let single = convert DType.Float32 x[0]
+              single * scalarLike single c |> convert DType.Float64)
+          TorchRow.create "matmul" (fun (transposeA, transposeB) (x: T[]) -> matmulWith transposeA transposeB x[0] x[1])
+          TorchRow.create "linear" (fun withBias (x: T[]) -> linear x[0] x[1] (if withBias then Some x[2] else None))
+          TorchRow.reduction "sum" sum sumAxes
+          TorchRow.reduction "mean" mean meanAxes
+          TorchRow.reduction "max" max maxAxes
+          TorchRow.reduction "min" min minAxes
+          TorchRow.create "softmax" (fun (axis, _: bool) (x: T[]) -> softmax axis x[0])
+          TorchRow.create "log_softmax" (fun (axis, _: bool) (x: T[]) -> logSoftmax axis x[0])
+          TorchRow.create "logsumexp" (fun (axis, keep) (x: T[]) -> logSumExp axis keep x[0])
+          TorchRow.create "reshape" (fun target (x: T[]) -> (reshape target x[0]).tanh())
+          TorchRow.create "transpose" (fun (first, second) (x: T[]) -> transpose first second x[0])
+          TorchRow.create "permute" (fun axes (x: T[]) -> permute axes x[0])
+          TorchRow.create "expand" (fun full (x: T[]) -> expand full x[0])
+          TorchRow.create "sum_to" (fun reduced (x: T[]) -> sumTo reduced x[0])
+          TorchRow.create "narrow" (fun (axis, start, length) (x: T[]) -> narrow axis start length x[0])
+          TorchRow.create "narrow_backward" (fun (shape, axis, start, _: int, _: Tensor) (u: T[]) -> narrowBackward shape axis start u[0])
+          TorchRow.create "select" (fun (axis, index) (x: T[]) -> select axis index x[0])
+          TorchRow.create "index_select" (fun (axis, indices) (x: T[]) -> indexSelect axis indices x[0])
+          TorchRow.create "index_add" (fun (shape, axis, indices, _: Tensor) (u: T[]) -> indexAdd shape axis indices u[0])
+          TorchRow.create "concat" (fun axis (x: T[]) -> concat axis x)
+          TorchRow.create "stack" (fun position (x: T[]) -> stack position x)
+          TorchRow.create "split" (fun (by, axis, index) (x: T[]) ->
+              let pieces = match by with OpTable.Sizes sizes -> split sizes axis x[0] | OpTable.Every every -> splitEvery every axis x[0]
+              if index < 0 then concat axis (Array.rev pieces) else pieces[index])
+          TorchRow.create "chunk" (fun (chunks, axis) (x: T[]) -> concat axis (Array.rev (chunk chunks axis x[0])))
+          TorchRow.create "lstm_sequence" (fun (a: SequenceArguments) (x: T[]) ->
+              let bias k = if a.WithBias then Some x[k] else None
+              lstmSequence x[0] x[1] x[2] x[3] x[4] (bias 5) (bias 6) a.Reverse a.Lengths)
+          TorchRow.create "gru_sequence" (fun (a: SequenceArguments) (x: T[]) ->
+              let bias k = if a.WithBias then Some x[k] else None
+              gruSequence x[0] x[1] x[2] x[3] (bias 4) (bias 5) a.Reverse a.Lengths) ]

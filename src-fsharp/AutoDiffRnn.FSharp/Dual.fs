@@ -99,8 +99,9 @@ module Dual =
             tangent[target[k]] <- tangent[target[k]] + x.Tangent[k]
         { Shape = shape; Primal = primal; Tangent = tangent }
 
-    /// y = f(x) element-wise; ẏ = derivative(x, y) · ẋ.
-    let internal pointwise (f: float -> float) (derivative: float -> float -> float) (x: Dual) =
+    /// <summary>y = f(x) element-wise; ẏ = derivative(x, y) · ẋ: the reference of an element-wise op in one line.</summary>
+    [<CompiledName("Pointwise")>]
+    let pointwise (f: float -> float) (derivative: float -> float -> float) (x: Dual) =
         let primal = Array.map f x.Primal
         { Shape = x.Shape
           Primal = primal
@@ -186,16 +187,6 @@ module Dual =
     [<CompiledName("LeakyRelu")>]
     let leakyRelu (slope: float) x =
         pointwise (fun v -> if v > 0.0 then v else slope * v) (fun v _ -> if v > 0.0 then 1.0 else slope) x
-
-    /// <summary>
-    /// log(1 + e^(β·x))/β, or x itself where β·x &gt; threshold (as in PyTorch): derivative σ(β·x), or 1 on the linear part.
-    /// </summary>
-    [<CompiledName("Softplus")>]
-    let softplus (beta: float) (threshold: float) x =
-        pointwise (fun v -> if v * beta > threshold then v else Math.Log(1.0 + Math.Exp(v * beta)) / beta)
-                  (fun v _ ->
-                      if v * beta > threshold then 1.0
-                      else let e = Math.Exp(v * beta) in e / (1.0 + e)) x
 
     /// <summary>x limited to [minimum, maximum] (either bound optional): derivative 1 inside the bounds, 0 outside.</summary>
     [<CompiledName("Clamp")>]

@@ -210,15 +210,39 @@ type GradCase with
         GradCase.create name csharp.Invoke reference.Invoke inputs
 
 /// <summary>
-/// Gradient checking in float64: the C# tape's reverse mode against (a) central finite differences, (b) the dot-product
-/// identity ⟨u, J·v⟩ = ⟨Jᵀu, v⟩ with J·v from an oracle (the F# forward-mode engine) and Jᵀu from the tape, for random
-/// u and v, and (c) for small inputs, the full Jacobians of both; plus the oracle's values and its own J·v against
-/// finite differences, so a disagreement shows which side is wrong.
+/// The numerical pieces of gradient checking, shared by GradCheck and the test helpers: central finite differences, element by
+/// element, and the per-element error measure of <see cref="T:AutoDiffRnn.FSharp.GradCheckTolerances"/>.
 /// </summary>
 [<RequireQualifiedAccess>]
-module GradCheck =
+module FiniteDifferences =
 
-    let private compareVectors (actual: float[]) (expected: float[]) =
+    /// <summary>
+    /// ∂objective/∂xⱼ for every j by central differences (objective(x + h eⱼ) − objective(x − h eⱼ)) / 2h. The objective is
+    /// called with x perturbed in element j (the index is passed too, for callers that write the perturbed element elsewhere);
+    /// x holds its original values again on return.
+    /// </summary>
+    [<CompiledName("CentralCurried")>]
+    let central (step: float) (x: float[]) (objective: int -> float[] -> float) : float[] =
+        Array.init x.Length (fun j ->
+            let original = x[j]
+            x[j] <- original + step
+            let plus = objective j x
+            x[j] <- original - step
+            let minus = objective j x
+            x[j] <- original
+            (plus - minus) / (2.0 * step))
+
+    /// <summary>As <c>central</c>, with the objective as a delegate (for C#).</summary>
+    [<CompiledName("Central")>]
+    let centralOf (step: float) (x: float[]) (objective: Func<int, float[], float>) : float[] =
+        central step x (fun j values -> objective.Invoke(j, values))
+
+    /// <summary>
+    /// The largest absolute difference and the largest relative difference |a − b| / max(1, |a|, |b|) over the elements
+    /// (infinite when the lengths differ, NaN when a value is NaN).
+    /// </summary>
+    [<CompiledName("LargestErrors")>]
+    let largestErrors (actual: float[]) (expected: float[]) =
         if actual.Length <> expected.Length then Double.PositiveInfinity, Double.PositiveInfinity
         else
             let mutable largestAbsolute = 0.0
@@ -229,9 +253,20 @@ module GradCheck =
                 largestRelative <- Math.Max(largestRelative, difference / Math.Max(1.0, Math.Max(Math.Abs actual[k], Math.Abs expected[k])))
             largestAbsolute, largestRelative
 
+/// <summary>
+/// Gradient checking in float64: the C# tape's reverse mode against (a) central finite differences, (b) the dot-product
+/// identity ⟨u, J·v⟩ = ⟨Jᵀu, v⟩ with J·v from an oracle (the F# forward-mode engine) and Jᵀu from the tape, for random
+/// u and v, and (c) for small inputs, the full Jacobians of both; plus the oracle's values and its own J·v against
+/// finite differences, so a disagreement shows which side is wrong.
+/// </summary>
+[<RequireQualifiedAccess>]
+module GradCheck =
+
     let private dot (a: float[]) (b: float[]) = Array.fold2 (fun sum x y -> sum + x * y) 0.0 a b
 
     let private magnitude (a: float[]) (b: float[]) = Array.fold2 (fun sum (x: float) (y: float) -> sum + Math.Abs(x * y)) 0.0 a b
+
+    let private finiteDifferences = "finite differences"
 
     /// <summary>The names of the operations recorded on the graph that produced a tensor (sorted, distinct).</summary>
     [<CompiledName("RecordedOperations")>]
@@ -248,36 +283,51 @@ module GradCheck =
                     for input in node.Inputs do pending.Push input
         List.ofSeq names
 
-    /// <summary>Checks one case with the given options.</summary>
-    [<CompiledName("CheckWith")>]
-    let checkWith (options: GradCheckOptions) (case: GradCase) : GradCheckReport =
+    /// The point a case is checked at: its inputs, its output on the tape, the step and the draw of random directions.
+    [<NoEquality; NoComparison>]
+    type private Point =
+        { Case: GradCase
+          Inputs: Tensor[]
+          Probe: Tensor
+          Output: float[]
+          Step: float
+          Draw: Shape -> Tensor }
+
+        member this.Shape(i: int) = this.Inputs[i].Shape.ToArray()
+
+        /// The inputs with input i replaced by the values.
+        member this.Replaced (i: int) (values: float[]) =
+            this.Inputs |> Array.mapi (fun k x -> if k = i then Tensor.FromArray(Array.copy values, Nullable x.Shape) else x)
+
+        /// The function's values at the inputs, off the tape.
+        member this.Evaluate(xs: Tensor[]) = using (GradMode.NoGrad()) (fun _ -> (this.Case.Function xs).ToDoubleArray())
+
+    let private validate (case: GradCase) =
         if case.Inputs.Length = 0 then invalidArg "case" $"gradcheck {case.Name}: the function needs at least one input"
         case.Inputs
         |> Array.iteri (fun i x ->
             if x.DType <> DType.Float64 then
                 invalidArg "case" $"gradcheck {case.Name}: input {i} {x.Shape} is float32; checks run in float64 (convert with .To(DType.Float64))")
-        let tolerances = options.Tolerances
+
+    let private pointOf (options: GradCheckOptions) (case: GradCase) : Point =
+        validate case
         let inputs = case.Inputs |> Array.map (fun x -> x.Detach())
         let probe = inputs |> Array.map (fun x -> x.Detach().RequireGrad()) |> case.Function
         if probe.DType <> DType.Float64 then
             invalidArg "case" $"gradcheck {case.Name}: the function returns float32 {probe.Shape}; checks run in float64"
-        let operations = recordedOperations probe
-        let output = probe.ToDoubleArray()
-        let outputShape = probe.Shape.ToArray()
-        let inputShapes = inputs |> Array.map (fun x -> x.Shape.ToArray())
-        let step = if case.Float32Grid then 1.0 / 1024.0 else options.Step
         let generator = Generator(options.Seed)
         let draw (shape: Shape) =
             if case.Float32Grid then
                 Tensor.FromArray(Array.init shape.ElementCount (fun _ -> float (generator.NextInt 513 - 256) / 64.0), Nullable shape)
             else Tensor.Normal(shape, 0.0, 1.0, DType.Float64, generator)
-        let replaced (i: int) (values: float[]) =
-            inputs |> Array.mapi (fun k x -> if k = i then Tensor.FromArray(Array.copy values, Nullable x.Shape) else x)
-        let evaluate (xs: Tensor[]) = using (GradMode.NoGrad()) (fun _ -> (case.Function xs).ToDoubleArray())
+        { Case = case; Inputs = inputs; Probe = probe; Output = probe.ToDoubleArray()
+          Step = (if case.Float32Grid then 1.0 / 1024.0 else options.Step); Draw = draw }
 
-        // The worst result over the trials for every (check, against, input).
+    /// The worst result over the trials for every (check, against, input).
+    type private Results() =
         let results = Dictionary<struct (Check * string * int), Comparison>()
-        let record check against input shape (absolute, relative) tolerance =
+
+        member _.Record (check: Check) (against: string) (input: int option) (shape: int[]) (absolute: float, relative: float) (tolerance: float) =
             let comparison =
                 { Check = check; Against = against; Input = input; Shape = shape
                   MaxAbsError = absolute; MaxRelError = relative; Tolerance = tolerance }
@@ -285,111 +335,130 @@ module GradCheck =
             match results.TryGetValue key with
             | true, previous when not (Double.IsNaN relative) && (Double.IsNaN previous.MaxRelError || previous.MaxRelError >= relative) -> ()
             | _ -> results[key] <- comparison
-        let finiteDifferences = "finite differences"
 
-        for trial in 1 .. Math.Max(1, options.Trials) do
-            let u = draw probe.Shape
-            let uValues = u.ToDoubleArray()
-            let directions = inputs |> Array.map (fun x -> draw x.Shape)
-            let reverse = Diff.vjpMany case.Function inputs u |> Array.map (fun g -> g.ToDoubleArray())
-            if trial = 1 then
-                for i in 0 .. inputs.Length - 1 do
-                    let values = inputs[i].ToDoubleArray()
-                    let numeric =
-                        Array.init values.Length (fun j ->
-                            let original = values[j]
-                            values[j] <- original + step
-                            let plus = dot uValues (evaluate (replaced i values))
-                            values[j] <- original - step
-                            let minus = dot uValues (evaluate (replaced i values))
-                            values[j] <- original
-                            (plus - minus) / (2.0 * step))
-                    record ReverseVsFiniteDifferences finiteDifferences (Some i) inputShapes[i]
-                           (compareVectors reverse[i] numeric) tolerances.FiniteDifferences
-            for oracle in case.Oracles do
-                if trial = 1 then
-                    let theirs = oracle.Value inputs
-                    let errors =
-                        if theirs.Shape <> probe.Shape then Double.PositiveInfinity, Double.PositiveInfinity
-                        else compareVectors output (theirs.ToDoubleArray())
-                    record Values oracle.Name None outputShape errors tolerances.Value
-                match oracle.JacobianVectorProduct with
-                | None -> ()
-                | Some jacobianVectorProduct ->
-                    for i in 0 .. inputs.Length - 1 do
-                        let v = directions[i].ToDoubleArray()
-                        let only = inputs |> Array.mapi (fun k x -> if k = i then directions[i] else Tensor.ZerosLike x)
-                        let product = jacobianVectorProduct inputs only
-                        let jv = if product.Shape = probe.Shape then product.ToDoubleArray() else Array.create output.Length nan
-                        if trial = 1 then
-                            let moved (sign: float) =
-                                let x = inputs[i].ToDoubleArray()
-                                (oracle.Value (replaced i (Array.map2 (fun value d -> value + sign * step * d) x v))).ToDoubleArray()
-                            let plus, minus = moved 1.0, moved -1.0
-                            let numeric =
-                                if plus.Length <> minus.Length then [||]
-                                else Array.map2 (fun p m -> (p - m) / (2.0 * step)) plus minus
-                            record ForwardVsFiniteDifferences oracle.Name (Some i) inputShapes[i]
-                                   (compareVectors jv numeric) tolerances.FiniteDifferences
-                        let forwardSide, reverseSide = dot uValues jv, dot reverse[i] v
-                        let scale = Math.Max(magnitude uValues jv, magnitude reverse[i] v)
-                        let difference = Math.Abs(forwardSide - reverseSide)
-                        let relative = if difference = 0.0 then 0.0 else difference / scale
-                        record DotProduct oracle.Name (Some i) inputShapes[i] (difference, relative) tolerances.DotProduct
-                match oracle.VectorJacobianProduct with
-                | None -> ()
-                | Some vectorJacobianProduct ->
-                    let theirs = vectorJacobianProduct inputs u
-                    for i in 0 .. inputs.Length - 1 do
-                        let errors =
-                            if i >= theirs.Length then Double.PositiveInfinity, Double.PositiveInfinity
-                            else compareVectors reverse[i] (theirs[i].ToDoubleArray())
-                        record ReverseVsOracle oracle.Name (Some i) inputShapes[i] errors tolerances.Jacobian
+        /// Every comparison in check order.
+        member _.Sorted() =
+            let order (comparison: Comparison) =
+                let rank =
+                    match comparison.Check with
+                    | Values -> 0 | ReverseVsFiniteDifferences -> 1 | ForwardVsFiniteDifferences -> 2
+                    | DotProduct -> 3 | ReverseVsOracle -> 4 | Jacobians -> 5
+                rank, comparison.Against, defaultArg comparison.Input -1
+            results.Values |> List.ofSeq |> List.sortBy order
 
-        let inputCount = inputs |> Array.sumBy (fun x -> x.ElementCount)
-        if not case.Oracles.IsEmpty && output.Length * inputCount <= options.JacobianLimit then
-            let tape = Diff.jacobianMany case.Function inputs |> Array.map (fun jacobian -> jacobian.ToDoubleArray())
-            let unit (shape: Shape) (position: int) =
-                let values = Array.zeroCreate shape.ElementCount
-                values[position] <- 1.0
-                Tensor.FromArray(values, Nullable shape)
-            for oracle in case.Oracles do
-                let theirs =
-                    match oracle.JacobianVectorProduct, oracle.VectorJacobianProduct with
-                    | Some jacobianVectorProduct, _ ->
-                        inputs
-                        |> Array.mapi (fun i x ->
-                            let columns =
-                                Array.init x.ElementCount (fun j ->
-                                    let only = inputs |> Array.mapi (fun k other -> if k = i then unit x.Shape j else Tensor.ZerosLike other)
-                                    (jacobianVectorProduct inputs only).ToDoubleArray())
-                            Array.init (output.Length * x.ElementCount) (fun k ->
-                                let row, column = k / x.ElementCount, k % x.ElementCount
-                                if row < columns[column].Length then columns[column][row] else nan))
-                        |> Some
-                    | None, Some vectorJacobianProduct ->
-                        let rows = Array.init output.Length (fun k -> vectorJacobianProduct inputs (unit probe.Shape k))
-                        inputs
-                        |> Array.mapi (fun i _ -> Array.init output.Length (fun k -> (rows[k][i]).ToDoubleArray()) |> Array.concat)
-                        |> Some
-                    | None, None -> None
-                match theirs with
+    /// (a) The tape's Jᵀu against central finite differences of ⟨u, f(x)⟩, element by element, for every input.
+    let private reverseAgainstFiniteDifferences (point: Point) (tolerance: float) (u: float[]) (reverse: float[][]) (results: Results) =
+        for i in 0 .. point.Inputs.Length - 1 do
+            let numeric = FiniteDifferences.central point.Step (point.Inputs[i].ToDoubleArray()) (fun _ x -> dot u (point.Evaluate(point.Replaced i x)))
+            results.Record ReverseVsFiniteDifferences finiteDifferences (Some i) (point.Shape i) (FiniteDifferences.largestErrors reverse[i] numeric) tolerance
+
+    /// The oracle's values against the tape's forward pass.
+    let private oracleValues (point: Point) (tolerance: float) (oracle: Oracle) (results: Results) =
+        let theirs = oracle.Value point.Inputs
+        let errors =
+            if theirs.Shape <> point.Probe.Shape then Double.PositiveInfinity, Double.PositiveInfinity
+            else FiniteDifferences.largestErrors point.Output (theirs.ToDoubleArray())
+        results.Record Values oracle.Name None (point.Probe.Shape.ToArray()) errors tolerance
+
+    /// The oracle's J·v along the direction of input i alone (NaN when its shape is not the output's).
+    let private oracleJv (point: Point) (jacobianVectorProduct: Tensor[] -> Tensor[] -> Tensor) (i: int) (direction: Tensor) =
+        let only = point.Inputs |> Array.mapi (fun k x -> if k = i then direction else Tensor.ZerosLike x)
+        let product = jacobianVectorProduct point.Inputs only
+        if product.Shape = point.Probe.Shape then product.ToDoubleArray() else Array.create point.Output.Length nan
+
+    /// The oracle's J·v against central differences of its own values along v (it checks the oracle).
+    let private forwardAgainstFiniteDifferences (point: Point) (tolerance: float) (oracle: Oracle) (i: int) (v: float[]) (jv: float[]) (results: Results) =
+        let moved (sign: float) =
+            let x = point.Inputs[i].ToDoubleArray()
+            (oracle.Value (point.Replaced i (Array.map2 (fun value d -> value + sign * point.Step * d) x v))).ToDoubleArray()
+        let plus, minus = moved 1.0, moved -1.0
+        let numeric = if plus.Length <> minus.Length then [||] else Array.map2 (fun p m -> (p - m) / (2.0 * point.Step)) plus minus
+        results.Record ForwardVsFiniteDifferences oracle.Name (Some i) (point.Shape i) (FiniteDifferences.largestErrors jv numeric) tolerance
+
+    /// (b) ⟨u, J·v⟩ (the oracle's J·v) against ⟨Jᵀu, v⟩ (the tape's Jᵀu), relative to the magnitudes of the terms.
+    let private dotProductIdentity (point: Point) (tolerance: float) (oracle: Oracle) (i: int) (u: float[]) (jv: float[]) (reverse: float[]) (v: float[]) (results: Results) =
+        let forwardSide, reverseSide = dot u jv, dot reverse v
+        let scale = Math.Max(magnitude u jv, magnitude reverse v)
+        let difference = Math.Abs(forwardSide - reverseSide)
+        let relative = if difference = 0.0 then 0.0 else difference / scale
+        results.Record DotProduct oracle.Name (Some i) (point.Shape i) (difference, relative) tolerance
+
+    /// The tape's Jᵀu against the oracle's own reverse mode.
+    let private reverseAgainstOracle (point: Point) (tolerance: float) (oracle: Oracle) (u: Tensor) (reverse: float[][]) (results: Results) =
+        match oracle.VectorJacobianProduct with
+        | None -> ()
+        | Some vectorJacobianProduct ->
+            let theirs = vectorJacobianProduct point.Inputs u
+            for i in 0 .. point.Inputs.Length - 1 do
+                let errors =
+                    if i >= theirs.Length then Double.PositiveInfinity, Double.PositiveInfinity
+                    else FiniteDifferences.largestErrors reverse[i] (theirs[i].ToDoubleArray())
+                results.Record ReverseVsOracle oracle.Name (Some i) (point.Shape i) errors tolerance
+
+    /// One trial: random u and v; finite differences and the oracles' values on the first trial only.
+    let private trial (options: GradCheckOptions) (point: Point) (first: bool) (results: Results) =
+        let tolerances = options.Tolerances
+        let u = point.Draw point.Probe.Shape
+        let uValues = u.ToDoubleArray()
+        let directions = point.Inputs |> Array.map (fun x -> point.Draw x.Shape)
+        let reverse = Diff.vjpMany point.Case.Function point.Inputs u |> Array.map (fun g -> g.ToDoubleArray())
+        if first then reverseAgainstFiniteDifferences point tolerances.FiniteDifferences uValues reverse results
+        for oracle in point.Case.Oracles do
+            if first then oracleValues point tolerances.Value oracle results
+            match oracle.JacobianVectorProduct with
+            | None -> ()
+            | Some jacobianVectorProduct ->
+                for i in 0 .. point.Inputs.Length - 1 do
+                    let v = directions[i].ToDoubleArray()
+                    let jv = oracleJv point jacobianVectorProduct i directions[i]
+                    if first then forwardAgainstFiniteDifferences point tolerances.FiniteDifferences oracle i v jv results
+                    dotProductIdentity point tolerances.DotProduct oracle i uValues jv reverse[i] v results
+            reverseAgainstOracle point tolerances.Jacobian oracle u reverse results
+
+    let private unit (shape: Shape) (position: int) =
+        let values = Array.zeroCreate shape.ElementCount
+        values[position] <- 1.0
+        Tensor.FromArray(values, Nullable shape)
+
+    /// An oracle's full Jacobians, one per input, row-major (output × input): column by column from J·v, or row by row from Jᵀu.
+    let private oracleJacobians (point: Point) (oracle: Oracle) : float[][] option =
+        let outputs = point.Output.Length
+        match oracle.JacobianVectorProduct, oracle.VectorJacobianProduct with
+        | Some jacobianVectorProduct, _ ->
+            point.Inputs
+            |> Array.mapi (fun i x ->
+                let columns = Array.init x.ElementCount (fun j -> oracleJv point jacobianVectorProduct i (unit x.Shape j))
+                Array.init (outputs * x.ElementCount) (fun k -> columns[k % x.ElementCount][k / x.ElementCount]))
+            |> Some
+        | None, Some vectorJacobianProduct ->
+            let rows = Array.init outputs (fun k -> vectorJacobianProduct point.Inputs (unit point.Probe.Shape k))
+            point.Inputs |> Array.mapi (fun i _ -> Array.init outputs (fun k -> (rows[k][i]).ToDoubleArray()) |> Array.concat) |> Some
+        | None, None -> None
+
+    /// (c) The tape's full Jacobians (row by row) against every oracle's, when (output elements) × (input elements) is small.
+    let private fullJacobians (options: GradCheckOptions) (point: Point) (results: Results) =
+        let inputCount = point.Inputs |> Array.sumBy (fun x -> x.ElementCount)
+        if not point.Case.Oracles.IsEmpty && point.Output.Length * inputCount <= options.JacobianLimit then
+            let tape = Diff.jacobianMany point.Case.Function point.Inputs |> Array.map (fun jacobian -> jacobian.ToDoubleArray())
+            for oracle in point.Case.Oracles do
+                match oracleJacobians point oracle with
                 | None -> ()
                 | Some jacobians ->
-                    for i in 0 .. inputs.Length - 1 do
-                        record Jacobians oracle.Name (Some i) inputShapes[i] (compareVectors tape[i] jacobians[i]) tolerances.Jacobian
+                    for i in 0 .. point.Inputs.Length - 1 do
+                        results.Record Jacobians oracle.Name (Some i) (point.Shape i) (FiniteDifferences.largestErrors tape[i] jacobians[i]) options.Tolerances.Jacobian
 
-        let order (comparison: Comparison) =
-            let rank =
-                match comparison.Check with
-                | Values -> 0 | ReverseVsFiniteDifferences -> 1 | ForwardVsFiniteDifferences -> 2
-                | DotProduct -> 3 | ReverseVsOracle -> 4 | Jacobians -> 5
-            rank, comparison.Against, defaultArg comparison.Input -1
+    /// <summary>Checks one case with the given options.</summary>
+    [<CompiledName("CheckWith")>]
+    let checkWith (options: GradCheckOptions) (case: GradCase) : GradCheckReport =
+        let point = pointOf options case
+        let results = Results()
+        for k in 1 .. Math.Max(1, options.Trials) do trial options point (k = 1) results
+        fullJacobians options point results
         { Name = case.Name
-          InputShapes = inputShapes
-          OutputShape = outputShape
-          Operations = operations
-          Comparisons = results.Values |> List.ofSeq |> List.sortBy order }
+          InputShapes = point.Inputs |> Array.map (fun x -> x.Shape.ToArray())
+          OutputShape = point.Probe.Shape.ToArray()
+          Operations = recordedOperations point.Probe
+          Comparisons = results.Sorted() }
 
     /// <summary>Checks one case with the default options (tolerances: dot product 1e-12, finite differences 1e-6).</summary>
     [<CompiledName("Check")>]

@@ -45,7 +45,7 @@ module Oracle =
     let tape (f: Tensor[] -> Tensor) : Oracle =
         { Name = "C# tape"
           Value = fun inputs -> using (GradMode.NoGrad()) (fun _ -> f inputs)
-          JacobianVectorProduct = Some(Diff.jvpMany f)
+          JacobianVectorProduct = Some(Diff.jvpManyByReverseOverReverse f)
           VectorJacobianProduct = Some(Diff.vjpMany f) }
 
 type Oracle with

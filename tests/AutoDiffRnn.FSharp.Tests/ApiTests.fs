@@ -145,7 +145,7 @@ let tests =
                 expectClose 1e-6 $"parameter {i}: grad vs finite differences" (gradients[i].ToDoubleArray()) (numericGradient only mlpParameters[i])
             let directions = mlpParameters |> Array.mapi (fun i p -> normal (200UL + uint64 i) (p.Shape.ToArray()))
             let expected = Array.map2 inner gradients directions |> Array.sum
-            scalarClose 1e-12 "jvpMany = Σ <grad_i, v_i>" ((Diff.jvpMany loss mlpParameters directions).ToScalar()) expected
+            scalarClose 1e-12 "jvpMany = Σ <grad_i, v_i>" ((Diff.jvpManyByReverseOverReverse loss mlpParameters directions).ToScalar()) expected
             let vjps = Diff.vjpMany loss mlpParameters (Tensor.Scalar(1.0, DType.Float64))
             for i in 0 .. gradients.Length - 1 do
                 expectClose 1e-15 $"vjp {i} = grad {i}" (vjps[i].ToDoubleArray()) (gradients[i].ToDoubleArray())

@@ -31,13 +31,19 @@ let tests =
         ]
 
         testList "convolution and pooling on the grid's random settings" [
-            for spec in ConvolutionCases.specs ->
+            for spec in convolutionSpecs ->
+                testPropertyWithConfig { config with maxTest = 12 } spec.Name
+                    (Prop.forAll (Arb.fromGen spec.Generate) (fun case -> expectPasses (GradCheck.check case)))
+        ]
+
+        testList "fused recurrent sequences on random sizes, directions, biases and lengths" [
+            for spec in recurrentSpecs ->
                 testPropertyWithConfig { config with maxTest = 12 } spec.Name
                     (Prop.forAll (Arb.fromGen spec.Generate) (fun case -> expectPasses (GradCheck.check case)))
         ]
 
         testList "convolution and pooling: double backward (reverse over reverse) on the grid's random settings" [
-            for spec in ConvolutionCases.specs ->
+            for spec in convolutionSpecs ->
                 testPropertyWithConfig { config with maxTest = 4 } spec.Name
                     (Prop.forAll (Arb.fromGen spec.Generate) (fun case ->
                         let report = GradCheck.check (case |> GradCase.withOracle (Oracle.tape case.Function))
@@ -60,23 +66,17 @@ let tests =
             for case in eachAxisCases -> test case.Name { expectPasses (GradCheck.check case) }
         ]
 
-        test "every operation of the catalogue has a GradCheck case that records it" {
-            let recorded =
-                [ for spec in specs @ ConvolutionCases.specs do
-                    for case in Gen.sample 3 spec.Generate do
-                        let leaves = case.Inputs |> Array.map (fun x -> x.Detach().RequireGrad())
-                        let operations = GradCheck.recordedOperations (case.Function leaves)
-                        for name in spec.Records do
-                            Expect.contains operations name $"the case '{case.Name}' must record '{name}'"
-                        yield! operations ]
-                |> Set.ofList
-            let recorded =
-                FusedCases.cases
-                |> List.collect (fun case -> GradCheck.recordedOperations (case.Function (case.Inputs |> Array.map (fun x -> x.Detach().RequireGrad()))))
-                |> Set.ofList
-                |> Set.union recorded
-            let missing = Operations.Names |> Seq.filter (fun name -> not (recorded.Contains name)) |> String.concat ", "
-            Expect.equal missing "" "operations of AutoDiffRnn.Operations.Names without a GradCheck case"
+        test "every operation of Operations.Names has a row in the op table" {
+            Expect.equal (OpTable.missing () |> String.concat ", ") "" "operations of AutoDiffRnn.Operations.Names without a row in OpTable"
+        }
+
+        test "every row's drawn cases record the operations the row names" {
+            for spec in specs @ convolutionSpecs @ recurrentSpecs do
+                for case in Gen.sample 3 spec.Generate do
+                    let leaves = case.Inputs |> Array.map (fun x -> x.Detach().RequireGrad())
+                    let operations = GradCheck.recordedOperations (case.Function leaves)
+                    for name in spec.Records do
+                        Expect.contains operations name $"the case '{case.Name}' must record '{name}'"
         }
 
         testList "fused recurrent ops (first-order backward) against the reference on duals" [

@@ -8,10 +8,20 @@ open AutoDiffRnn
 open AutoDiffRnn.FSharp
 open AutoDiffRnn.FSharp.Torch
 open AutoDiffRnn.FSharp.Torch.Tests.Support
-open AutoDiffRnn.FSharp.Torch.Tests.ConvolutionSpecs
 
-let private agree (dtype: DType) (tolerance: float) (seed: int) (c: ConvCase) =
-    Agreement.ofFunctions c.Label dtype (uint64 seed) c.CSharp c.Torch c.Inputs |> expectAgreement tolerance
+/// A drawn case of an op table row against its libtorch row.
+let private agree (dtype: DType) (tolerance: float) (seed: int) (sample: OpSample) =
+    let row = (TorchTable.find sample.Row).Value
+    Agreement.ofFunctions sample.Label dtype (uint64 seed) sample.CSharp (row.Torch sample.Arguments) sample.Inputs |> expectAgreement tolerance
+
+/// conv2d at one setting of the grid, N(0, 1) inputs.
+let private gridCase (dtype: DType) (tolerance: float) (seed: int) (c: ConvGridCase) =
+    let random = Random seed
+    let inputs = [| Draw.tensor random Normal c.InputShape; Draw.tensor random Normal c.WeightShape; if c.WithBias then Draw.tensor random Normal [| c.OutChannels |] |]
+    let torchFunction = (TorchTable.find "conv2d").Value.Torch (box c)
+    Agreement.ofFunctions (string c) dtype (uint64 seed) c.Apply torchFunction inputs |> expectAgreement tolerance
+
+let private spec (name: string) = (OpTable.find name).Value
 
 let private grid = ConvolutionGrid.all 18
 
@@ -46,23 +56,21 @@ let tests =
             Expect.isLessThan error 1e-5 $"libtorch float32 vs float64 input gradient, relative error {error}"
         }
         testList "conv2d, float64 to 1e-10" [
-            for i, c in List.indexed grid -> test (string c) { agree DType.Float64 1e-10 i (convCase (Random i) c) } ]
+            for i, c in List.indexed grid -> test (string c) { gridCase DType.Float64 1e-10 i c } ]
         testList "conv2d, float32 to 1e-4" [
-            for i, c in List.indexed grid -> test (string c) { agree DType.Float32 1e-4 i (convCase (Random i) c) } ]
+            for i, c in List.indexed grid -> test (string c) { gridCase DType.Float32 1e-4 i c } ]
         testList "conv2d backward ops, float64 to 1e-10 and float32 to 1e-4" [
             for name in [ "conv2d_input_grad"; "conv2d_weight_grad" ] do
-                let spec = specs |> List.find (fun s -> s.Name = name)
                 for seed in 1 .. 20 ->
                     test $"{name} seed {seed}" {
-                        let c = spec.Make(Random(1000 + seed))
+                        let c = (spec name).Draw(Random(1000 + seed))
                         agree DType.Float64 1e-10 seed c
                         agree DType.Float32 1e-4 seed c } ]
         testList "pooling, float64 to 1e-10 and float32 to 1e-4" [
             for name in [ "max_pool2d"; "max_pool2d_backward"; "avg_pool2d"; "avg_pool2d_backward"; "adaptive_avg_pool2d" ] do
-                let spec = specs |> List.find (fun s -> s.Name = name)
                 for seed in 1 .. 30 ->
                     test $"{name} seed {seed}" {
-                        let c = spec.Make(Random(2000 + seed))
+                        let c = (spec name).Draw(Random(2000 + seed))
                         agree DType.Float64 1e-10 seed c
                         agree DType.Float32 1e-4 seed c } ]
     ]

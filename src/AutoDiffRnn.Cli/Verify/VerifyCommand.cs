@@ -4,7 +4,8 @@ namespace AutoDiffRnn.Cli.Verify;
 
 /// <summary>
 /// <c>verify</c>: runs the F# verification layer's catalogue — every differentiable op and the recurrent modules — through GradCheck
-/// (finite differences, the forward-mode engine, the dot-product identity, full Jacobians) and prints one line per case.
+/// (finite differences, the forward-mode engine, the dot-product identity, full Jacobians) and prints one line per case; the
+/// coverage of <see cref="Operations.Names"/> is read from the reports (the operations each case's tape recorded).
 /// </summary>
 public static class VerifyCommand
 {
@@ -13,16 +14,18 @@ public static class VerifyCommand
     {
         var cases = Catalogue.Cases();
         int failed = 0;
+        var recorded = new HashSet<string>(StringComparer.Ordinal);
         output.WriteLine($"{"case",-52} {"checks",6}  {"worst rel. error",16}  result");
         foreach (var gradCase in cases)
         {
             var report = GradCheck.Check(gradCase);
+            recorded.UnionWith(report.Operations);
             double worst = report.Comparisons.Max(comparison => comparison.MaxRelError);
             output.WriteLine($"{gradCase.Name,-52} {report.Comparisons.Length,6}  {worst,16:E2}  {(report.Passed ? "pass" : "FAIL")}");
             if (!report.Passed) failed++;
             if (!report.Passed || verbose) output.WriteLine(report.ToTable());
         }
-        var uncovered = Operations.Names.Where(name => !cases.Any(c => GradCheck.RecordedOperations(c.Function.Invoke(c.Inputs.Select(x => x.Detach().RequireGrad()).ToArray())).Contains(name))).ToList();
+        var uncovered = Operations.Names.Where(name => !recorded.Contains(name)).ToList();
         if (uncovered.Count > 0)
         {
             output.WriteLine($"operations without a case: {string.Join(", ", uncovered)}");

@@ -8,13 +8,16 @@ namespace AutoDiffRnn;
 /// abs: |x|. VJP: g sign(x), with sign(0) = 0: the subgradient at 0 is 0, as in PyTorch.
 /// sign(x) is a constant mask (its derivative is zero almost everywhere), so double backward gives zero through it.
 /// </summary>
-[Operation("abs")]
+[Operation(Name)]
 internal static class AbsOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "abs";
+
     public static Tensor Apply(Tensor x)
     {
         var y = Elementwise.Unary<Kernel>(x);
-        return Tape.Record("abs", y, [x], g => [g * (x.Greater(0.0) - x.Less(0.0))]);
+        return Tape.Record(Name, y, [x], g => [g * (x.Greater(0.0) - x.Less(0.0))]);
     }
 
     internal readonly struct Kernel : IUnaryKernel

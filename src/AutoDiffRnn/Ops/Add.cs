@@ -6,13 +6,16 @@ using AutoDiffRnn.Kernels;
 namespace AutoDiffRnn;
 
 /// <summary>add: a + b, broadcast. VJP: (g summed to a's shape, g summed to b's shape).</summary>
-[Operation("add")]
+[Operation(Name)]
 internal static class AddOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "add";
+
     public static Tensor Apply(Tensor a, Tensor b)
     {
-        var output = Elementwise.Binary<Kernel>("add", a, b);
-        return Tape.Record("add", output, [a, b], g => [g.SumTo(a.Shape), g.SumTo(b.Shape)]);
+        var output = Elementwise.Binary<Kernel>(Name, a, b);
+        return Tape.Record(Name, output, [a, b], g => [g.SumTo(a.Shape), g.SumTo(b.Shape)]);
     }
 
     internal readonly struct Kernel : IBinaryKernel

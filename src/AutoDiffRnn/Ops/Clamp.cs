@@ -8,17 +8,20 @@ namespace AutoDiffRnn;
 /// clamp: min(max(x, lower), upper), either bound optional (when lower &gt; upper every element becomes upper, as PyTorch).
 /// NaN stays NaN. VJP: g where lower ≤ x ≤ upper, else 0 (the gradient passes at the bounds themselves, as PyTorch).
 /// </summary>
-[Operation("clamp")]
+[Operation(Name)]
 internal static class ClampOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "clamp";
+
     public static Tensor Apply(Tensor x, double? min, double? max)
     {
         if (min is null && max is null)
-            throw new ArgumentException($"clamp: at least one of min and max must be given (tensor of shape {x.Shape})");
+            throw new ArgumentException($"{Name}: at least one of min and max must be given (tensor of shape {x.Shape})");
         var output = Tensor.Empty(x.Shape, x.DType);
         if (x.DType == DType.Float32) Forward(x.Span<float>(), (float?)min, (float?)max, output.Span<float>());
         else Forward(x.Span<double>(), min, max, output.Span<double>());
-        return Tape.Record("clamp", output, [x], g =>
+        return Tape.Record(Name, output, [x], g =>
         {
             var inside = min is double lower ? x.GreaterOrEqual(lower) : null;
             if (max is double upper) inside = inside is null ? x.LessOrEqual(upper) : inside * x.LessOrEqual(upper);

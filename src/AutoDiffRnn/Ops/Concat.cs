@@ -7,10 +7,13 @@ namespace AutoDiffRnn;
 /// concat: tensors joined along one axis; all other sizes and the element type must agree. VJP: each input gets the narrow of g
 /// at its own place. stack inserts a new axis of size 1 into every tensor, then concatenates.
 /// </summary>
-[Operation("concat")]
+[Operation(Name)]
 internal static class ConcatOp
 {
-    public static Tensor Apply(IReadOnlyList<Tensor> tensors, int axis, string name = "concat")
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "concat";
+
+    public static Tensor Apply(IReadOnlyList<Tensor> tensors, int axis, string name = Name)
     {
         if (tensors.Count == 0)
             throw new ArgumentException($"{name}: needs at least one tensor");
@@ -34,7 +37,7 @@ internal static class ConcatOp
         if (first.DType == DType.Float32) Join<float>(tensors, normalized, output);
         else Join<double>(tensors, normalized, output);
         var sizes = tensors.Select(t => t.Shape[normalized]).ToArray();
-        return Tape.Record("concat", output, tensors.ToArray(), g =>
+        return Tape.Record(Name, output, tensors.ToArray(), g =>
         {
             var gradients = new Tensor?[sizes.Length];
             for (int i = 0, start = 0; i < sizes.Length; start += sizes[i], i++)

@@ -3,15 +3,18 @@ using AutoDiffRnn.Autodiff;
 namespace AutoDiffRnn;
 
 /// <summary>to: conversion between float32 and float64. VJP: g converted back to x's type.</summary>
-[Operation("to")]
+[Operation(Name)]
 internal static class ConvertOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "to";
+
     public static Tensor Apply(Tensor x, DType dtype)
     {
         if (x.DType == dtype) return x;
         var output = dtype == DType.Float64
             ? new Tensor(Array.ConvertAll((float[])x.Storage, v => (double)v), x.Shape)
             : new Tensor(Array.ConvertAll((double[])x.Storage, v => (float)v), x.Shape);
-        return Tape.Record("to", output, [x], g => [Apply(g, x.DType)]);
+        return Tape.Record(Name, output, [x], g => [Apply(g, x.DType)]);
     }
 }

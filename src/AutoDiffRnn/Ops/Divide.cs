@@ -9,13 +9,16 @@ namespace AutoDiffRnn;
 /// div: a / b element-wise, broadcast (NumPy rules). IEEE semantics: x / 0 is ±infinity, 0 / 0 is NaN.
 /// VJP: (g / b summed to a's shape, -g a / b² summed to b's shape).
 /// </summary>
-[Operation("div")]
+[Operation(Name)]
 internal static class DivideOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "div";
+
     public static Tensor Apply(Tensor a, Tensor b)
     {
-        var output = Elementwise.Binary<Kernel>("div", a, b);
-        return Tape.Record("div", output, [a, b], g =>
+        var output = Elementwise.Binary<Kernel>(Name, a, b);
+        return Tape.Record(Name, output, [a, b], g =>
         [
             a.RequiresGrad ? (g / b).SumTo(a.Shape) : null,
             b.RequiresGrad ? (-(g * a) / (b * b)).SumTo(b.Shape) : null,

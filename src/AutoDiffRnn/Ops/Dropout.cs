@@ -10,14 +10,17 @@ namespace AutoDiffRnn;
 /// gives zeros. The mask is drawn from a seeded <see cref="Generator"/>, one uniform draw per element in row-major
 /// order, so the same seed gives the same mask. VJP: g · mask · 1/(1-p) (the same scaled mask).
 /// </summary>
-[Operation("dropout")]
+[Operation(Name)]
 internal static class DropoutOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "dropout";
+
     public static Tensor Apply(Tensor x, double probability, bool training, Generator? generator)
     {
         if (!(probability >= 0 && probability <= 1))
             throw new ArgumentOutOfRangeException(nameof(probability),
-                $"dropout: the probability must be in [0, 1], got {probability} (tensor of shape {x.Shape})");
+                $"{Name}: the probability must be in [0, 1], got {probability} (tensor of shape {x.Shape})");
         if (!training || probability == 0) return x;
         generator ??= Generator.Default;
         var scaledMask = Tensor.Empty(x.Shape, x.DType);
@@ -30,7 +33,7 @@ internal static class DropoutOp
         var output = Tensor.Empty(x.Shape, x.DType);
         if (x.DType == DType.Float32) Forward(x.Span<float>(), scaledMask.Span<float>(), output.Span<float>());
         else Forward(x.Span<double>(), scaledMask.Span<double>(), output.Span<double>());
-        return Tape.Record("dropout", output, [x], g => [g * scaledMask]);
+        return Tape.Record(Name, output, [x], g => [g * scaledMask]);
     }
 
     private static void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> scaledMask, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T> =>

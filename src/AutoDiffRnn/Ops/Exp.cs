@@ -5,13 +5,16 @@ using AutoDiffRnn.Autodiff;
 namespace AutoDiffRnn;
 
 /// <summary>exp: y = eˣ. VJP: g y, written with the output.</summary>
-[Operation("exp")]
+[Operation(Name)]
 internal static class ExpOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "exp";
+
     public static Tensor Apply(Tensor x)
     {
         var y = Elementwise.Unary<Kernel>(x);
-        return Tape.Record("exp", y, [x], g => [g * y]);
+        return Tape.Record(Name, y, [x], g => [g * y]);
     }
 
     internal readonly struct Kernel : IUnaryKernel

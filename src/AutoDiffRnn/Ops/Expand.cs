@@ -8,30 +8,35 @@ namespace AutoDiffRnn;
 /// sum_to is its adjoint: g summed over the broadcast dimensions down to a smaller shape. VJP: g expanded back.
 /// Every broadcasting op reduces its gradients with sum_to.
 /// </summary>
-[Operation("expand")]
-[Operation("sum_to")]
+[Operation(ExpandName)]
+[Operation(SumToName)]
 internal static class ExpandOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string ExpandName = "expand";
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string SumToName = "sum_to";
+
     public static Tensor Expand(Tensor x, Shape target)
     {
         if (!Broadcasting.CanBroadcastTo(x.Shape, target))
-            throw new ArgumentException($"expand: cannot broadcast shape {x.Shape} to {target}");
+            throw new ArgumentException($"{ExpandName}: cannot broadcast shape {x.Shape} to {target}");
         if (x.Shape == target) return x;
         var output = Tensor.Empty(target, x.DType);
         if (x.DType == DType.Float32) Broadcasting.Expand<float>(x.Span<float>(), x.Shape, output.Span<float>(), target);
         else Broadcasting.Expand<double>(x.Span<double>(), x.Shape, output.Span<double>(), target);
-        return Tape.Record("expand", output, [x], g => [SumTo(g, x.Shape)]);
+        return Tape.Record(ExpandName, output, [x], g => [SumTo(g, x.Shape)]);
     }
 
     public static Tensor SumTo(Tensor x, Shape target)
     {
         if (!Broadcasting.CanBroadcastTo(target, x.Shape))
-            throw new ArgumentException($"sum_to: shape {target} does not broadcast to {x.Shape}, so {x.Shape} cannot be summed down to it");
+            throw new ArgumentException($"{SumToName}: shape {target} does not broadcast to {x.Shape}, so {x.Shape} cannot be summed down to it");
         if (x.Shape == target) return x;
         var output = Tensor.Empty(target, x.DType);
         if (x.DType == DType.Float32) Broadcasting.SumTo<float>(x.Span<float>(), x.Shape, output.Span<float>(), target);
         else Broadcasting.SumTo<double>(x.Span<double>(), x.Shape, output.Span<double>(), target);
-        return Tape.Record("sum_to", output, [x], g => [Expand(g, x.Shape)]);
+        return Tape.Record(SumToName, output, [x], g => [Expand(g, x.Shape)]);
     }
 }
 

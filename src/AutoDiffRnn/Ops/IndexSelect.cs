@@ -10,23 +10,28 @@ namespace AutoDiffRnn;
 /// VJP: index_add, which adds each gradient slice back at its index (repeated indices accumulate) — a recorded linear op
 /// whose VJP is index_select again.
 /// </summary>
-[Operation("index_select")]
-[Operation("index_add")]
+[Operation(IndexSelectName)]
+[Operation(IndexAddName)]
 internal static class IndexSelectOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string IndexSelectName = "index_select";
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string IndexAddName = "index_add";
+
     public static Tensor Apply(Tensor x, int axis, int[] indices)
     {
-        int normalized = x.Shape.NormalizeAxis(axis, "index_select");
+        int normalized = x.Shape.NormalizeAxis(axis, IndexSelectName);
         int size = x.Shape[normalized];
         for (int i = 0; i < indices.Length; i++)
             if (indices[i] < 0 || indices[i] >= size)
                 throw new ArgumentOutOfRangeException(nameof(indices),
-                    $"index_select: index {indices[i]} (position {i}) is outside axis {axis} of size {size} (shape {x.Shape})");
+                    $"{IndexSelectName}: index {indices[i]} (position {i}) is outside axis {axis} of size {size} (shape {x.Shape})");
         var copy = (int[])indices.Clone();
         var output = Tensor.Empty(x.Shape.With(normalized, copy.Length), x.DType);
         if (x.DType == DType.Float32) Gather<float>(x.Span<float>(), x.Shape, normalized, copy, output.Span<float>());
         else Gather<double>(x.Span<double>(), x.Shape, normalized, copy, output.Span<double>());
-        return Tape.Record("index_select", output, [x], g => [IndexAdd(g, x.Shape, normalized, copy)]);
+        return Tape.Record(IndexSelectName, output, [x], g => [IndexAdd(g, x.Shape, normalized, copy)]);
     }
 
     /// <summary>Zeros of <paramref name="shape"/> with each slice of <paramref name="source"/> added at its index along the axis.</summary>
@@ -35,7 +40,7 @@ internal static class IndexSelectOp
         var output = Tensor.Empty(shape, source.DType);
         if (source.DType == DType.Float32) Scatter<float>(source.Span<float>(), shape, axis, indices, output.Span<float>());
         else Scatter<double>(source.Span<double>(), shape, axis, indices, output.Span<double>());
-        return Tape.Record("index_add", output, [source], g => [Apply(g, axis, indices)]);
+        return Tape.Record(IndexAddName, output, [source], g => [Apply(g, axis, indices)]);
     }
 
     private static void Gather<T>(ReadOnlySpan<T> source, Shape shape, int axis, int[] indices, Span<T> destination) where T : unmanaged

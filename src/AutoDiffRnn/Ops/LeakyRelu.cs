@@ -8,17 +8,20 @@ namespace AutoDiffRnn;
 /// leaky_relu: x where x &gt; 0, else s x for the negative slope s. VJP: g where x &gt; 0, else s g (s at x = 0, as PyTorch).
 /// The slope mask is a constant, so double backward gives zero through it.
 /// </summary>
-[Operation("leaky_relu")]
+[Operation(Name)]
 internal static class LeakyReluOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "leaky_relu";
+
     public static Tensor Apply(Tensor x, double negativeSlope)
     {
         if (!double.IsFinite(negativeSlope))
-            throw new ArgumentOutOfRangeException(nameof(negativeSlope), $"leaky_relu: the negative slope must be finite, got {negativeSlope}");
+            throw new ArgumentOutOfRangeException(nameof(negativeSlope), $"{Name}: the negative slope must be finite, got {negativeSlope}");
         var output = Tensor.Empty(x.Shape, x.DType);
         if (x.DType == DType.Float32) Forward(x.Span<float>(), (float)negativeSlope, output.Span<float>());
         else Forward(x.Span<double>(), negativeSlope, output.Span<double>());
-        return Tape.Record("leaky_relu", output, [x], g => [g * (x.Greater(0.0) * (1 - negativeSlope) + negativeSlope)]);
+        return Tape.Record(Name, output, [x], g => [g * (x.Greater(0.0) * (1 - negativeSlope) + negativeSlope)]);
     }
 
     /// <summary>

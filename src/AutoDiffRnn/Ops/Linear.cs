@@ -10,9 +10,12 @@ namespace AutoDiffRnn;
 /// VJP, with G the output gradient flattened to [rows, out] and X the input as [rows, in]:
 /// dX = G W, dW = Gᵀ X, db = G summed over rows; written with matmul, reshape and sum so double backward works.
 /// </summary>
-[Operation("linear")]
+[Operation(Name)]
 internal static class LinearOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "linear";
+
     public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias)
     {
         var (rows, outFeatures, inFeatures) = CheckShapes(input, weight, bias);
@@ -23,7 +26,7 @@ internal static class LinearOp
         else Forward<double>(input, weight, bias, output, rows, outFeatures, inFeatures);
 
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
-        return Tape.Record("linear", output, inputs, g =>
+        return Tape.Record(Name, output, inputs, g =>
         {
             var rowGradient = g.Reshape(rows, outFeatures);
             return
@@ -37,18 +40,18 @@ internal static class LinearOp
 
     private static (int Rows, int OutFeatures, int InFeatures) CheckShapes(Tensor input, Tensor weight, Tensor? bias)
     {
-        Elementwise.RequireSameDType("linear", input, weight);
-        if (bias is not null) Elementwise.RequireSameDType("linear", input, bias);
+        Elementwise.RequireSameDType(Name, input, weight);
+        if (bias is not null) Elementwise.RequireSameDType(Name, input, bias);
         if (weight.Rank != 2)
-            throw new ArgumentException($"linear: the weight must be 2-D [out, in], got {weight.Shape}");
+            throw new ArgumentException($"{Name}: the weight must be 2-D [out, in], got {weight.Shape}");
         if (input.Rank < 1)
-            throw new ArgumentException($"linear: the input must have at least one dimension [*, in], got a scalar {input.Shape}");
+            throw new ArgumentException($"{Name}: the input must have at least one dimension [*, in], got a scalar {input.Shape}");
         int outFeatures = weight.Shape[0], inFeatures = weight.Shape[1];
         if (input.Shape[-1] != inFeatures)
             throw new ArgumentException(
-                $"linear: input {input.Shape} has {input.Shape[-1]} features in its last dimension but weight {weight.Shape} [out, in] expects {inFeatures}");
+                $"{Name}: input {input.Shape} has {input.Shape[-1]} features in its last dimension but weight {weight.Shape} [out, in] expects {inFeatures}");
         if (bias is not null && (bias.Rank != 1 || bias.Shape[0] != outFeatures))
-            throw new ArgumentException($"linear: the bias must be [{outFeatures}] to match weight {weight.Shape} [out, in], got {bias.Shape}");
+            throw new ArgumentException($"{Name}: the bias must be [{outFeatures}] to match weight {weight.Shape} [out, in], got {bias.Shape}");
         return (input.Shape.Product(0, input.Rank - 1), outFeatures, inFeatures);
     }
 

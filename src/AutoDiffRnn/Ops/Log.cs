@@ -5,13 +5,16 @@ using AutoDiffRnn.Autodiff;
 namespace AutoDiffRnn;
 
 /// <summary>log: y = ln x (ln 0 = -infinity, ln of a negative number = NaN). VJP: g / x.</summary>
-[Operation("log")]
+[Operation(Name)]
 internal static class LogOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "log";
+
     public static Tensor Apply(Tensor x)
     {
         var y = Elementwise.Unary<Kernel>(x);
-        return Tape.Record("log", y, [x], g => [g / x]);
+        return Tape.Record(Name, y, [x], g => [g / x]);
     }
 
     internal readonly struct Kernel : IUnaryKernel

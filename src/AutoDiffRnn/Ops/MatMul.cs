@@ -11,29 +11,32 @@ namespace AutoDiffRnn;
 /// VJP (G = output gradient), for C = A B: dA = G Bᵀ, dB = Aᵀ G; the transposed cases swap roles the same way,
 /// each again a matmul with transposed operands; a shared 2-D operand's gradient is summed over the batch.
 /// </summary>
-[Operation("matmul")]
+[Operation(Name)]
 internal static class MatMulOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "matmul";
+
     public static Tensor Apply(Tensor a, Tensor b, bool transposeA, bool transposeB)
     {
-        Elementwise.RequireSameDType("matmul", a, b);
+        Elementwise.RequireSameDType(Name, a, b);
         if (a.Rank is < 2 or > 3 || b.Rank is < 2 or > 3)
-            throw new ArgumentException($"matmul: operands must be 2-D or 3-D, got {a.Shape} and {b.Shape}");
+            throw new ArgumentException($"{Name}: operands must be 2-D or 3-D, got {a.Shape} and {b.Shape}");
         int batchA = a.Rank == 3 ? a.Shape[0] : 1, batchB = b.Rank == 3 ? b.Shape[0] : 1;
         if (a.Rank == 3 && b.Rank == 3 && batchA != batchB)
-            throw new ArgumentException($"matmul: batch sizes differ: {a.Shape} and {b.Shape}");
+            throw new ArgumentException($"{Name}: batch sizes differ: {a.Shape} and {b.Shape}");
         int m = transposeA ? a.Shape[-1] : a.Shape[-2], k = transposeA ? a.Shape[-2] : a.Shape[-1];
         int kB = transposeB ? b.Shape[-1] : b.Shape[-2], n = transposeB ? b.Shape[-2] : b.Shape[-1];
         if (k != kB)
             throw new ArgumentException(
-                $"matmul: cannot multiply {Describe(a.Shape, transposeA)} by {Describe(b.Shape, transposeB)}: inner dimensions {k} and {kB} differ");
+                $"{Name}: cannot multiply {Describe(a.Shape, transposeA)} by {Describe(b.Shape, transposeB)}: inner dimensions {k} and {kB} differ");
 
         int batch = a.Rank == 3 ? batchA : batchB; // the 3-D operand's batch (equal when both are 3-D), which may be 0
         var output = Tensor.Empty(a.Rank == 3 || b.Rank == 3 ? Shape.Wrap([batch, m, n]) : Shape.Wrap([m, n]), a.DType);
         if (a.DType == DType.Float32) Compute<float>(a, b, output, transposeA, transposeB, batchA, batchB, m, n, k);
         else Compute<double>(a, b, output, transposeA, transposeB, batchA, batchB, m, n, k);
 
-        return Tape.Record("matmul", output, [a, b], g =>
+        return Tape.Record(Name, output, [a, b], g =>
         [
             !a.RequiresGrad ? null
                 : (transposeA ? Apply(b, g, transposeB, true) : Apply(g, b, false, !transposeB)).SumTo(a.Shape),

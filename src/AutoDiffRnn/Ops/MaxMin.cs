@@ -10,13 +10,18 @@ namespace AutoDiffRnn;
 /// VJP (PyTorch's amax/amin): the gradient is split evenly among the positions equal to the result —
 /// g · mask / count, where the mask of tied positions is a constant.
 /// </summary>
-[Operation("max")]
-[Operation("min")]
+[Operation(MaxName)]
+[Operation(MinName)]
 internal static class ExtremumOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string MaxName = "max";
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string MinName = "min";
+
     public static Tensor Apply(Tensor x, int[]? axes, bool keepDim, bool maximum)
     {
-        string name = maximum ? "max" : "min";
+        string name = maximum ? MaxName : MinName;
         var reduced = SumOp.ReducedAxes(x.Shape, axes, name);
         for (int axis = 0; axis < x.Rank; axis++)
             if (reduced[axis] && x.Shape[axis] == 0) // PyTorch: an empty reduced dimension has no extremum; other empty tensors give empty results

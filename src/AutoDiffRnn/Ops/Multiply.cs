@@ -6,13 +6,16 @@ using AutoDiffRnn.Kernels;
 namespace AutoDiffRnn;
 
 /// <summary>mul: a * b element-wise, broadcast. VJP: ((g * b) summed to a's shape, (g * a) summed to b's shape).</summary>
-[Operation("mul")]
+[Operation(Name)]
 internal static class MultiplyOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "mul";
+
     public static Tensor Apply(Tensor a, Tensor b)
     {
-        var output = Elementwise.Binary<Kernel>("mul", a, b);
-        return Tape.Record("mul", output, [a, b], g =>
+        var output = Elementwise.Binary<Kernel>(Name, a, b);
+        return Tape.Record(Name, output, [a, b], g =>
             [a.RequiresGrad ? (g * b).SumTo(a.Shape) : null, b.RequiresGrad ? (g * a).SumTo(b.Shape) : null]);
     }
 

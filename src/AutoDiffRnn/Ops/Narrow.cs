@@ -7,22 +7,27 @@ namespace AutoDiffRnn;
 /// narrow: the slice [start, start+length) along one axis (a copy). VJP: narrow_backward, g placed into zeros of x's shape —
 /// itself a recorded linear op whose VJP is narrow again, so gradients of gradients flow. select, split and chunk are narrows.
 /// </summary>
-[Operation("narrow")]
-[Operation("narrow_backward")]
+[Operation(NarrowName)]
+[Operation(NarrowBackwardName)]
 internal static class NarrowOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string NarrowName = "narrow";
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string NarrowBackwardName = "narrow_backward";
+
     public static Tensor Apply(Tensor x, int axis, int start, int length)
     {
-        int normalized = x.Shape.NormalizeAxis(axis, "narrow");
+        int normalized = x.Shape.NormalizeAxis(axis, NarrowName);
         int size = x.Shape[normalized];
         if (start < 0 || length < 0 || start > size || length > size - start) // no start + length: it could overflow
             throw new ArgumentOutOfRangeException(nameof(start),
-                $"narrow: start {start} and length {length} (the slice [{start}, {(long)start + length})) are outside dim {axis} of size {size} (shape {x.Shape})");
+                $"{NarrowName}: start {start} and length {length} (the slice [{start}, {(long)start + length})) are outside dim {axis} of size {size} (shape {x.Shape})");
         if (start == 0 && length == size) return x;
         var output = Tensor.Empty(x.Shape.With(normalized, length), x.DType);
         if (x.DType == DType.Float32) Copy<float>(x.Span<float>(), output.Span<float>(), x.Shape, normalized, start, length, toSlice: true);
         else Copy<double>(x.Span<double>(), output.Span<double>(), x.Shape, normalized, start, length, toSlice: true);
-        return Tape.Record("narrow", output, [x], g => [Backward(g, x.Shape, normalized, start)]);
+        return Tape.Record(NarrowName, output, [x], g => [Backward(g, x.Shape, normalized, start)]);
     }
 
     /// <summary>A tensor of <paramref name="shape"/> that is zero except for <paramref name="slice"/> at [start, ...) along the axis.</summary>
@@ -32,7 +37,7 @@ internal static class NarrowOp
         var output = Tensor.Empty(shape, slice.DType);
         if (slice.DType == DType.Float32) Copy<float>(output.Span<float>(), slice.Span<float>(), shape, axis, start, length, toSlice: false);
         else Copy<double>(output.Span<double>(), slice.Span<double>(), shape, axis, start, length, toSlice: false);
-        return Tape.Record("narrow_backward", output, [slice], g => [Apply(g, axis, start, length)]);
+        return Tape.Record(NarrowBackwardName, output, [slice], g => [Apply(g, axis, start, length)]);
     }
 
     /// <summary>Copies between a full tensor and its slice along <paramref name="axis"/>, in the direction <paramref name="toSlice"/> says.</summary>

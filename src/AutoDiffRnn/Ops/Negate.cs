@@ -5,11 +5,14 @@ using AutoDiffRnn.Autodiff;
 namespace AutoDiffRnn;
 
 /// <summary>neg: -x. VJP: -g.</summary>
-[Operation("neg")]
+[Operation(Name)]
 internal static class NegateOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "neg";
+
     public static Tensor Apply(Tensor x) =>
-        Tape.Record("neg", Elementwise.Unary<Kernel>(x), [x], g => [-g]);
+        Tape.Record(Name, Elementwise.Unary<Kernel>(x), [x], g => [-g]);
 
     internal readonly struct Kernel : IUnaryKernel
     {

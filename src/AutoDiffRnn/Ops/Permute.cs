@@ -7,23 +7,26 @@ namespace AutoDiffRnn;
 /// permute: the axes reordered (output axis i is input axis axes[i]), materialized as a row-major copy.
 /// VJP: g permuted by the inverse order. transpose swaps two axes through it.
 /// </summary>
-[Operation("permute")]
+[Operation(Name)]
 internal static class PermuteOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "permute";
+
     public static Tensor Apply(Tensor x, int[] axes)
     {
         if (axes.Length != x.Rank)
-            throw new ArgumentException($"permute: {axes.Length} axes [{string.Join(",", axes)}] given for a tensor of rank {x.Rank} (shape {x.Shape})");
-        var order = axes.Select(axis => x.Shape.NormalizeAxis(axis, "permute")).ToArray();
+            throw new ArgumentException($"{Name}: {axes.Length} axes [{string.Join(",", axes)}] given for a tensor of rank {x.Rank} (shape {x.Shape})");
+        var order = axes.Select(axis => x.Shape.NormalizeAxis(axis, Name)).ToArray();
         if (order.Distinct().Count() != order.Length)
-            throw new ArgumentException($"permute: [{string.Join(",", axes)}] repeats an axis; it must order every axis of {x.Shape} once");
+            throw new ArgumentException($"{Name}: [{string.Join(",", axes)}] repeats an axis; it must order every axis of {x.Shape} once");
         if (order.Select((axis, i) => axis == i).All(same => same)) return x;
         var output = Tensor.Empty(Shape.Wrap(order.Select(axis => x.Shape.Dimensions[axis]).ToArray()), x.DType);
         if (x.DType == DType.Float32) AxisLayout.Permute<float>(x.Span<float>(), x.Shape, order, output.Span<float>());
         else AxisLayout.Permute<double>(x.Span<double>(), x.Shape, order, output.Span<double>());
         var inverse = new int[order.Length];
         for (int i = 0; i < order.Length; i++) inverse[order[i]] = i;
-        return Tape.Record("permute", output, [x], g => [Apply(g, inverse)]);
+        return Tape.Record(Name, output, [x], g => [Apply(g, inverse)]);
     }
 }
 

@@ -8,15 +8,18 @@ namespace AutoDiffRnn;
 /// pow: xᵉ element-wise for a scalar exponent e (<see cref="Math.Pow"/> semantics: a negative base with a
 /// non-integer exponent gives NaN). VJP: g e x^(e-1); zero when e = 0 (as PyTorch, so that 0⁰ has no NaN gradient).
 /// </summary>
-[Operation("pow")]
+[Operation(Name)]
 internal static class PowOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "pow";
+
     public static Tensor Apply(Tensor x, double exponent)
     {
         var output = Tensor.Empty(x.Shape, x.DType);
         if (x.DType == DType.Float32) Forward(x.Span<float>(), (float)exponent, output.Span<float>());
         else Forward(x.Span<double>(), exponent, output.Span<double>());
-        return Tape.Record("pow", output, [x], g =>
+        return Tape.Record(Name, output, [x], g =>
             [exponent == 0 ? Tensor.ZerosLike(x) : g * (exponent * x.Pow(exponent - 1))]);
     }
 

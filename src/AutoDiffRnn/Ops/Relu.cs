@@ -8,13 +8,16 @@ namespace AutoDiffRnn;
 /// relu: max(x, 0) (NaN stays NaN). VJP: g where the output is positive, else 0 (gradient 0 at x = 0, as PyTorch).
 /// The mask is a constant, so double backward gives zero through it.
 /// </summary>
-[Operation("relu")]
+[Operation(Name)]
 internal static class ReluOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "relu";
+
     public static Tensor Apply(Tensor x)
     {
         var y = Elementwise.Unary<Kernel>(x);
-        return Tape.Record("relu", y, [x], g => [g * y.Greater(0.0)]);
+        return Tape.Record(Name, y, [x], g => [g * y.Greater(0.0)]);
     }
 
     internal readonly struct Kernel : IUnaryKernel

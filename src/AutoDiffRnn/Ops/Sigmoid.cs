@@ -5,13 +5,16 @@ using AutoDiffRnn.Autodiff;
 namespace AutoDiffRnn;
 
 /// <summary>sigmoid: y = 1 / (1 + e⁻ˣ). VJP: g y (1 - y), written with the output, as PyTorch does.</summary>
-[Operation("sigmoid")]
+[Operation(Name)]
 internal static class SigmoidOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "sigmoid";
+
     public static Tensor Apply(Tensor x)
     {
         var y = Elementwise.Unary<Kernel>(x);
-        return Tape.Record("sigmoid", y, [x], g => [g * (y * (1.0 - y))]);
+        return Tape.Record(Name, y, [x], g => [g * (y * (1.0 - y))]);
     }
 
     internal readonly struct Kernel : IUnaryKernel

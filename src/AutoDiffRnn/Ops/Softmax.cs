@@ -10,16 +10,23 @@ namespace AutoDiffRnn;
 /// so logits of 1e4 neither overflow nor lose precision. VJPs, with y the output and g its gradient:
 /// softmax y (g − Σ g y); log_softmax g − exp(y) Σ g; logsumexp g · exp(x − y) (= g · softmax x).
 /// </summary>
-[Operation("softmax")]
-[Operation("log_softmax")]
-[Operation("logsumexp")]
+[Operation(SoftmaxName)]
+[Operation(LogSoftmaxName)]
+[Operation(LogsumexpName)]
 internal static class SoftmaxOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string SoftmaxName = "softmax";
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string LogSoftmaxName = "log_softmax";
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string LogsumexpName = "logsumexp";
+
     internal enum Kind { Softmax, LogSoftmax, LogSumExp }
 
     public static Tensor Apply(Tensor x, int axis, Kind kind, bool keepDim = false)
     {
-        string name = kind switch { Kind.Softmax => "softmax", Kind.LogSoftmax => "log_softmax", _ => "logsumexp" };
+        string name = kind switch { Kind.Softmax => SoftmaxName, Kind.LogSoftmax => LogSoftmaxName, _ => LogsumexpName };
         int normalized = x.Shape.NormalizeAxis(axis, name);
         var reduced = new bool[x.Rank];
         reduced[normalized] = true;

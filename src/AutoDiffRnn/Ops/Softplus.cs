@@ -9,19 +9,22 @@ namespace AutoDiffRnn;
 /// Computed as (max(βx, 0) + ln(1 + e^(-|βx|))) / β, which neither overflows for large βx nor loses the tiny
 /// positive values for very negative βx. VJP: g σ(βx), and g where βx &gt; threshold.
 /// </summary>
-[Operation("softplus")]
+[Operation(Name)]
 internal static class SoftplusOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "softplus";
+
     public static Tensor Apply(Tensor x, double beta, double threshold)
     {
         if (!double.IsFinite(beta) || beta == 0)
-            throw new ArgumentOutOfRangeException(nameof(beta), $"softplus: beta must be finite and nonzero, got {beta}");
+            throw new ArgumentOutOfRangeException(nameof(beta), $"{Name}: beta must be finite and nonzero, got {beta}");
         if (double.IsNaN(threshold))
-            throw new ArgumentOutOfRangeException(nameof(threshold), "softplus: the threshold must not be NaN");
+            throw new ArgumentOutOfRangeException(nameof(threshold), $"{Name}: the threshold must not be NaN");
         var output = Tensor.Empty(x.Shape, x.DType);
         if (x.DType == DType.Float32) Forward(x.Span<float>(), (float)beta, (float)threshold, output.Span<float>());
         else Forward(x.Span<double>(), beta, threshold, output.Span<double>());
-        return Tape.Record("softplus", output, [x], g =>
+        return Tape.Record(Name, output, [x], g =>
         {
             var scaled = x * beta;
             var slope = Tensor.Where(scaled.Greater(threshold), Tensor.Scalar(1.0, x.DType), scaled.Sigmoid());

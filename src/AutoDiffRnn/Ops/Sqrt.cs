@@ -5,13 +5,16 @@ using AutoDiffRnn.Autodiff;
 namespace AutoDiffRnn;
 
 /// <summary>sqrt: y = √x (NaN for negative x). VJP: g / (2 y), written with the output, as PyTorch does.</summary>
-[Operation("sqrt")]
+[Operation(Name)]
 internal static class SqrtOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "sqrt";
+
     public static Tensor Apply(Tensor x)
     {
         var y = Elementwise.Unary<Kernel>(x);
-        return Tape.Record("sqrt", y, [x], g => [g / (y * 2.0)]);
+        return Tape.Record(Name, y, [x], g => [g / (y * 2.0)]);
     }
 
     internal readonly struct Kernel : IUnaryKernel

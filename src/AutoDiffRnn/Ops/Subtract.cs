@@ -6,13 +6,16 @@ using AutoDiffRnn.Kernels;
 namespace AutoDiffRnn;
 
 /// <summary>sub: a - b, broadcast. VJP: (g summed to a's shape, -g summed to b's shape).</summary>
-[Operation("sub")]
+[Operation(Name)]
 internal static class SubtractOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "sub";
+
     public static Tensor Apply(Tensor a, Tensor b)
     {
-        var output = Elementwise.Binary<Kernel>("sub", a, b);
-        return Tape.Record("sub", output, [a, b], g => [g.SumTo(a.Shape), b.RequiresGrad ? (-g).SumTo(b.Shape) : null]);
+        var output = Elementwise.Binary<Kernel>(Name, a, b);
+        return Tape.Record(Name, output, [a, b], g => [g.SumTo(a.Shape), b.RequiresGrad ? (-g).SumTo(b.Shape) : null]);
     }
 
     internal readonly struct Kernel : IBinaryKernel

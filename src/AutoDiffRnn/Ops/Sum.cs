@@ -8,9 +8,12 @@ namespace AutoDiffRnn;
 /// sum: the sum over some axes (all by default), keeping them as size 1 if asked.
 /// VJP: g reshaped to the kept-dimension shape, then expanded back to x's shape.
 /// </summary>
-[Operation("sum")]
+[Operation(Name)]
 internal static class SumOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "sum";
+
     public static Tensor Apply(Tensor x, int[]? axes, bool keepDim)
     {
         var reduced = ReducedAxes(x.Shape, axes, "sum");
@@ -19,7 +22,7 @@ internal static class SumOp
         if (x.DType == DType.Float32) Reduce<float>(x.Span<float>(), x.Shape, reduced, output.Span<float>());
         else Reduce<double>(x.Span<double>(), x.Shape, reduced, output.Span<double>());
         var result = keepDim ? output : new Tensor(output.Storage, DroppedShape(x.Shape, reduced));
-        return Tape.Record("sum", result, [x], g => [g.Reshape(keptShape).Expand(x.Shape)]);
+        return Tape.Record(Name, result, [x], g => [g.Reshape(keptShape).Expand(x.Shape)]);
     }
 
     /// <summary>The axes to reduce as a sorted, validated, duplicate-free list (all axes when null).</summary>

@@ -5,13 +5,16 @@ using AutoDiffRnn.Autodiff;
 namespace AutoDiffRnn;
 
 /// <summary>tanh: y = tanh(x). VJP: g * (1 - y²), written with the output, as PyTorch does.</summary>
-[Operation("tanh")]
+[Operation(Name)]
 internal static class TanhOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "tanh";
+
     public static Tensor Apply(Tensor x)
     {
         var y = Elementwise.Unary<Kernel>(x);
-        return Tape.Record("tanh", y, [x], g => [g * (1.0 - y * y)]);
+        return Tape.Record(Name, y, [x], g => [g * (1.0 - y * y)]);
     }
 
     internal readonly struct Kernel : IUnaryKernel

@@ -10,9 +10,12 @@ namespace AutoDiffRnn;
 /// value tensors must share one. VJP: g where the condition holds (summed to whenTrue's shape), g where it does not
 /// (summed to whenFalse's shape); the condition is not differentiated (it is not an input on the tape).
 /// </summary>
-[Operation("where")]
+[Operation(Name)]
 internal static class WhereOp
 {
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "where";
+
     public static Tensor Apply(Tensor condition, Tensor whenTrue, Tensor whenFalse)
     {
         Elementwise.RequireSameDType("where", whenTrue, whenFalse);
@@ -22,7 +25,7 @@ internal static class WhereOp
         var output = Tensor.Empty(shape, whenTrue.DType);
         if (output.DType == DType.Float32) Forward<float>(mask, whenTrue, whenFalse, output);
         else Forward<double>(mask, whenTrue, whenFalse, output);
-        return Tape.Record("where", output, [whenTrue, whenFalse], g =>
+        return Tape.Record(Name, output, [whenTrue, whenFalse], g =>
         {
             var zero = Tensor.Scalar(0.0, g.DType);
             return

@@ -1,0 +1,368 @@
+namespace AutoDiffRnn.FSharp
+
+open System
+open AutoDiffRnn
+
+/// <summary>
+/// The op table: one row per operation of <c>AutoDiffRnn.Operations.Names</c> (and per public form that records other ops, e.g.
+/// transpose records permute), giving how its inputs are drawn (domain, shapes, other arguments), its C# call and its reference
+/// on duals. The catalogue of <c>verify</c>, the F# GradCheck properties, the xUnit gradient tests and (with the libtorch rows of
+/// AutoDiffRnn.FSharp.Torch) the libtorch tests are all drawn from these rows. Adding an op: its C# file, its row here, its row
+/// in <c>TorchOps.rows</c>.
+/// </summary>
+[<RequireQualifiedAccess>]
+module OpTable =
+
+    let private normal = Uniform(-2.0, 2.0)
+    let private show = Draw.show
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Element-wise
+
+    let private pow =
+        OpSpec.create "pow"
+            (fun random ->
+                let exponent = Draw.pick random [| 2.0; 3.0; 1.0; 0.0; -1.0; 0.5; -1.5; 1.7 |]
+                let isInteger = exponent = Math.Round exponent
+                // non-integer powers need positive bases; negative powers need bases away from zero
+                let domain = if isInteger && exponent >= 0.0 then normal elif isInteger then AwayFromZero(0.4, 2.0) else Uniform(0.3, 2.0)
+                let shape = Draw.shape random 0 3
+                { Label = $"pow {show shape} ^ {exponent}"; Arguments = exponent; Inputs = [| Draw.tensor random domain shape |] })
+            (fun exponent x -> x[0].Pow(exponent)) (fun exponent x -> Dual.pow exponent x[0])
+
+    let private leakyRelu =
+        OpSpec.create "leaky_relu"
+            (fun random ->
+                let slope = 0.01 + 0.29 * random.NextDouble()
+                let shape = Draw.shape random 0 3
+                { Label = $"leaky_relu {show shape} slope {slope}"; Arguments = slope; Inputs = [| Draw.tensor random (AwayFromZero(0.05, 2.0)) shape |] })
+            (fun slope x -> x[0].LeakyRelu(slope)) (fun slope x -> Dual.leakyRelu slope x[0])
+
+    /// softplus (1/β) ln(1 + e^(βx)), x itself where βx exceeds the threshold; derivative σ(βx), or 1 on the linear part.
+    let private softplus =
+        OpSpec.create "softplus"
+            (fun random ->
+                let beta, threshold = Draw.pick random [| 1.0; 2.0; 0.5; 3.0 |], Draw.pick random [| 20.0; 1.0; -0.5; 0.5 |]
+                let shape = Draw.shape random 0 3
+                // away from the threshold, where softplus switches to x (a jump finite differences must not straddle)
+                let away (v: float) = if abs (beta * v - threshold) < 0.05 then v + 0.1 / beta else v
+                { Label = $"softplus {show shape} beta {beta} threshold {threshold}"; Arguments = (beta, threshold)
+                  Inputs = [| Draw.tensorOf shape (Draw.values random (Uniform(-3.0, 3.0)) (Draw.count shape) |> Array.map away) |] })
+            (fun (beta, threshold) x -> x[0].Softplus(beta, threshold))
+            (fun (beta, threshold) x ->
+                let linear (v: float) = v * beta > threshold
+                Dual.pointwise (fun v -> if linear v then v else Math.Log(1.0 + Math.Exp(v * beta)) / beta)
+                               (fun v _ -> if linear v then 1.0 else let e = Math.Exp(v * beta) in e / (1.0 + e)) x[0])
+
+    let private clamp =
+        OpSpec.create "clamp"
+            (fun random ->
+                let low, high = -random.NextDouble(), random.NextDouble()
+                let minimum, maximum = Draw.pick random [| Some low, Some high; Some low, None; None, Some high |]
+                let near bound (v: float) = match bound with Some b -> abs (v - b) < 0.01 | None -> false
+                let shape = Draw.shape random 0 3
+                let values = Draw.values random (Uniform(-2.0, 2.0)) (Draw.count shape) |> Array.map (fun v -> if near minimum v || near maximum v then v + 0.03 else v)
+                { Label = $"clamp {show shape} to [{minimum}, {maximum}]"; Arguments = (minimum, maximum); Inputs = [| Draw.tensorOf shape values |] })
+            (fun (minimum, maximum) x -> x[0].Clamp(Option.toNullable minimum, Option.toNullable maximum))
+            (fun (minimum, maximum) x -> Dual.clamp minimum maximum x[0])
+
+    let private where =
+        OpSpec.create "where"
+            (fun random ->
+                let full = Draw.shape random 0 3
+                let reduce () = (full |> Array.map (fun size -> if random.Next 3 = 0 then 1 else size))[random.Next(0, full.Length + 1) ..]
+                let shapeCondition, shapeA, shapeB = reduce (), reduce (), reduce ()
+                let condition = Draw.tensorOf shapeCondition (Array.init (Draw.count shapeCondition) (fun _ -> float (random.Next 2)))
+                let conditionType = Draw.pick random [| DType.Float32; DType.Float64 |]
+                { Label = $"where {show shapeCondition} ({conditionType}) {show shapeA} {show shapeB}"; Arguments = (condition, conditionType)
+                  Inputs = [| Draw.tensor random Normal shapeA; Draw.tensor random Normal shapeB |] })
+            (fun (condition, conditionType) x -> Tensor.Where(condition.To(conditionType), x[0], x[1]))
+            (fun (condition, _) x -> Dual.where (Dual.ofTensor condition) x[0] x[1])
+
+    /// dropout's documented rule: one uniform draw per element in row-major order, kept when the draw is at least p.
+    let private dropout =
+        OpSpec.create "dropout"
+            (fun random ->
+                let probability = Draw.pick random [| 0.2; 0.5; 0.8 |]
+                let seed = uint64 (random.Next 1_000_000)
+                let shape = Draw.shape random 0 3
+                let draws = Generator(seed)
+                let mask = Draw.tensorOf shape (Array.init (Draw.count shape) (fun _ -> if draws.NextDouble() >= probability then 1.0 else 0.0))
+                { Label = $"dropout {show shape} p {probability} seed {seed}"; Arguments = (probability, seed, mask); Inputs = [| Draw.tensor random Normal shape |] })
+            (fun (probability, seed, _) x -> x[0].Dropout(probability, true, Generator(seed)))
+            (fun (probability, _, mask) x -> Dual.dropout (mask.ToDoubleArray()) probability x[0])
+
+    /// float32 and back, scaled by a power of two: on the float32 grid the round trip is exact at every point GradCheck probes.
+    let private convert =
+        OpSpec.create "to"
+            (fun random ->
+                let shape = Draw.shape random 0 3
+                let c = Draw.pick random [| 0.5; 2.0; -4.0 |]
+                { Label = $"to float32 and back {show shape} times {c}"; Arguments = c; Inputs = [| Draw.tensor random Float32Exact shape |] })
+            (fun c x -> (x[0].To(DType.Float32) * c).To(DType.Float64))
+            (fun c x -> (Dual.convert DType.Float32 x[0] * c) |> Dual.convert DType.Float64)
+        |> OpSpec.onFloat32Grid
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Linear algebra
+
+    let private matmul =
+        OpSpec.create "matmul"
+            (fun random ->
+                let m, inner, n, batch = random.Next(1, 5), random.Next(1, 5), random.Next(1, 5), random.Next(1, 4)
+                let rankA, rankB = Draw.pick random [| 2, 2; 3, 3; 3, 2; 2, 3 |]
+                let transposeA, transposeB = random.Next 2 = 0, random.Next 2 = 0
+                let layout rank rows columns transposed =
+                    Array.append (if rank = 3 then [| batch |] else [||]) (if transposed then [| columns; rows |] else [| rows; columns |])
+                let shapeA, shapeB = layout rankA m inner transposeA, layout rankB inner n transposeB
+                { Label = $"matmul {show shapeA} (transposed {transposeA}) x {show shapeB} (transposed {transposeB})"
+                  Arguments = (transposeA, transposeB); Inputs = [| Draw.tensor random normal shapeA; Draw.tensor random normal shapeB |] })
+            (fun (transposeA, transposeB) x -> Tensor.MatMul(x[0], x[1], transposeA, transposeB))
+            (fun (transposeA, transposeB) x -> Dual.matmulWith transposeA transposeB x[0] x[1])
+
+    let private linear =
+        OpSpec.create "linear"
+            (fun random ->
+                let leading = Draw.shape random 0 2
+                let features, outputs = random.Next(1, 5), random.Next(1, 5)
+                let withBias = random.Next 2 = 0
+                let input, weight = Draw.tensor random normal (Array.append leading [| features |]), Draw.tensor random normal [| outputs; features |]
+                { Label = $"linear {input.Shape} weight {weight.Shape}" + (if withBias then " with bias" else ""); Arguments = withBias
+                  Inputs = if withBias then [| input; weight; Draw.tensor random normal [| outputs |] |] else [| input; weight |] })
+            (fun withBias x -> Tensor.Linear(x[0], x[1], (if withBias then x[2] else Unchecked.defaultof<Tensor>)))
+            (fun withBias x -> Dual.linear x[0] x[1] (if withBias then Some x[2] else None))
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Layout
+
+    let private reshape =
+        OpSpec.create "reshape"
+            (fun random ->
+                let shape = Draw.shape random 1 3
+                let n = Draw.count shape
+                let divisors = [| 1 .. n |] |> Array.filter (fun d -> n % d = 0)
+                let first = Draw.pick random divisors
+                let target = if random.Next 2 = 0 then [| first; -1 |] else [| n / first; first; 1 |]
+                { Label = $"reshape {show shape} to {show target}"; Arguments = target; Inputs = [| Draw.tensor random Normal shape |] })
+            // tanh after the reshape: the output depends on where each element went
+            (fun target x -> x[0].Reshape(target).Tanh()) (fun target x -> Dual.reshape target x[0] |> Dual.tanh)
+
+    let private transpose =
+        OpSpec.create "transpose"
+            (fun random ->
+                let shape = Draw.shape random 2 4
+                let first = random.Next shape.Length
+                let second = (first + 1 + random.Next(shape.Length - 1)) % shape.Length - shape.Length
+                { Label = $"transpose {show shape} {first} {second}"; Arguments = (first, second); Inputs = [| Draw.tensor random Normal shape |] })
+            (fun (first, second) x -> x[0].Transpose(first, second)) (fun (first, second) x -> Dual.transpose first second x[0])
+        |> OpSpec.recording [ "permute" ]
+
+    let private permute =
+        OpSpec.create "permute"
+            (fun random ->
+                let shape = Draw.shape random 2 4
+                let mutable axes = Array.init shape.Length id
+                while axes = Array.init shape.Length id do
+                    axes <- Array.copy axes
+                    random.Shuffle axes
+                { Label = $"permute {show shape} by {show axes}"; Arguments = axes; Inputs = [| Draw.tensor random Normal shape |] })
+            (fun axes x -> x[0].Permute(axes)) (fun axes x -> Dual.permute axes x[0])
+
+    /// A shape and one that broadcasts to it, sizes above 1 past the first axis so the two differ.
+    let private broadcastShapes (random: Random) =
+        let full = Array.append (Draw.shape random 1 1) (Draw.shape random 1 2 |> Array.map (fun size -> size + 1))
+        let reduced = (full |> Array.mapi (fun k size -> if k = 0 || random.Next 2 = 0 then 1 else size))[random.Next 2 ..]
+        full, reduced
+
+    let private expand =
+        OpSpec.create "expand"
+            (fun random ->
+                let full, reduced = broadcastShapes random
+                { Label = $"expand {show reduced} to {show full}"; Arguments = full; Inputs = [| Draw.tensor random Normal reduced |] })
+            (fun full x -> x[0].Expand(Shape(full))) (fun full x -> Dual.expand full x[0])
+
+    let private sumTo =
+        OpSpec.create "sum_to"
+            (fun random ->
+                let full, reduced = broadcastShapes random
+                { Label = $"sum_to {show full} to {show reduced}"; Arguments = reduced; Inputs = [| Draw.tensor random Normal full |] })
+            (fun reduced x -> x[0].SumTo(Shape(reduced))) (fun reduced x -> Dual.sumTo reduced x[0])
+
+    /// A slice that is not the whole axis (a whole-axis narrow returns its input unrecorded).
+    let private slice (random: Random) =
+        let shape, axis, normalized = Draw.withAxis random 2
+        let size = shape[normalized]
+        let length = random.Next(1, size)
+        let start = random.Next(0, size - length + 1)
+        shape, axis, normalized, start, length
+
+    let private narrow =
+        OpSpec.create "narrow"
+            (fun random ->
+                let shape, axis, _, start, length = slice random
+                { Label = $"narrow {show shape} axis {axis} from {start} length {length}"; Arguments = (axis, start, length)
+                  Inputs = [| Draw.tensor random Normal shape |] })
+            (fun (axis, start, length) x -> x[0].Narrow(axis, start, length)) (fun (axis, start, length) x -> Dual.narrow axis start length x[0])
+
+    /// narrow_backward appears only in backward passes: its case is narrow's VJP, recorded (createGraph) as a function of u.
+    let private narrowBackward =
+        OpSpec.create "narrow_backward"
+            (fun random ->
+                let shape, axis, normalized, start, length = slice random
+                let x = Draw.tensor random Normal shape
+                { Label = $"narrow_backward (VJP of narrow {show shape} axis {axis} from {start} length {length})"
+                  Arguments = (shape, axis, start, length, x); Inputs = [| Draw.tensor random Normal (Array.updateAt normalized length shape) |] })
+            (fun (_, axis, start, length, x) u -> Diff.vjpRecorded (fun x -> x.Narrow(axis, start, length)) (x.To(u[0].DType)) u[0])
+            (fun (shape, axis, start, _, _) u -> Dual.narrowBackward shape axis start u[0])
+
+    let private select =
+        OpSpec.create "select"
+            (fun random ->
+                let shape, axis, normalized = Draw.withAxis random 2
+                let index = random.Next(-shape[normalized], shape[normalized])
+                { Label = $"select {show shape} axis {axis} index {index}"; Arguments = (axis, index); Inputs = [| Draw.tensor random Normal shape |] })
+            (fun (axis, index) x -> x[0].Select(axis, index)) (fun (axis, index) x -> Dual.select axis index x[0])
+        |> OpSpec.recording [ "narrow" ]
+
+    let private indexSelect =
+        OpSpec.create "index_select"
+            (fun random ->
+                let shape, axis, normalized = Draw.withAxis random 1
+                let indices = Array.init (random.Next(1, 6)) (fun _ -> random.Next shape[normalized])
+                { Label = $"index_select {show shape} axis {axis} indices {show indices}"; Arguments = (axis, indices)
+                  Inputs = [| Draw.tensor random Normal shape |] })
+            (fun (axis, indices) x -> x[0].IndexSelect(axis, indices)) (fun (axis, indices) x -> Dual.indexSelect axis indices x[0])
+
+    /// index_add appears only in backward passes: its case is index_select's VJP, recorded as a function of u.
+    let private indexAdd =
+        OpSpec.create "index_add"
+            (fun random ->
+                let shape, axis, normalized = Draw.withAxis random 1
+                let indices = Array.init (random.Next(1, 6)) (fun _ -> random.Next shape[normalized])
+                let x = Draw.tensor random Normal shape
+                { Label = $"index_add (VJP of index_select {show shape} axis {axis} indices {show indices})"
+                  Arguments = (shape, axis, indices, x); Inputs = [| Draw.tensor random Normal (Array.updateAt normalized indices.Length shape) |] })
+            (fun (_, axis, indices, x) u -> Diff.vjpRecorded (fun x -> x.IndexSelect(axis, indices)) (x.To(u[0].DType)) u[0])
+            (fun (shape, axis, indices, _) u -> Dual.indexAdd shape axis indices u[0])
+
+    let private concat =
+        OpSpec.create "concat"
+            (fun random ->
+                let shape, axis, normalized = Draw.withAxis random 1
+                let parts = Array.init (random.Next(2, 4)) (fun _ -> Draw.tensor random Normal (Array.updateAt normalized (random.Next(1, 4)) shape))
+                let shapes = parts |> Array.map (fun p -> string p.Shape) |> String.concat " "
+                { Label = $"concat {shapes} axis {axis}"; Arguments = axis; Inputs = parts })
+            (fun axis x -> Tensor.Concat(x, axis)) (fun axis x -> Dual.concat axis x)
+
+    let private stack =
+        OpSpec.create "stack"
+            (fun random ->
+                let shape = Draw.shape random 0 3
+                let position = random.Next(-(shape.Length + 1), shape.Length + 1)
+                let parts = Array.init (random.Next(2, 4)) (fun _ -> Draw.tensor random Normal shape)
+                { Label = $"stack {parts.Length} of {show shape} axis {position}"; Arguments = position; Inputs = parts })
+            (fun position x -> Tensor.Stack(x, position)) (fun position x -> Dual.stack position x)
+        |> OpSpec.recording [ "concat" ]
+
+    /// How split cuts: by sizes, or into pieces of one size.
+    type SplitBy =
+        /// <summary>Pieces of the given sizes.</summary>
+        | Sizes of int[]
+        /// <summary>Pieces of one size, the last maybe smaller.</summary>
+        | Every of int
+
+    /// One piece of a split (by index), or all pieces joined in reverse order (−1).
+    let private piece (index: int) (join: 'T[] -> 'T) (pieces: 'T[]) = if index < 0 then join (Array.rev pieces) else pieces[index]
+
+    let private split =
+        OpSpec.create "split"
+            (fun random ->
+                let shape, axis, normalized = Draw.withAxis random 2
+                let size = shape[normalized]
+                let by = if random.Next 2 = 0 then (let cut = random.Next(1, size) in Sizes [| cut; size - cut |]) else Every(random.Next(1, size))
+                let count = match by with Sizes sizes -> sizes.Length | Every every -> (size + every - 1) / every
+                let index = random.Next(-1, count)
+                let what = match by with Sizes sizes -> $"sizes {show sizes}" | Every every -> $"every {every}"
+                let which = if index < 0 then "all pieces joined in reverse" else $"piece {index}"
+                { Label = $"split {show shape} {what} axis {axis}, {which}"; Arguments = (by, axis, index); Inputs = [| Draw.tensor random Normal shape |] })
+            (fun (by, axis, index) x ->
+                let pieces = match by with Sizes sizes -> x[0].Split(sizes, axis) | Every every -> x[0].Split(every, axis)
+                piece index (fun parts -> Tensor.Concat(parts, axis)) pieces)
+            (fun (by, axis, index) x ->
+                let pieces = match by with Sizes sizes -> Dual.split sizes axis x[0] | Every every -> Dual.splitEvery every axis x[0]
+                piece index (Dual.concat axis) pieces)
+        |> OpSpec.recording [ "narrow" ]
+
+    let private chunk =
+        OpSpec.create "chunk"
+            (fun random ->
+                let shape, axis, _ = Draw.withAxis random 2
+                let chunks = random.Next(2, 5)
+                { Label = $"chunk {show shape} into {chunks} axis {axis}, all pieces joined in reverse"; Arguments = (chunks, axis)
+                  Inputs = [| Draw.tensor random Normal shape |] })
+            (fun (chunks, axis) x -> piece -1 (fun parts -> Tensor.Concat(parts, axis)) (x[0].Chunk(chunks, axis)))
+            (fun (chunks, axis) x -> piece -1 (Dual.concat axis) (Dual.chunk chunks axis x[0]))
+        |> OpSpec.recording [ "narrow" ]
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Rows
+
+    /// <summary>The rows of the core ops (element-wise, linear algebra, reductions, layout), in the order the suites report them.</summary>
+    let core : OpSpec list =
+        [ OpRows.binary "add" (fun a b -> a + b) (fun a s -> a + s) (fun s b -> s + b) Dual.add normal normal
+          OpRows.binary "sub" (fun a b -> a - b) (fun a s -> a - s) (fun s b -> s - b) Dual.sub normal normal
+          OpRows.binary "mul" (fun a b -> a * b) (fun a s -> a * s) (fun s b -> s * b) Dual.mul normal normal
+          OpRows.binary "div" (fun a b -> a / b) (fun a s -> a / s) (fun s b -> s / b) Dual.div normal (AwayFromZero(0.5, 2.0))
+          OpSpec.unary "neg" normal (fun x -> -x) Dual.neg
+          pow
+          OpSpec.unary "exp" normal (fun x -> x.Exp()) Dual.exp
+          OpSpec.unary "log" (Uniform(0.2, 3.0)) (fun x -> x.Log()) Dual.log
+          OpSpec.unary "sqrt" (Uniform(0.2, 3.0)) (fun x -> x.Sqrt()) Dual.sqrt
+          OpSpec.unary "abs" (AwayFromZero(0.05, 2.0)) (fun x -> x.Abs()) Dual.abs
+          OpSpec.unary "tanh" (Uniform(-3.0, 3.0)) (fun x -> x.Tanh()) Dual.tanh
+          OpSpec.unary "sigmoid" (Uniform(-4.0, 4.0)) (fun x -> x.Sigmoid()) Dual.sigmoid
+          OpSpec.unary "relu" (AwayFromZero(0.05, 2.0)) (fun x -> x.Relu()) Dual.relu
+          leakyRelu
+          softplus
+          clamp
+          where
+          dropout
+          convert
+          matmul
+          linear
+          OpRows.reduction "sum" (fun x -> x.Sum()) (fun x a keep -> x.Sum(a, keep)) (fun x a keep -> x.Sum(a, keep)) Dual.sumAxes normal
+          OpRows.reduction "mean" (fun x -> x.Mean()) (fun x a keep -> x.Mean(a, keep)) (fun x a keep -> x.Mean(a, keep)) Dual.meanAxes normal
+          |> OpSpec.recording [ "sum" ]
+          OpRows.reduction "max" (fun x -> x.Max()) (fun x a keep -> x.Max(a, keep)) (fun x a keep -> x.Max(a, keep)) Dual.maxAxes Distinct
+          OpRows.reduction "min" (fun x -> x.Min()) (fun x a keep -> x.Min(a, keep)) (fun x a keep -> x.Min(a, keep)) Dual.minAxes Distinct
+          OpRows.alongAxis "softmax" (fun x a _ -> x.Softmax(a)) (fun a _ x -> Dual.softmax a x)
+          OpRows.alongAxis "log_softmax" (fun x a _ -> x.LogSoftmax(a)) (fun a _ x -> Dual.logSoftmax a x)
+          OpRows.alongAxis "logsumexp" (fun x a keep -> x.LogSumExp(a, keep)) (fun a keep x -> Dual.logSumExp a keep x)
+          reshape
+          transpose
+          permute
+          expand
+          sumTo
+          narrow
+          narrowBackward
+          select
+          indexSelect
+          indexAdd
+          concat
+          stack
+          split
+          chunk ]
+
+    /// <summary>Every row: the core ops, convolution and pooling, the fused recurrent sequences.</summary>
+    let rows () : OpSpec list = core @ ConvolutionRows.rows @ RecurrentRows.rows
+
+    /// <summary>The row of the given name.</summary>
+    let find (name: string) = rows () |> List.tryFind (fun spec -> spec.Name = name)
+
+    /// <summary>The ops of <c>Operations.Names</c> no row records (empty when the table is complete).</summary>
+    let missing () =
+        let recorded = rows () |> List.collect (fun spec -> spec.Records) |> set
+        Operations.Names |> Seq.filter (fun name -> not (recorded.Contains name)) |> List.ofSeq
+
+    /// <summary>One fixed draw of every row (seeded by the row's name): the op cases of <c>verify</c>.</summary>
+    let fixedSamples () = rows () |> List.map (fun spec -> spec.Draw(Random(OpSpec.seedOf spec.Name)))
