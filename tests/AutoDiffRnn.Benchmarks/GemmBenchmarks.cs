@@ -36,7 +36,7 @@ public sealed class InProcessGemmJob : ManualConfig
 public class GemmBenchmarks
 {
     private float[] a = [], b = [], bTransposed = [], c = [];
-    private int savedParallelism;
+    private IDisposable? oneThread;
     private TorchSharp.torch.Tensor torchA = null!, torchB = null!, torchC = null!;
 
     /// <summary>The shapes measured: cubes, and a recurrent-layer-like product (batch 32, 384 inputs, 1024 gate units).</summary>
@@ -68,13 +68,12 @@ public class GemmBenchmarks
     public void SetupOneThread()
     {
         Setup();
-        savedParallelism = Gemm.MaxParallelism;
-        Gemm.MaxParallelism = 1;
+        oneThread = KernelTuning.Use(KernelTuning.Current with { MaxParallelism = 1 });
     }
 
     /// <summary>Restores the GEMM's thread count.</summary>
     [GlobalCleanup(Target = nameof(PackedOneThread))]
-    public void CleanupOneThread() => Gemm.MaxParallelism = savedParallelism;
+    public void CleanupOneThread() => oneThread?.Dispose();
 
     /// <summary>Setup for <see cref="LibTorch"/>: the same A and B as libtorch tensors, libtorch on every core.</summary>
     [GlobalSetup(Target = nameof(LibTorch))]

@@ -1,13 +1,12 @@
+using AutoDiffRnn.Cli.CommandLine;
+
 namespace AutoDiffRnn.Cli.CharRnn;
 
-/// <summary>Everything <c>train char-rnn</c> can be told.</summary>
-public sealed record CharRnnOptions
+/// <summary>Everything <c>train char-rnn</c> can be told; <see cref="FolderTrainingOptions.Output"/> receives the checkpoint and loss.png.</summary>
+public sealed record CharRnnOptions() : FolderTrainingOptions(hiddenSize: 256, steps: 1200, output: "out/char-rnn")
 {
     /// <summary>rnn, lstm or gru.</summary>
     public string Model { get; init; } = "lstm";
-
-    /// <summary>Hidden state size.</summary>
-    public int HiddenSize { get; init; } = 256;
 
     /// <summary>Character embedding size.</summary>
     public int EmbeddingSize { get; init; } = 64;
@@ -24,9 +23,6 @@ public sealed record CharRnnOptions
     /// <summary>Dropout probability on the embeddings and before the output projection, while training.</summary>
     public double Dropout { get; init; } = 0.3;
 
-    /// <summary>Optimizer steps.</summary>
-    public int Steps { get; init; } = 1200;
-
     /// <summary>Learning rate.</summary>
     public double LearningRate { get; init; } = 3e-3;
 
@@ -36,20 +32,11 @@ public sealed record CharRnnOptions
     /// <summary>Global gradient-norm clip.</summary>
     public double ClipNorm { get; init; } = 5;
 
-    /// <summary>Random seed (weights, batches, samples).</summary>
-    public ulong Seed { get; init; } = 1;
-
     /// <summary>A corpus file; null uses the built-in corpus.</summary>
     public string? CorpusFile { get; init; }
 
     /// <summary>A literal training text instead of a corpus (the seeds' "hello").</summary>
     public string? Text { get; init; }
-
-    /// <summary>The output folder.</summary>
-    public string Output { get; init; } = "out/char-rnn";
-
-    /// <summary>Where to write the metrics JSON, or null.</summary>
-    public string? MetricsFile { get; init; }
 
     /// <summary>Steps between samples and validation.</summary>
     public int SampleEvery { get; init; } = 200;

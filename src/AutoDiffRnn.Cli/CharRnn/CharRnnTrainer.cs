@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Reflection;
-using System.Text.Json;
 using AutoDiffRnn.Autodiff;
 using AutoDiffRnn.Data;
 using AutoDiffRnn.Losses;
@@ -115,11 +114,7 @@ public sealed class CharRnnTrainer(CharRnnOptions options, TextWriter log)
         LossPlot.Save(Path.Combine(options.Output, "loss.png"), losses, $"{options.Model} on {text.Length} characters");
         var metrics = new CharRnnMetrics(losses.Count > 0 ? losses[^1] : double.NaN, finalValidation, entropy, step, seconds,
             (step - startStep) * (double)steps * batch / Math.Max(seconds, 1e-9), finalSample);
-        if (options.MetricsFile is not null)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(options.MetricsFile))!);
-            File.WriteAllText(options.MetricsFile, JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
-        }
+        options.WriteMetrics(metrics);
         return metrics;
     }
 

@@ -1,38 +1,9 @@
-using System.Text.Json;
 using AutoDiffRnn.Autodiff;
 using AutoDiffRnn.Losses;
 using AutoDiffRnn.Nn;
 using AutoDiffRnn.Optim;
 
 namespace AutoDiffRnn.Cli.Classify;
-
-/// <summary>The options of <c>train classify</c>.</summary>
-public sealed record ClassifyOptions
-{
-    /// <summary>rnn, lstm or gru.</summary>
-    public string Model { get; init; } = "lstm";
-
-    /// <summary>Sequence length: the class is only visible at the first step.</summary>
-    public int Length { get; init; } = 50;
-
-    /// <summary>Hidden size.</summary>
-    public int HiddenSize { get; init; } = 32;
-
-    /// <summary>Sequences per batch.</summary>
-    public int BatchSize { get; init; } = 32;
-
-    /// <summary>Optimizer steps.</summary>
-    public int Steps { get; init; } = 600;
-
-    /// <summary>Adam's learning rate.</summary>
-    public double LearningRate { get; init; } = 1e-2;
-
-    /// <summary>Random seed.</summary>
-    public ulong Seed { get; init; } = 1;
-
-    /// <summary>Where to write the metrics JSON, or null.</summary>
-    public string? MetricsFile { get; init; }
-}
 
 /// <summary>What <c>train classify</c> reports.</summary>
 public sealed record ClassifyMetrics(string Model, int Length, double Accuracy, double FinalLoss, int Steps, double Seconds);
@@ -118,8 +89,7 @@ public static class ClassifyTask
             correct = predictions.Where((prediction, i) => prediction == testLabels[i]).Count();
         }
         var metrics = new ClassifyMetrics(options.Model, options.Length, correct / 1000.0, loss, options.Steps, watch.Elapsed.TotalSeconds);
-        if (options.MetricsFile is not null)
-            File.WriteAllText(options.MetricsFile, JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
+        options.WriteMetrics(metrics);
         return metrics;
     }
 }

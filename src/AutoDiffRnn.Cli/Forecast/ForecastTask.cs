@@ -1,4 +1,3 @@
-using System.Text.Json;
 using AutoDiffRnn.Autodiff;
 using AutoDiffRnn.Data;
 using AutoDiffRnn.Losses;
@@ -6,31 +5,6 @@ using AutoDiffRnn.Nn;
 using AutoDiffRnn.Optim;
 
 namespace AutoDiffRnn.Cli.Forecast;
-
-/// <summary>The options of <c>train forecast</c>.</summary>
-public sealed record ForecastOptions
-{
-    /// <summary>Past values the model reads.</summary>
-    public int Window { get; init; } = 40;
-
-    /// <summary>Hidden size of the LSTM.</summary>
-    public int HiddenSize { get; init; } = 32;
-
-    /// <summary>Optimizer steps.</summary>
-    public int Steps { get; init; } = 300;
-
-    /// <summary>Windows per batch.</summary>
-    public int BatchSize { get; init; } = 64;
-
-    /// <summary>Random seed.</summary>
-    public ulong Seed { get; init; } = 1;
-
-    /// <summary>The output folder (forecast.png).</summary>
-    public string Output { get; init; } = "out/forecast";
-
-    /// <summary>Where to write the metrics JSON, or null.</summary>
-    public string? MetricsFile { get; init; }
-}
 
 /// <summary>What <c>train forecast</c> reports: validation errors of the model and of the naive last-value forecast.</summary>
 public sealed record ForecastMetrics(double ValidationMse, double NaiveMse, double TrainLoss, int Steps, double Seconds);
@@ -104,8 +78,7 @@ public static class ForecastTask
         plot.ShowLegend();
         plot.Title($"one-step forecast on held-out data: MSE {validationMse:F4} (naive {naiveMse:F4})");
         plot.SavePng(Path.Combine(options.Output, "forecast.png"), 900, 400);
-        if (options.MetricsFile is not null)
-            File.WriteAllText(options.MetricsFile, JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
+        options.WriteMetrics(metrics);
         return metrics;
     }
 }

@@ -1,59 +1,9 @@
 using System.Diagnostics;
-using System.Text.Json;
 using AutoDiffRnn.Nn;
 using AutoDiffRnn.Nn.Seq2Seq;
 using AutoDiffRnn.Optim;
 
 namespace AutoDiffRnn.Cli.Seq2Seq;
-
-/// <summary>The options of <c>train seq2seq</c>.</summary>
-public sealed record Seq2SeqOptions
-{
-    /// <summary>dates (<see cref="DateTranslation"/>) or reverse (<see cref="SequenceReversal"/>).</summary>
-    public string Task { get; init; } = "dates";
-
-    /// <summary>additive (Bahdanau), dot or general (Luong), or none.</summary>
-    public string Attention { get; init; } = "additive";
-
-    /// <summary>luong (the decoder's output queries the memory after its step; fast) or bahdanau (the previous state queries it and the context joins the input).</summary>
-    public string Placement { get; init; } = "luong";
-
-    /// <summary>Also train the same model without attention, for comparison.</summary>
-    public bool Baseline { get; init; } = true;
-
-    /// <summary>Character embedding size (source and target).</summary>
-    public int EmbeddingSize { get; init; } = 32;
-
-    /// <summary>Hidden size of each encoder direction; the decoder's is twice it.</summary>
-    public int HiddenSize { get; init; } = 64;
-
-    /// <summary>Pairs per batch.</summary>
-    public int BatchSize { get; init; } = 64;
-
-    /// <summary>Optimizer steps.</summary>
-    public int Steps { get; init; } = 1200;
-
-    /// <summary>Adam's learning rate (cosine-decayed to a tenth).</summary>
-    public double LearningRate { get; init; } = 5e-3;
-
-    /// <summary>The probability of feeding the true previous token (1: pure teacher forcing; below 1: scheduled sampling).</summary>
-    public double TeacherForcing { get; init; } = 1.0;
-
-    /// <summary>Beam width of the beam-search evaluation.</summary>
-    public int BeamWidth { get; init; } = 4;
-
-    /// <summary>Held-out pairs evaluated.</summary>
-    public int TestSize { get; init; } = 1000;
-
-    /// <summary>Random seed.</summary>
-    public ulong Seed { get; init; } = 1;
-
-    /// <summary>Output folder (attention.png).</summary>
-    public string Output { get; init; } = "out/seq2seq";
-
-    /// <summary>Where to write the metrics JSON, or null.</summary>
-    public string? MetricsFile { get; init; }
-}
 
 /// <summary>The held-out results of one trained model.</summary>
 /// <param name="Attention">The attention kind, or "none".</param>
@@ -147,8 +97,7 @@ public static class Seq2SeqTask
         }
         var metrics = new Seq2SeqMetrics(options.Task, options.Steps, options.BatchSize, options.BeamWidth, options.TestSize, results,
             exampleSource, exampleTranslation, heatmap, total.Elapsed.TotalSeconds);
-        if (options.MetricsFile is not null)
-            File.WriteAllText(options.MetricsFile, JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
+        options.WriteMetrics(metrics);
         return metrics;
     }
 

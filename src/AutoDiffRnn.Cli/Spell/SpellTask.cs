@@ -1,38 +1,9 @@
 using System.Diagnostics;
-using System.Text.Json;
 using AutoDiffRnn.Data;
 using AutoDiffRnn.Nn.Seq2Seq;
 using AutoDiffRnn.Optim;
 
 namespace AutoDiffRnn.Cli.Spell;
-
-/// <summary>The options of <c>train spell</c>.</summary>
-public sealed record SpellOptions
-{
-    /// <summary>Character embedding size.</summary>
-    public int EmbeddingSize { get; init; } = 16;
-
-    /// <summary>Decoder hidden size.</summary>
-    public int HiddenSize { get; init; } = 128;
-
-    /// <summary>Conditions per batch.</summary>
-    public int BatchSize { get; init; } = 64;
-
-    /// <summary>Optimizer steps.</summary>
-    public int Steps { get; init; } = 500;
-
-    /// <summary>Adam's learning rate.</summary>
-    public double LearningRate { get; init; } = 5e-3;
-
-    /// <summary>Beam width of the beam-search evaluation.</summary>
-    public int BeamWidth { get; init; } = 3;
-
-    /// <summary>Random seed.</summary>
-    public ulong Seed { get; init; } = 1;
-
-    /// <summary>Where to write the metrics JSON, or null.</summary>
-    public string? MetricsFile { get; init; }
-}
 
 /// <summary>What <c>train spell</c> reports.</summary>
 /// <param name="Classes">The number of classes (numbers 0..99).</param>
@@ -104,8 +75,7 @@ public static class SpellTask
         double Match(DecodedSequence[] decoded) => all.Count(n => decoded[n].Finished && Spelled(decoded[n]) == Name(n)) / 100.0;
         var metrics = new SpellMetrics(100, Match(greedy), Match(beam), loss, options.Steps,
             [.. new[] { 7, 13, 42, 90, 99 }.Select(n => $"{n} -> {Spelled(greedy[n])}")], watch.Elapsed.TotalSeconds);
-        if (options.MetricsFile is not null)
-            File.WriteAllText(options.MetricsFile, JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
+        options.WriteMetrics(metrics);
         return metrics;
     }
 }

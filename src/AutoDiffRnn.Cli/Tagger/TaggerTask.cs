@@ -1,40 +1,8 @@
 using System.Diagnostics;
-using System.Text.Json;
 using AutoDiffRnn.Nn.Seq2Seq;
 using AutoDiffRnn.Optim;
 
 namespace AutoDiffRnn.Cli.Tagger;
-
-/// <summary>The options of <c>train tagger</c>.</summary>
-public sealed record TaggerOptions
-{
-    /// <summary>Word embedding size.</summary>
-    public int EmbeddingSize { get; init; } = 32;
-
-    /// <summary>Hidden size of each direction.</summary>
-    public int HiddenSize { get; init; } = 64;
-
-    /// <summary>Read the sentence both ways (false: left to right only).</summary>
-    public bool Bidirectional { get; init; } = true;
-
-    /// <summary>Sentences per batch.</summary>
-    public int BatchSize { get; init; } = 32;
-
-    /// <summary>Optimizer steps.</summary>
-    public int Steps { get; init; } = 400;
-
-    /// <summary>Adam's learning rate.</summary>
-    public double LearningRate { get; init; } = 5e-3;
-
-    /// <summary>Held-out sentences evaluated.</summary>
-    public int TestSize { get; init; } = 1000;
-
-    /// <summary>Random seed.</summary>
-    public ulong Seed { get; init; } = 1;
-
-    /// <summary>Where to write the metrics JSON, or null.</summary>
-    public string? MetricsFile { get; init; }
-}
 
 /// <summary>What <c>train tagger</c> reports.</summary>
 /// <param name="Bidirectional">Whether the encoder read both ways.</param>
@@ -94,8 +62,7 @@ public static class TaggerTask
         string example = string.Join(" ", testSentences[0].Select((id, t) => $"{TaggingGrammar.Vocabulary.Tokens[id]}/{TaggingGrammar.Tags[predicted[0][t]]}"));
         var metrics = new TaggerMetrics(options.Bidirectional, (double)correct / tokens, (double)ambiguousCorrect / Math.Max(1, ambiguousTokens),
             (double)sentencesCorrect / testSentences.Length, loss, options.Steps, example, watch.Elapsed.TotalSeconds);
-        if (options.MetricsFile is not null)
-            File.WriteAllText(options.MetricsFile, JsonSerializer.Serialize(metrics, new JsonSerializerOptions { WriteIndented = true }));
+        options.WriteMetrics(metrics);
         return metrics;
     }
 }

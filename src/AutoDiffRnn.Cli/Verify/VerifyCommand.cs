@@ -1,3 +1,4 @@
+using System.CommandLine;
 using AutoDiffRnn.FSharp;
 
 namespace AutoDiffRnn.Cli.Verify;
@@ -9,6 +10,14 @@ namespace AutoDiffRnn.Cli.Verify;
 /// </summary>
 public static class VerifyCommand
 {
+    /// <summary>Builds the command; <paramref name="verbose"/> (the root's <c>--verbose</c>) prints every case's full table.</summary>
+    internal static Command Create(Option<bool> verbose)
+    {
+        var verify = new Command("verify", "Check the gradient of every op and recurrent module (exit code 1 on any failure).");
+        verify.SetAction(parse => Run(parse.InvocationConfiguration.Output, parse.GetValue(verbose)));
+        return verify;
+    }
+
     /// <summary>Runs every case; returns 0 when all pass, 1 otherwise (failures print their full table).</summary>
     public static int Run(TextWriter output, bool verbose)
     {

@@ -15,11 +15,12 @@ namespace AutoDiffRnn.Kernels;
 /// (<see cref="IGemmMicroKernel{T}"/>: 12×32 floats or 12×16 doubles on AVX-512, with 8-row and 4-row shapes for
 /// products with few rows). A B micro-panel stays in L1 while the micro-kernel sweeps the MC×KC block of A kept in L2.
 /// When a single row block covers op(A), each B panel is packed just before its use; when op(B) is not transposed and
-/// op(A) has at most <see cref="DirectRowsLimit"/> rows and the micro-kernel's rows of B span at least
-/// <see cref="DirectMinimumPanelBytes"/>, B is not packed at all (the micro-kernel reads its rows in place), which saves a
+/// op(A) has at most <see cref="KernelTuning.DirectRowsLimit"/> rows and the micro-kernel's rows of B span at least
+/// <see cref="KernelTuning.DirectMinimumPanelBytes"/>, B is not packed at all (the micro-kernel reads its rows in place), which saves a
 /// copy of B that few rows cannot amortise. A Bᵀ with very few rows uses dot products of rows
 /// (<see cref="GemmDotProducts"/>). Vector-matrix and matrix-vector products (m = 1 or n = 1) take a direct path.
-/// Products of at least <see cref="ParallelThreshold"/> multiply-adds are split over the cores along their longer side.
+/// Products of at least <see cref="KernelTuning.ParallelThreshold"/> multiply-adds are split over the cores along their longer side.
+/// Every block size and limit comes from the <see cref="KernelTuning"/> in force when the product starts (<see cref="KernelTuning.Current"/>).
 /// </remarks>
 internal static class Gemm
 {
@@ -43,41 +44,8 @@ internal static class Gemm
         : Vector128.IsHardwareAccelerated ? KernelKind.Vector128
         : KernelKind.Scalar;
 
-    /// <summary>Depth block KC (elements): a packed B micro-panel, KC×NR, is sized for L1.</summary>
-    internal static int DepthBlock = 256;
-
-    /// <summary>Bytes of the packed MC×KC block of A, sized for L2 (MC is derived from it).</summary>
-    internal static int RowBlockBytes = 384 * 1024;
-
-    /// <summary>Column block NC (elements) of the packed KC×NC block of B.</summary>
-    internal static int ColumnBlock = 4096;
-
-    /// <summary>Products of at most this many rows with B not transposed read B in place instead of packing it.</summary>
-    internal static int DirectRowsLimit = 256;
-
-    /// <summary>
-    /// Bytes of one row of a B panel (NR elements) from which B is read in place. With one cache line per row (the AVX2 kernel's
-    /// 16 floats) the depth rows of a panel sit a row stride of B apart, which for strides that are multiples of 2 KB maps them
-    /// onto a few L1 sets: measured on Zen 3 at every benchmark shape, reading in place was up to a third slower than packing.
-    /// The AVX-512 kernels (two lines per row) gain from it.
-    /// </summary>
-    internal static int DirectMinimumPanelBytes = 128;
-
-    /// <summary>Depth block when B is read in place (bounds the number of B rows, and pages, streamed at once).</summary>
-    internal static int DirectDepthBlock = 256;
-
-    /// <summary>Products A Bᵀ (A not transposed) of at most this many rows, and a depth of at least <see cref="DotProductMinDepth"/>,
-    /// use dot products of rows instead of packing (AVX-512 only): B is streamed once, but each dot product ends in a horizontal sum.</summary>
-    internal static int DotProductRowsLimit = 4;
-
-    /// <summary>Smallest depth for the dot-product path.</summary>
-    internal static int DotProductMinDepth = 256;
-
-    /// <summary>Multiply-adds (m·n·k) from which a product is split over the cores.</summary>
-    internal static long ParallelThreshold = 1L << 22;
-
-    /// <summary>Threads a product is split over (defaults to the processor count).</summary>
-    internal static int MaxParallelism = Environment.ProcessorCount;
+    /// <summary>Threads a product is split over: <see cref="KernelTuning.MaxParallelism"/> of the tuning in force.</summary>
+    internal static int MaxParallelism => KernelTuning.Current.MaxParallelism;
 
     /// <summary>C = op(A) op(B) (or C += op(A) op(B) when <paramref name="accumulate"/>), with the best kernel for this machine.</summary>
     public static void Multiply<T>(ReadOnlySpan<T> a, bool transposeA, ReadOnlySpan<T> b, bool transposeB, Span<T> c,
@@ -111,25 +79,26 @@ internal static class Gemm
             return;
         }
 
+        var tuning = KernelTuning.Current;
         fixed (T* pa = a, pb = b, pc = c)
         {
             var problem = new Problem<T>(pa, transposeA ? m : k, transposeA, pb, transposeB ? k : n, transposeB, pc, n, m, n, k, accumulate);
-            if (kernel == KernelKind.Vector512 && transposeB && !transposeA && m <= DotProductRowsLimit && k >= DotProductMinDepth
+            if (kernel == KernelKind.Vector512 && transposeB && !transposeA && m <= tuning.DotProductRowsLimit && k >= tuning.DotProductMinDepth
                 && GemmDotProducts.Supports<T>(k))
             {
-                Run<T, GemmKernel512Rows4<T>>(problem, dotProducts: true);
+                Run<T, GemmKernel512Rows4<T>>(problem, tuning, dotProducts: true);
                 return;
             }
             switch (kernel)
             {
-                case KernelKind.Vector512 when m <= 4: Run<T, GemmKernel512Rows4<T>>(problem, dotProducts: false); break;
+                case KernelKind.Vector512 when m <= 4: Run<T, GemmKernel512Rows4<T>>(problem, tuning, dotProducts: false); break;
                 case KernelKind.Vector512 when PaddedArea<T, GemmKernel512Rows8<T>>(m, n) < PaddedArea<T, GemmKernel512<T>>(m, n):
-                    Run<T, GemmKernel512Rows8<T>>(problem, dotProducts: false);
+                    Run<T, GemmKernel512Rows8<T>>(problem, tuning, dotProducts: false);
                     break;
-                case KernelKind.Vector512: Run<T, GemmKernel512<T>>(problem, dotProducts: false); break;
-                case KernelKind.Vector256: Run<T, GemmKernel256<T>>(problem, dotProducts: false); break;
-                case KernelKind.Vector128: Run<T, GemmKernel128<T>>(problem, dotProducts: false); break;
-                default: Run<T, GemmKernelScalar<T>>(problem, dotProducts: false); break;
+                case KernelKind.Vector512: Run<T, GemmKernel512<T>>(problem, tuning, dotProducts: false); break;
+                case KernelKind.Vector256: Run<T, GemmKernel256<T>>(problem, tuning, dotProducts: false); break;
+                case KernelKind.Vector128: Run<T, GemmKernel128<T>>(problem, tuning, dotProducts: false); break;
+                default: Run<T, GemmKernelScalar<T>>(problem, tuning, dotProducts: false); break;
             }
         }
     }
@@ -157,8 +126,9 @@ internal static class Gemm
             _ => GemmKernelScalar<T>.Columns,
         };
         // Few rows reuse each B panel little, so the depth is cut into as few blocks as possible (each C tile is then loaded
-        // and stored once per block): blocks of at most PackedDepthBlock, of equal size.
-        int depthBlocks = (k + PackedDepthBlock - 1) / PackedDepthBlock;
+        // and stored once per block): blocks of at most the tuning's PackedDepthBlock, of equal size.
+        int packedDepthBlock = KernelTuning.Current.PackedDepthBlock;
+        int depthBlocks = (k + packedDepthBlock - 1) / packedDepthBlock;
         int depthBlock = (k + depthBlocks - 1) / depthBlocks;
         int width = RoundUp(n, nr);
         var packed = new PackedMatrix<T>(kind, k, n, width, nr, depthBlock);
@@ -190,24 +160,22 @@ internal static class Gemm
             PackedVectorTimesMatrix(a[..k], b, c[..n], accumulate);
             return;
         }
+        var tuning = KernelTuning.Current;
         fixed (T* pa = a, pc = c)
         {
             var problem = new Problem<T>(pa, transposeA ? m : k, transposeA, null, 0, false, pc, n, m, n, k, accumulate,
                 b.Pointer, b.Width, b.DepthBlock);
             switch (b.Kernel)
             {
-                case PackedKernel.Rows4: Run<T, GemmKernel512Rows4<T>>(problem, dotProducts: false, parallel); break;
-                case PackedKernel.Rows8: Run<T, GemmKernel512Rows8<T>>(problem, dotProducts: false, parallel); break;
-                case PackedKernel.Rows12: Run<T, GemmKernel512<T>>(problem, dotProducts: false, parallel); break;
-                case PackedKernel.Vector256: Run<T, GemmKernel256<T>>(problem, dotProducts: false, parallel); break;
-                case PackedKernel.Vector128: Run<T, GemmKernel128<T>>(problem, dotProducts: false, parallel); break;
-                default: Run<T, GemmKernelScalar<T>>(problem, dotProducts: false, parallel); break;
+                case PackedKernel.Rows4: Run<T, GemmKernel512Rows4<T>>(problem, tuning, dotProducts: false, parallel); break;
+                case PackedKernel.Rows8: Run<T, GemmKernel512Rows8<T>>(problem, tuning, dotProducts: false, parallel); break;
+                case PackedKernel.Rows12: Run<T, GemmKernel512<T>>(problem, tuning, dotProducts: false, parallel); break;
+                case PackedKernel.Vector256: Run<T, GemmKernel256<T>>(problem, tuning, dotProducts: false, parallel); break;
+                case PackedKernel.Vector128: Run<T, GemmKernel128<T>>(problem, tuning, dotProducts: false, parallel); break;
+                default: Run<T, GemmKernelScalar<T>>(problem, tuning, dotProducts: false, parallel); break;
             }
         }
     }
-
-    /// <summary>Largest depth block of a packed B (<see cref="Pack{T}"/>).</summary>
-    internal static int PackedDepthBlock = 1024;
 
     /// <summary>c (1×n) = or += a (1×k) · B, B packed: per panel, the sum over the depth of a[p] times the panel's row p (four
     /// independent accumulators per vector of columns hide the latency of the multiply-adds).</summary>
@@ -307,11 +275,11 @@ internal static class Gemm
     }
 
     /// <summary>Splits a large product over the cores (along its longer side, in whole micro-tiles), or runs it on this thread.</summary>
-    private static unsafe void Run<T, TKernel>(Problem<T> problem, bool dotProducts, bool parallel = true)
+    private static unsafe void Run<T, TKernel>(Problem<T> problem, KernelTuning tuning, bool dotProducts, bool parallel = true)
         where T : unmanaged, IFloatingPointIeee754<T> where TKernel : IGemmMicroKernel<T>
     {
         long work = (long)problem.M * problem.N * problem.K;
-        int parts = parallel && work >= ParallelThreshold ? MaxParallelism : 1;
+        int parts = parallel && work >= tuning.ParallelThreshold ? tuning.MaxParallelism : 1;
         bool splitRows = problem.M > problem.N;
         int grain = dotProducts ? 4 : splitRows ? TKernel.Rows : TKernel.Columns;
         int length = splitRows ? problem.M : problem.N;
@@ -319,39 +287,39 @@ internal static class Gemm
         parts = Math.Min(parts, tiles);
         if (parts <= 1)
         {
-            RunPart<T, TKernel>(problem, dotProducts);
+            RunPart<T, TKernel>(problem, tuning, dotProducts);
             return;
         }
         Parallel.For(0, parts, part =>
         {
             int first = (int)((long)tiles * part / parts) * grain;
             int end = Math.Min(length, (int)((long)tiles * (part + 1) / parts) * grain);
-            RunPart<T, TKernel>(splitRows ? problem.Rows(first, end - first) : problem.Columns(first, end - first), dotProducts);
+            RunPart<T, TKernel>(splitRows ? problem.Rows(first, end - first) : problem.Columns(first, end - first), tuning, dotProducts);
         });
     }
 
-    private static unsafe void RunPart<T, TKernel>(Problem<T> problem, bool dotProducts)
+    private static unsafe void RunPart<T, TKernel>(Problem<T> problem, KernelTuning tuning, bool dotProducts)
         where T : unmanaged, IFloatingPointIeee754<T> where TKernel : IGemmMicroKernel<T>
     {
         if (dotProducts)
             GemmDotProducts.Multiply(problem.A, problem.LeadingA, problem.B, problem.LeadingB, problem.C, problem.LeadingC,
                 problem.M, problem.N, problem.K, problem.Accumulate);
         else
-            RunBlocked<T, TKernel>(problem);
+            RunBlocked<T, TKernel>(problem, tuning);
     }
 
     /// <summary>The blocked, packed GEMM on the calling thread.</summary>
-    private static unsafe void RunBlocked<T, TKernel>(Problem<T> problem)
+    private static unsafe void RunBlocked<T, TKernel>(Problem<T> problem, KernelTuning tuning)
         where T : unmanaged, IFloatingPointIeee754<T> where TKernel : IGemmMicroKernel<T>
     {
         int mr = TKernel.Rows, nr = TKernel.Columns;
         int m = problem.M, n = problem.N, k = problem.K;
         bool prepacked = problem.PackedB != null;
-        bool direct = !prepacked && !problem.TransposeB && m <= DirectRowsLimit && nr * sizeof(T) >= DirectMinimumPanelBytes;
-        int depthBlock = prepacked ? problem.PackedDepthBlock : Math.Max(1, direct ? DirectDepthBlock : DepthBlock);
+        bool direct = !prepacked && !problem.TransposeB && m <= tuning.DirectRowsLimit && nr * sizeof(T) >= tuning.DirectMinimumPanelBytes;
+        int depthBlock = prepacked ? problem.PackedDepthBlock : Math.Max(1, direct ? tuning.DirectDepthBlock : tuning.DepthBlock);
         int kc = Math.Min(depthBlock, k);
-        int rowBlock = Math.Max(mr, RowBlockBytes / (depthBlock * sizeof(T)) / mr * mr);
-        int columnBlock = direct || prepacked ? RoundUp(n, nr) : Math.Max(nr, ColumnBlock / nr * nr);
+        int rowBlock = Math.Max(mr, tuning.RowBlockBytes / (depthBlock * sizeof(T)) / mr * mr);
+        int columnBlock = direct || prepacked ? RoundUp(n, nr) : Math.Max(nr, tuning.ColumnBlock / nr * nr);
         int mc = Math.Min(rowBlock, RoundUp(m, mr));
         int nc = Math.Min(columnBlock, RoundUp(n, nr));
         // With a single row block each B panel is used once: pack it just before use, while it stays in L1.

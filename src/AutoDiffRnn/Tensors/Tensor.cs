@@ -30,7 +30,7 @@ public sealed partial class Tensor
         Shape = shape;
     }
 
-    /// <summary>An uninitialized (zero-filled) tensor of the given shape and type.</summary>
+    /// <summary>A zero-filled tensor of the given shape and type.</summary>
     internal static Tensor Empty(Shape shape, DType dtype) =>
         new(dtype == DType.Float32 ? new float[shape.ElementCount] : new double[shape.ElementCount], shape);
 

@@ -54,24 +54,3 @@ public static class Random64
     public static Tensor Uniform(ulong seed, double low, double high, params int[] shape) =>
         Tensor.Uniform(shape, low, high, DType.Float64, new Generator(seed));
 }
-
-/// <summary>Element-wise comparisons of tensors.</summary>
-public static class TensorAssert
-{
-    /// <summary>Asserts equal shapes and values within an absolute tolerance.</summary>
-    public static void Close(double[] expected, Tensor actual, double tolerance = 1e-12)
-    {
-        var values = actual.ToDoubleArray();
-        Assert.Equal(expected.Length, values.Length);
-        for (int i = 0; i < values.Length; i++)
-            Assert.True(Math.Abs(expected[i] - values[i]) <= tolerance * Math.Max(1, Math.Abs(expected[i])),
-                $"element {i}: expected {expected[i]:G10}, got {values[i]:G10}");
-    }
-
-    /// <summary>Asserts equal shapes and values within an absolute tolerance.</summary>
-    public static void Close(Tensor expected, Tensor actual, double tolerance = 1e-12)
-    {
-        Assert.Equal(expected.Shape, actual.Shape);
-        Close(expected.ToDoubleArray(), actual, tolerance);
-    }
-}

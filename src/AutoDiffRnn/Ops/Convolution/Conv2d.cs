@@ -19,8 +19,8 @@ namespace AutoDiffRnn;
 [Operation("conv2d_weight_grad")]
 internal static class Conv2dOp
 {
-    /// <summary>Multiply-adds from which the samples are split over the cores.</summary>
-    internal static long ParallelThreshold = 1L << 16;
+    /// <summary>Multiply-adds from which the samples are split over the cores (<see cref="KernelTuning.ConvolutionParallelThreshold"/>).</summary>
+    internal static long ParallelThreshold => KernelTuning.Current.ConvolutionParallelThreshold;
 
     public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias, ConvGeometry g, string operation = "conv2d")
     {
@@ -150,8 +150,9 @@ internal static class Conv2dOp
             if (!g.IsPointwise) Im2Col.Raise<T>(columns, groupInput, g);
         });
 
-    /// <summary>Elements of the batch-wide column matrix up to which the weight gradient is one GEMM over the whole batch.</summary>
-    internal static long BatchColumnsLimit = 1L << 23;
+    /// <summary>Elements of the batch-wide column matrix up to which the weight gradient is one GEMM over the whole batch
+    /// (<see cref="KernelTuning.ConvolutionBatchColumnsLimit"/>).</summary>
+    internal static long BatchColumnsLimit => KernelTuning.Current.ConvolutionBatchColumnsLimit;
 
     private static void WeightBackward<T>(Tensor input, Tensor outputGradient, Tensor weightGradient, ConvGeometry g)
         where T : unmanaged, IFloatingPointIeee754<T>

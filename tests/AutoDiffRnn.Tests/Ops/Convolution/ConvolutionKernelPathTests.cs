@@ -1,3 +1,4 @@
+using AutoDiffRnn.Kernels;
 using AutoDiffRnn.Tests.Support;
 
 namespace AutoDiffRnn.Tests.Ops.Convolution;
@@ -28,25 +29,17 @@ public class ConvolutionKernelPathTests
         var w = Random64.Normal(2, 6, 2, kernel, kernel);
         var b = Random64.Normal(3, 6);
         var batched = Gradients(x, w, b, stride, padding, 2);
-        long limit = Conv2dOp.BatchColumnsLimit, threshold = Conv2dOp.ParallelThreshold;
-        try
+        var perSampleTuning = KernelTuning.Current with { ConvolutionBatchColumnsLimit = 0 };
+        (double[] Input, double[] Weight, double[] Bias) perSample, serial;
+        using (KernelTuning.Use(perSampleTuning with { ConvolutionParallelThreshold = 0 })) // every sample path split over the cores
+            perSample = Gradients(x, w, b, stride, padding, 2);
+        using (KernelTuning.Use(perSampleTuning with { ConvolutionParallelThreshold = long.MaxValue })) // and serial
+            serial = Gradients(x, w, b, stride, padding, 2);
+        foreach (var other in new[] { perSample, serial })
         {
-            Conv2dOp.BatchColumnsLimit = 0;
-            Conv2dOp.ParallelThreshold = 0; // every sample path split over the cores
-            var perSample = Gradients(x, w, b, stride, padding, 2);
-            Conv2dOp.ParallelThreshold = long.MaxValue; // and serial
-            var serial = Gradients(x, w, b, stride, padding, 2);
-            foreach (var other in new[] { perSample, serial })
-            {
-                TensorAssert.Close(batched.Weight, Tensor.FromArray(other.Weight), 1e-12);
-                TensorAssert.Close(batched.Input, Tensor.FromArray(other.Input), 1e-12);
-                TensorAssert.Close(batched.Bias, Tensor.FromArray(other.Bias), 1e-12);
-            }
-        }
-        finally
-        {
-            Conv2dOp.BatchColumnsLimit = limit;
-            Conv2dOp.ParallelThreshold = threshold;
+            TensorAssert.Close(batched.Weight, Tensor.FromArray(other.Weight), 1e-12);
+            TensorAssert.Close(batched.Input, Tensor.FromArray(other.Input), 1e-12);
+            TensorAssert.Close(batched.Bias, Tensor.FromArray(other.Bias), 1e-12);
         }
     }
 }

@@ -4,10 +4,10 @@ using AutoDiffRnn.Cli.CommandLine;
 namespace AutoDiffRnn.Cli.Export;
 
 /// <summary>The <c>export</c> command: <c>export onnx --checkpoint DIR --output FILE</c>.</summary>
-internal static class ExportCommands
+internal static class ExportCommand
 {
-    /// <summary>The command with its subcommands.</summary>
-    public static Command Export()
+    /// <summary>Builds the command with its subcommand <c>onnx</c> and their options.</summary>
+    public static Command Create()
     {
         var export = new Command("export", "Export a trained model to another format.");
         var checkpoint = new Option<string>("--checkpoint") { Description = "checkpoint folder written by train char-rnn", Required = true }.CheckpointFolder();
