@@ -31,6 +31,12 @@ public sealed class Node
     /// <summary>Where the operation was recorded (caller file and line), kept only in <see cref="Anomaly"/> mode; otherwise null.</summary>
     public string? RecordedAt { get; internal init; }
 
+    /// <summary>
+    /// The operation's settings beyond its inputs, for ops whose output they change (e.g. narrow's (axis, start, length) as a value tuple),
+    /// or null. Read by the cell compiler (<c>AutoDiffRnn.Compile</c>) to replay a traced op.
+    /// </summary>
+    public object? Attributes { get; internal init; }
+
     /// <summary>The tensors the operation read.</summary>
     public IReadOnlyList<Tensor> Inputs { get; }
 

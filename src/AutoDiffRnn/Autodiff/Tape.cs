@@ -17,16 +17,17 @@ public static class Tape
     /// Records that <paramref name="output"/> was computed from <paramref name="inputs"/>, if recording is on and
     /// an input requires gradients; returns <paramref name="output"/>. <paramref name="release"/>, if given, runs when a backward
     /// pass frees the node (without <c>retainGraph</c>), after which the vector-Jacobian product can no longer run: an op can then
-    /// hand buffers it saved for the backward back to a pool.
+    /// hand buffers it saved for the backward back to a pool. <paramref name="attributes"/>, if given, are the op's settings beyond its
+    /// inputs (e.g. narrow's axis, start and length), kept on the node so that a compiler can replay the op (<see cref="Node.Attributes"/>).
     /// </summary>
     public static Tensor Record(string operationName, Tensor output, Tensor[] inputs, VectorJacobianProduct vectorJacobianProduct,
-        Action? release = null)
+        Action? release = null, object? attributes = null)
     {
         if (Anomaly.IsEnabled)
             Anomaly.CheckOutput(operationName, output, inputs);
         if (!GradMode.IsEnabled || !inputs.Any(input => input.RequiresGrad))
             return output;
-        output.GradFn = new Node(operationName, inputs, vectorJacobianProduct, release) { RecordedAt = Anomaly.IsEnabled ? Anomaly.CurrentRecordingSite() : null };
+        output.GradFn = new Node(operationName, inputs, vectorJacobianProduct, release) { Attributes = attributes, RecordedAt = Anomaly.IsEnabled ? Anomaly.CurrentRecordingSite() : null };
         output.MarkRequiresGrad();
         return output;
     }
@@ -88,6 +89,55 @@ public static class Tape
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The gradients of Σₖ ⟨outputGradients[k], outputs[k]⟩ with respect to <paramref name="inputs"/> (any tensors of the graph, not only
+    /// leaves; null where none flows), like <c>torch.autograd.grad</c> with <c>create_graph</c> when recording is on: the graph is walked
+    /// back from the outputs down to the inputs, nothing is accumulated into leaves and no node is freed. Used by compiled cells for
+    /// gradients of gradients.
+    /// </summary>
+    internal static Tensor?[] Gradients(IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor?> outputGradients, IReadOnlyList<Tensor> inputs)
+    {
+        var stops = new HashSet<Tensor>(inputs, ReferenceEqualityComparer.Instance);
+        var gradients = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
+        for (int k = 0; k < outputs.Count; k++)
+            if (outputGradients[k] is { } seed && outputs[k].RequiresGrad)
+                gradients[outputs[k]] = gradients.TryGetValue(outputs[k], out var sum) ? sum + seed : seed;
+        var order = new List<Tensor>();
+        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<(Tensor Tensor, int NextInput)>();
+        foreach (var output in outputs)
+        {
+            if (!visited.Add(output)) continue;
+            stack.Push((output, 0));
+            while (stack.Count > 0)
+            {
+                var (tensor, nextInput) = stack.Pop();
+                var nodeInputs = stops.Contains(tensor) ? null : tensor.GradFn?.Inputs;
+                if (nodeInputs is not null && nextInput < nodeInputs.Count)
+                {
+                    stack.Push((tensor, nextInput + 1));
+                    var input = nodeInputs[nextInput];
+                    if (input.RequiresGrad && visited.Add(input)) stack.Push((input, 0));
+                    continue;
+                }
+                order.Add(tensor);
+            }
+        }
+        for (int position = order.Count - 1; position >= 0; position--)
+        {
+            var tensor = order[position];
+            if (stops.Contains(tensor) || tensor.GradFn is not { } node || !gradients.Remove(tensor, out var gradient)) continue;
+            var inputGradients = node.Apply(gradient);
+            for (int i = 0; i < node.Inputs.Count; i++)
+            {
+                var input = node.Inputs[i];
+                if (inputGradients[i] is not { } inputGradient || !input.RequiresGrad) continue;
+                gradients[input] = gradients.TryGetValue(input, out var sum) ? sum + inputGradient : inputGradient;
+            }
+        }
+        return inputs.Select(input => gradients.GetValueOrDefault(input)).ToArray();
     }
 
     private static void AccumulateIntoLeaf(Tensor leaf, Tensor gradient, bool createGraph)

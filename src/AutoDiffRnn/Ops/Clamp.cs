@@ -26,7 +26,7 @@ internal static class ClampOp
             var inside = min is double lower ? x.GreaterOrEqual(lower) : null;
             if (max is double upper) inside = inside is null ? x.LessOrEqual(upper) : inside * x.LessOrEqual(upper);
             return [g * inside!];
-        });
+        }, attributes: (min, max));
     }
 
     private static void Forward<T>(ReadOnlySpan<T> x, T? min, T? max, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>

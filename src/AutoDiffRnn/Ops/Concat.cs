@@ -43,7 +43,7 @@ internal static class ConcatOp
             for (int i = 0, start = 0; i < sizes.Length; start += sizes[i], i++)
                 gradients[i] = tensors[i].RequiresGrad ? g.Narrow(normalized, start, sizes[i]) : null;
             return gradients;
-        });
+        }, attributes: normalized);
     }
 
     private static void Join<T>(IReadOnlyList<Tensor> tensors, int axis, Tensor output) where T : unmanaged

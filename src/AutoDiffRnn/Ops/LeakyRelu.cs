@@ -21,7 +21,7 @@ internal static class LeakyReluOp
         var output = Tensor.Empty(x.Shape, x.DType);
         if (x.DType == DType.Float32) Forward(x.Span<float>(), (float)negativeSlope, output.Span<float>());
         else Forward(x.Span<double>(), negativeSlope, output.Span<double>());
-        return Tape.Record(Name, output, [x], g => [g * (x.Greater(0.0) * (1 - negativeSlope) + negativeSlope)]);
+        return Tape.Record(Name, output, [x], g => [g * (x.Greater(0.0) * (1 - negativeSlope) + negativeSlope)], attributes: negativeSlope);
     }
 
     /// <summary>

@@ -42,7 +42,7 @@ internal static class MatMulOp
                 : (transposeA ? Apply(b, g, transposeB, true) : Apply(g, b, false, !transposeB)).SumTo(a.Shape),
             !b.RequiresGrad ? null
                 : (transposeB ? Apply(g, a, true, transposeA) : Apply(a, g, !transposeA, false)).SumTo(b.Shape),
-        ]);
+        ], attributes: (transposeA, transposeB));
     }
 
     private static void Compute<T>(Tensor a, Tensor b, Tensor output, bool transposeA, bool transposeB,

@@ -27,7 +27,7 @@ internal static class NarrowOp
         var output = Tensor.Empty(x.Shape.With(normalized, length), x.DType);
         if (x.DType == DType.Float32) Copy<float>(x.Span<float>(), output.Span<float>(), x.Shape, normalized, start, length, toSlice: true);
         else Copy<double>(x.Span<double>(), output.Span<double>(), x.Shape, normalized, start, length, toSlice: true);
-        return Tape.Record(NarrowName, output, [x], g => [Backward(g, x.Shape, normalized, start)]);
+        return Tape.Record(NarrowName, output, [x], g => [Backward(g, x.Shape, normalized, start)], attributes: (normalized, start, length));
     }
 
     /// <summary>A tensor of <paramref name="shape"/> that is zero except for <paramref name="slice"/> at [start, ...) along the axis.</summary>
@@ -37,7 +37,7 @@ internal static class NarrowOp
         var output = Tensor.Empty(shape, slice.DType);
         if (slice.DType == DType.Float32) Copy<float>(output.Span<float>(), slice.Span<float>(), shape, axis, start, length, toSlice: false);
         else Copy<double>(output.Span<double>(), slice.Span<double>(), shape, axis, start, length, toSlice: false);
-        return Tape.Record(NarrowBackwardName, output, [slice], g => [Apply(g, axis, start, length)]);
+        return Tape.Record(NarrowBackwardName, output, [slice], g => [Apply(g, axis, start, length)], attributes: (axis, start, length));
     }
 
     /// <summary>Copies between a full tensor and its slice along <paramref name="axis"/>, in the direction <paramref name="toSlice"/> says.</summary>

@@ -20,7 +20,7 @@ internal static class PowOp
         if (x.DType == DType.Float32) Forward(x.Span<float>(), (float)exponent, output.Span<float>());
         else Forward(x.Span<double>(), exponent, output.Span<double>());
         return Tape.Record(Name, output, [x], g =>
-            [exponent == 0 ? Tensor.ZerosLike(x) : g * (exponent * x.Pow(exponent - 1))]);
+            [exponent == 0 ? Tensor.ZerosLike(x) : g * (exponent * x.Pow(exponent - 1))], attributes: exponent);
     }
 
     private static void Forward<T>(ReadOnlySpan<T> x, T exponent, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T> =>

@@ -22,7 +22,7 @@ internal static class SumOp
         if (x.DType == DType.Float32) Reduce<float>(x.Span<float>(), x.Shape, reduced, output.Span<float>());
         else Reduce<double>(x.Span<double>(), x.Shape, reduced, output.Span<double>());
         var result = keepDim ? output : new Tensor(output.Storage, DroppedShape(x.Shape, reduced));
-        return Tape.Record(Name, result, [x], g => [g.Reshape(keptShape).Expand(x.Shape)]);
+        return Tape.Record(Name, result, [x], g => [g.Reshape(keptShape).Expand(x.Shape)], attributes: reduced);
     }
 
     /// <summary>The axes to reduce as a sorted, validated, duplicate-free list (all axes when null).</summary>

@@ -1,0 +1,42 @@
+namespace AutoDiffRnn.Compile;
+
+/// <summary>A value a fused region writes out for later steps or the cell's outputs: the register holding it, and its tensor's shape.</summary>
+internal sealed record FusedOutput(int Register, int Value, Shape Shape, bool VariesByRow);
+
+/// <summary>
+/// A maximal chain of element-wise ops over one row space, compiled into a list of span instructions. The region runs row by row
+/// (a row is the last axis; the leading axes are the rows): for each row every instruction runs over the whole row in one vectorized
+/// span kernel, into registers that live in one small scratch array reused for every row and call (it stays in the L1 cache). Narrows
+/// along the last axis are offsets, broadcast operands are re-read for every row, nothing else is allocated.
+/// The backward recomputes the row's registers (nothing inside the region is saved between forward and backward) and runs the
+/// instructions' derivatives in reverse order into gradient registers of the same layout; gradients of broadcast operands accumulate
+/// over rows.
+/// </summary>
+internal sealed record FusedRegion(
+    int Rows,
+    int[] Externals,
+    IReadOnlyList<FusedInstruction> Instructions,
+    int[] RegisterWidths,
+    IReadOnlyList<FusedOutput> Outputs)
+{
+    /// <summary>Where each register starts in the scratch row.</summary>
+    public int[] RegisterOffsets { get; } = Offsets(RegisterWidths);
+
+    /// <summary>The total width of the registers (the scratch row's length).</summary>
+    public int ScratchWidth => RegisterWidths.Sum();
+
+    /// <summary>The widest instruction (the length of a temporary in the backward).</summary>
+    public int MaxWidth => RegisterWidths.DefaultIfEmpty(1).Max();
+
+    private static int[] Offsets(int[] widths)
+    {
+        var offsets = new int[widths.Length];
+        for (int i = 1; i < widths.Length; i++) offsets[i] = offsets[i - 1] + widths[i - 1];
+        return offsets;
+    }
+
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"fused region: {Rows} rows, {Instructions.Count} instructions ({string.Join(" ", Instructions.Select(i => i.Opcode))}), " +
+        $"{Externals.Length} inputs, {Outputs.Count} outputs";
+}
