@@ -33,7 +33,8 @@ module OpTable =
     let private leakyRelu =
         OpSpec.create "leaky_relu"
             (fun random ->
-                let slope = 0.01 + 0.29 * random.NextDouble()
+                // small slopes as in practice, and a slope above 1 and a negative one (the op makes no assumption)
+                let slope = Draw.pick random [| 0.01 + 0.29 * random.NextDouble(); 0.01 + 0.29 * random.NextDouble(); 1.5; -0.5 |]
                 let shape = Draw.shape random 0 3
                 { Label = $"leaky_relu {show shape} slope {slope}"; Arguments = slope; Inputs = [| Draw.tensor random (AwayFromZero(0.05, 2.0)) shape |] })
             (fun slope x -> x[0].LeakyRelu(slope)) (fun slope x -> Dual.leakyRelu slope x[0])
@@ -141,8 +142,11 @@ module OpTable =
                 let shape = Draw.shape random 1 3
                 let n = Draw.count shape
                 let divisors = [| 1 .. n |] |> Array.filter (fun d -> n % d = 0)
-                let first = Draw.pick random divisors
-                let target = if random.Next 2 = 0 then [| first; -1 |] else [| n / first; first; 1 |]
+                let draw () = let first = Draw.pick random divisors in if random.Next 2 = 0 then [| first; -1 |] else [| n / first; first; 1 |]
+                let resolved (target: int[]) = target |> Array.map (fun size -> if size = -1 then n / Draw.count (Array.filter ((<>) -1) target) else size)
+                // a reshape to the same shape returns its input unrecorded: draw again
+                let mutable target = draw ()
+                while resolved target = shape do target <- draw ()
                 { Label = $"reshape {show shape} to {show target}"; Arguments = target; Inputs = [| Draw.tensor random Normal shape |] })
             // tanh after the reshape: the output depends on where each element went
             (fun target x -> x[0].Reshape(target).Tanh()) (fun target x -> Dual.reshape target x[0] |> Dual.tanh)
@@ -308,6 +312,7 @@ module OpTable =
     // Rows
 
     /// <summary>The rows of the core ops (element-wise, linear algebra, reductions, layout), in the order the suites report them.</summary>
+    [<CompiledName("Core")>]
     let core : OpSpec list =
         [ OpRows.binary "add" (fun a b -> a + b) (fun a s -> a + s) (fun s b -> s + b) Dual.add normal normal
           OpRows.binary "sub" (fun a b -> a - b) (fun a s -> a - s) (fun s b -> s - b) Dual.sub normal normal
@@ -354,15 +359,19 @@ module OpTable =
           chunk ]
 
     /// <summary>Every row: the core ops, convolution and pooling, the fused recurrent sequences.</summary>
+    [<CompiledName("Rows")>]
     let rows () : OpSpec list = core @ ConvolutionRows.rows @ RecurrentRows.rows
 
     /// <summary>The row of the given name.</summary>
+    [<CompiledName("Find")>]
     let find (name: string) = rows () |> List.tryFind (fun spec -> spec.Name = name)
 
     /// <summary>The ops of <c>Operations.Names</c> no row records (empty when the table is complete).</summary>
+    [<CompiledName("Missing")>]
     let missing () =
         let recorded = rows () |> List.collect (fun spec -> spec.Records) |> set
         Operations.Names |> Seq.filter (fun name -> not (recorded.Contains name)) |> List.ofSeq
 
     /// <summary>One fixed draw of every row (seeded by the row's name): the op cases of <c>verify</c>.</summary>
+    [<CompiledName("FixedSamples")>]
     let fixedSamples () = rows () |> List.map (fun spec -> spec.Draw(Random(OpSpec.seedOf spec.Name)))
