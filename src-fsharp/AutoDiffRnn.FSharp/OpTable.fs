@@ -322,6 +322,7 @@ module OpTable =
           pow
           OpSpec.unary "exp" normal (fun x -> x.Exp()) Dual.exp
           OpSpec.unary "log" (Uniform(0.2, 3.0)) (fun x -> x.Log()) Dual.log
+          OpSpec.unary "log1p" (Uniform(-0.9, 3.0)) (fun x -> x.Log1p()) (Dual.pointwise (fun v -> Math.Log(1.0 + v)) (fun v _ -> 1.0 / (1.0 + v)))
           OpSpec.unary "sqrt" (Uniform(0.2, 3.0)) (fun x -> x.Sqrt()) Dual.sqrt
           OpSpec.unary "abs" (AwayFromZero(0.05, 2.0)) (fun x -> x.Abs()) Dual.abs
           OpSpec.unary "tanh" (Uniform(-3.0, 3.0)) (fun x -> x.Tanh()) Dual.tanh
