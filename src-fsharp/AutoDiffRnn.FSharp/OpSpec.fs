@@ -154,6 +154,18 @@ module OpSpec =
                 { Label = $"{name} {Draw.show shape}"; Arguments = (); Inputs = [| Draw.tensor random domain shape |] })
             (fun () x -> csharp x[0]) (fun () x -> reference x[0])
 
+    /// <summary>
+    /// An op of one tensor with other arguments: <c>draw</c> gives the label, the arguments and the input's shape; the input's
+    /// values come from the domain.
+    /// </summary>
+    let ofOne (name: string) (domain: Domain) (draw: Random -> string * 'Arguments * int[])
+              (csharp: 'Arguments -> Tensor -> Tensor) (reference: 'Arguments -> Dual -> Dual) =
+        create name
+            (fun random ->
+                let label, arguments, shape = draw random
+                { Label = label; Arguments = arguments; Inputs = [| Draw.tensor random domain shape |] })
+            (fun arguments x -> csharp arguments x[0]) (fun arguments x -> reference arguments x[0])
+
     /// <summary>The seed every suite uses for the row's fixed draws (stable across runs and machines).</summary>
     [<CompiledName("SeedOf")>]
     let seedOf (name: string) = name |> Seq.fold (fun hash c -> (hash * 31 + int c) &&& 0x3FFFFFFF) 17
