@@ -128,7 +128,7 @@ module OpSpec =
 
     /// <summary>
     /// A row from a draw of arguments and inputs, the C# call and the dual reference, both given the drawn arguments:
-    /// <c>OpSpec.create "softplus" draw (fun (beta, threshold) x -> x[0].Softplus(beta, threshold)) (fun (beta, threshold) x -> …)</c>.
+    /// <c>OpSpec.create "clamp" draw (fun (low, high) x -> x[0].Clamp(Option.toNullable low, Option.toNullable high)) (fun (low, high) x -> Dual.clamp low high x[0])</c>.
     /// </summary>
     let create (name: string) (draw: Random -> OpDraw<'Arguments>) (csharp: 'Arguments -> Tensor[] -> Tensor)
                (reference: 'Arguments -> Dual[] -> Dual) : OpSpec =
