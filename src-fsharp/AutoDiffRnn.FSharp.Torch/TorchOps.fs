@@ -276,6 +276,7 @@ module TorchOps =
           TorchRow.create "pow" (fun exponent (x: T[]) -> pow exponent x[0])
           TorchRow.unary "exp" exp
           TorchRow.unary "log" log
+          TorchRow.unary "log1p" (fun x -> x.log1p())
           TorchRow.unary "sqrt" sqrt
           TorchRow.unary "abs" abs
           TorchRow.unary "tanh" tanh

@@ -74,11 +74,6 @@ module Draw =
         let shape = Array.updateAt normalized (random.Next(minimum, 5)) drawn
         shape, (if random.Next 2 = 0 then normalized - shape.Length else normalized), normalized
 
-    /// <summary>A shape and another that broadcasts to it: some sizes set to 1, some leading axes dropped.</summary>
-    let broadcastable (random: Random) (minRank: int) (maxRank: int) =
-        let full = shape random minRank maxRank
-        let reduced = full |> Array.map (fun size -> if random.Next 3 = 0 then 1 else size)
-        full, reduced[random.Next(0, reduced.Length + 1) ..]
 
 /// <summary>One draw of a row: a label for reports, the op's other arguments (axes, constants, flags) and the float64 inputs.</summary>
 type OpDraw<'Arguments> =
@@ -133,7 +128,7 @@ module OpSpec =
 
     /// <summary>
     /// A row from a draw of arguments and inputs, the C# call and the dual reference, both given the drawn arguments:
-    /// <c>OpSpec.create "softplus" draw (fun (beta, threshold) x -> x[0].Softplus(beta, threshold)) (fun (beta, threshold) x -> …)</c>.
+    /// <c>OpSpec.create "clamp" draw (fun (low, high) x -> x[0].Clamp(Option.toNullable low, Option.toNullable high)) (fun (low, high) x -> Dual.clamp low high x[0])</c>.
     /// </summary>
     let create (name: string) (draw: Random -> OpDraw<'Arguments>) (csharp: 'Arguments -> Tensor[] -> Tensor)
                (reference: 'Arguments -> Dual[] -> Dual) : OpSpec =
@@ -159,7 +154,20 @@ module OpSpec =
                 { Label = $"{name} {Draw.show shape}"; Arguments = (); Inputs = [| Draw.tensor random domain shape |] })
             (fun () x -> csharp x[0]) (fun () x -> reference x[0])
 
+    /// <summary>
+    /// An op of one tensor with other arguments: <c>draw</c> gives the label, the arguments and the input's shape; the input's
+    /// values come from the domain.
+    /// </summary>
+    let ofOne (name: string) (domain: Domain) (draw: Random -> string * 'Arguments * int[])
+              (csharp: 'Arguments -> Tensor -> Tensor) (reference: 'Arguments -> Dual -> Dual) =
+        create name
+            (fun random ->
+                let label, arguments, shape = draw random
+                { Label = label; Arguments = arguments; Inputs = [| Draw.tensor random domain shape |] })
+            (fun arguments x -> csharp arguments x[0]) (fun arguments x -> reference arguments x[0])
+
     /// <summary>The seed every suite uses for the row's fixed draws (stable across runs and machines).</summary>
+    [<CompiledName("SeedOf")>]
     let seedOf (name: string) = name |> Seq.fold (fun hash c -> (hash * 31 + int c) &&& 0x3FFFFFFF) 17
 
 /// <summary>How a binary op was called: tensor with tensor (broadcast), or with a scalar on either side.</summary>
@@ -206,8 +214,10 @@ module OpRows =
                (scalarTensor: float -> Tensor -> Tensor) (reference: Dual -> Dual -> Dual) (domainA: Domain) (domainB: Domain) =
         OpSpec.create name
             (fun random ->
-                let full, reduced = Draw.broadcastable random 0 3
-                let shapeA, shapeB = if random.Next 2 = 0 then full, reduced else reduced, full
+                // each side broadcast from the full shape on its own: equal shapes, one side smaller, both (a column by a row), scalars
+                let full = Draw.shape random 0 3
+                let reduce () = (full |> Array.map (fun size -> if random.Next 3 = 0 then 1 else size))[random.Next(0, full.Length + 1) ..]
+                let shapeA, shapeB = reduce (), reduce ()
                 let a, b = Draw.tensor random domainA shapeA, Draw.tensor random domainB shapeB
                 let scalarA, scalarB = (Draw.values random domainA 1)[0], (Draw.values random domainB 1)[0]
                 match random.Next 4 with

@@ -31,12 +31,13 @@ module OpTable =
             (fun exponent x -> x[0].Pow(exponent)) (fun exponent x -> Dual.pow exponent x[0])
 
     let private leakyRelu =
-        OpSpec.create "leaky_relu"
+        OpSpec.ofOne "leaky_relu" (AwayFromZero(0.05, 2.0))
             (fun random ->
-                let slope = 0.01 + 0.29 * random.NextDouble()
+                // small slopes as in practice, and a slope above 1 and a negative one (the op makes no assumption)
+                let slope = Draw.pick random [| 0.01 + 0.29 * random.NextDouble(); 0.01 + 0.29 * random.NextDouble(); 1.5; -0.5 |]
                 let shape = Draw.shape random 0 3
-                { Label = $"leaky_relu {show shape} slope {slope}"; Arguments = slope; Inputs = [| Draw.tensor random (AwayFromZero(0.05, 2.0)) shape |] })
-            (fun slope x -> x[0].LeakyRelu(slope)) (fun slope x -> Dual.leakyRelu slope x[0])
+                $"leaky_relu {show shape} slope {slope}", slope, shape)
+            (fun slope x -> x.LeakyRelu(slope)) Dual.leakyRelu
 
     /// softplus (1/β) ln(1 + e^(βx)), x itself where βx exceeds the threshold; derivative σ(βx), or 1 on the linear part.
     let private softplus =
@@ -136,57 +137,56 @@ module OpTable =
     // Layout
 
     let private reshape =
-        OpSpec.create "reshape"
+        OpSpec.ofOne "reshape" Normal
             (fun random ->
                 let shape = Draw.shape random 1 3
                 let n = Draw.count shape
                 let divisors = [| 1 .. n |] |> Array.filter (fun d -> n % d = 0)
-                let first = Draw.pick random divisors
-                let target = if random.Next 2 = 0 then [| first; -1 |] else [| n / first; first; 1 |]
-                { Label = $"reshape {show shape} to {show target}"; Arguments = target; Inputs = [| Draw.tensor random Normal shape |] })
+                let draw () = let first = Draw.pick random divisors in if random.Next 2 = 0 then [| first; -1 |] else [| n / first; first; 1 |]
+                let resolved (target: int[]) = target |> Array.map (fun size -> if size = -1 then n / Draw.count (Array.filter ((<>) -1) target) else size)
+                // a reshape to the same shape returns its input unrecorded: draw again
+                let mutable target = draw ()
+                while resolved target = shape do target <- draw ()
+                $"reshape {show shape} to {show target}", target, shape)
             // tanh after the reshape: the output depends on where each element went
-            (fun target x -> x[0].Reshape(target).Tanh()) (fun target x -> Dual.reshape target x[0] |> Dual.tanh)
+            (fun target x -> x.Reshape(target).Tanh()) (fun target x -> Dual.reshape target x |> Dual.tanh)
 
     let private transpose =
-        OpSpec.create "transpose"
+        OpSpec.ofOne "transpose" Normal
             (fun random ->
                 let shape = Draw.shape random 2 4
                 let first = random.Next shape.Length
                 let second = (first + 1 + random.Next(shape.Length - 1)) % shape.Length - shape.Length
-                { Label = $"transpose {show shape} {first} {second}"; Arguments = (first, second); Inputs = [| Draw.tensor random Normal shape |] })
-            (fun (first, second) x -> x[0].Transpose(first, second)) (fun (first, second) x -> Dual.transpose first second x[0])
+                $"transpose {show shape} {first} {second}", (first, second), shape)
+            (fun (first, second) x -> x.Transpose(first, second)) (fun (first, second) x -> Dual.transpose first second x)
         |> OpSpec.recording [ "permute" ]
 
     let private permute =
-        OpSpec.create "permute"
+        OpSpec.ofOne "permute" Normal
             (fun random ->
                 let shape = Draw.shape random 2 4
                 let mutable axes = Array.init shape.Length id
                 while axes = Array.init shape.Length id do
                     axes <- Array.copy axes
                     random.Shuffle axes
-                { Label = $"permute {show shape} by {show axes}"; Arguments = axes; Inputs = [| Draw.tensor random Normal shape |] })
-            (fun axes x -> x[0].Permute(axes)) (fun axes x -> Dual.permute axes x[0])
+                $"permute {show shape} by {show axes}", axes, shape)
+            (fun axes x -> x.Permute(axes)) Dual.permute
 
-    /// A shape and one that broadcasts to it, sizes above 1 past the first axis so the two differ.
-    let private broadcastShapes (random: Random) =
+    /// A shape and another one that broadcasts to it (expand and sum_to of a shape to itself return their input unrecorded).
+    let rec private broadcastShapes (random: Random) =
         let full = Array.append (Draw.shape random 1 1) (Draw.shape random 1 2 |> Array.map (fun size -> size + 1))
         let reduced = (full |> Array.mapi (fun k size -> if k = 0 || random.Next 2 = 0 then 1 else size))[random.Next 2 ..]
-        full, reduced
+        if reduced = full then broadcastShapes random else full, reduced
 
     let private expand =
-        OpSpec.create "expand"
-            (fun random ->
-                let full, reduced = broadcastShapes random
-                { Label = $"expand {show reduced} to {show full}"; Arguments = full; Inputs = [| Draw.tensor random Normal reduced |] })
-            (fun full x -> x[0].Expand(Shape(full))) (fun full x -> Dual.expand full x[0])
+        OpSpec.ofOne "expand" Normal
+            (fun random -> let full, reduced = broadcastShapes random in $"expand {show reduced} to {show full}", full, reduced)
+            (fun full x -> x.Expand(Shape(full))) Dual.expand
 
     let private sumTo =
-        OpSpec.create "sum_to"
-            (fun random ->
-                let full, reduced = broadcastShapes random
-                { Label = $"sum_to {show full} to {show reduced}"; Arguments = reduced; Inputs = [| Draw.tensor random Normal full |] })
-            (fun reduced x -> x[0].SumTo(Shape(reduced))) (fun reduced x -> Dual.sumTo reduced x[0])
+        OpSpec.ofOne "sum_to" Normal
+            (fun random -> let full, reduced = broadcastShapes random in $"sum_to {show full} to {show reduced}", reduced, full)
+            (fun reduced x -> x.SumTo(Shape(reduced))) Dual.sumTo
 
     /// A slice that is not the whole axis (a whole-axis narrow returns its input unrecorded).
     let private slice (random: Random) =
@@ -197,12 +197,11 @@ module OpTable =
         shape, axis, normalized, start, length
 
     let private narrow =
-        OpSpec.create "narrow"
+        OpSpec.ofOne "narrow" Normal
             (fun random ->
                 let shape, axis, _, start, length = slice random
-                { Label = $"narrow {show shape} axis {axis} from {start} length {length}"; Arguments = (axis, start, length)
-                  Inputs = [| Draw.tensor random Normal shape |] })
-            (fun (axis, start, length) x -> x[0].Narrow(axis, start, length)) (fun (axis, start, length) x -> Dual.narrow axis start length x[0])
+                $"narrow {show shape} axis {axis} from {start} length {length}", (axis, start, length), shape)
+            (fun (axis, start, length) x -> x.Narrow(axis, start, length)) (fun (axis, start, length) x -> Dual.narrow axis start length x)
 
     /// narrow_backward appears only in backward passes: its case is narrow's VJP, recorded (createGraph) as a function of u.
     let private narrowBackward =
@@ -216,22 +215,21 @@ module OpTable =
             (fun (shape, axis, start, _, _) u -> Dual.narrowBackward shape axis start u[0])
 
     let private select =
-        OpSpec.create "select"
-            (fun random ->
-                let shape, axis, normalized = Draw.withAxis random 2
-                let index = random.Next(-shape[normalized], shape[normalized])
-                { Label = $"select {show shape} axis {axis} index {index}"; Arguments = (axis, index); Inputs = [| Draw.tensor random Normal shape |] })
-            (fun (axis, index) x -> x[0].Select(axis, index)) (fun (axis, index) x -> Dual.select axis index x[0])
-        |> OpSpec.recording [ "narrow" ]
+        OpSpec.recording [ "narrow" ] (
+            OpSpec.ofOne "select" Normal
+                (fun random ->
+                    let shape, axis, normalized = Draw.withAxis random 2
+                    let index = random.Next(-shape[normalized], shape[normalized])
+                    $"select {show shape} axis {axis} index {index}", (axis, index), shape)
+                (fun (axis, index) x -> x.Select(axis, index)) (fun (axis, index) x -> Dual.select axis index x))
 
     let private indexSelect =
-        OpSpec.create "index_select"
+        OpSpec.ofOne "index_select" Normal
             (fun random ->
                 let shape, axis, normalized = Draw.withAxis random 1
                 let indices = Array.init (random.Next(1, 6)) (fun _ -> random.Next shape[normalized])
-                { Label = $"index_select {show shape} axis {axis} indices {show indices}"; Arguments = (axis, indices)
-                  Inputs = [| Draw.tensor random Normal shape |] })
-            (fun (axis, indices) x -> x[0].IndexSelect(axis, indices)) (fun (axis, indices) x -> Dual.indexSelect axis indices x[0])
+                $"index_select {show shape} axis {axis} indices {show indices}", (axis, indices), shape)
+            (fun (axis, indices) x -> x.IndexSelect(axis, indices)) (fun (axis, indices) x -> Dual.indexSelect axis indices x)
 
     /// index_add appears only in backward passes: its case is index_select's VJP, recorded as a function of u.
     let private indexAdd =
@@ -294,20 +292,20 @@ module OpTable =
         |> OpSpec.recording [ "narrow" ]
 
     let private chunk =
-        OpSpec.create "chunk"
+        OpSpec.ofOne "chunk" Normal
             (fun random ->
                 let shape, axis, _ = Draw.withAxis random 2
                 let chunks = random.Next(2, 5)
-                { Label = $"chunk {show shape} into {chunks} axis {axis}, all pieces joined in reverse"; Arguments = (chunks, axis)
-                  Inputs = [| Draw.tensor random Normal shape |] })
-            (fun (chunks, axis) x -> piece -1 (fun parts -> Tensor.Concat(parts, axis)) (x[0].Chunk(chunks, axis)))
-            (fun (chunks, axis) x -> piece -1 (Dual.concat axis) (Dual.chunk chunks axis x[0]))
+                $"chunk {show shape} into {chunks} axis {axis}, all pieces joined in reverse", (chunks, axis), shape)
+            (fun (chunks, axis) x -> piece -1 (fun parts -> Tensor.Concat(parts, axis)) (x.Chunk(chunks, axis)))
+            (fun (chunks, axis) x -> piece -1 (Dual.concat axis) (Dual.chunk chunks axis x))
         |> OpSpec.recording [ "narrow" ]
 
     // ---------------------------------------------------------------------------------------------------------------
     // Rows
 
     /// <summary>The rows of the core ops (element-wise, linear algebra, reductions, layout), in the order the suites report them.</summary>
+    [<CompiledName("Core")>]
     let core : OpSpec list =
         [ OpRows.binary "add" (fun a b -> a + b) (fun a s -> a + s) (fun s b -> s + b) Dual.add normal normal
           OpRows.binary "sub" (fun a b -> a - b) (fun a s -> a - s) (fun s b -> s - b) Dual.sub normal normal
@@ -317,6 +315,7 @@ module OpTable =
           pow
           OpSpec.unary "exp" normal (fun x -> x.Exp()) Dual.exp
           OpSpec.unary "log" (Uniform(0.2, 3.0)) (fun x -> x.Log()) Dual.log
+          OpSpec.unary "log1p" (Uniform(-0.9, 3.0)) (fun x -> x.Log1p()) (Dual.pointwise (fun v -> Math.Log(1.0 + v)) (fun v _ -> 1.0 / (1.0 + v)))
           OpSpec.unary "sqrt" (Uniform(0.2, 3.0)) (fun x -> x.Sqrt()) Dual.sqrt
           OpSpec.unary "abs" (AwayFromZero(0.05, 2.0)) (fun x -> x.Abs()) Dual.abs
           OpSpec.unary "tanh" (Uniform(-3.0, 3.0)) (fun x -> x.Tanh()) Dual.tanh
@@ -354,15 +353,19 @@ module OpTable =
           chunk ]
 
     /// <summary>Every row: the core ops, convolution and pooling, the fused recurrent sequences.</summary>
+    [<CompiledName("Rows")>]
     let rows () : OpSpec list = core @ ConvolutionRows.rows @ RecurrentRows.rows
 
     /// <summary>The row of the given name.</summary>
+    [<CompiledName("Find")>]
     let find (name: string) = rows () |> List.tryFind (fun spec -> spec.Name = name)
 
     /// <summary>The ops of <c>Operations.Names</c> no row records (empty when the table is complete).</summary>
+    [<CompiledName("Missing")>]
     let missing () =
         let recorded = rows () |> List.collect (fun spec -> spec.Records) |> set
         Operations.Names |> Seq.filter (fun name -> not (recorded.Contains name)) |> List.ofSeq
 
     /// <summary>One fixed draw of every row (seeded by the row's name): the op cases of <c>verify</c>.</summary>
+    [<CompiledName("FixedSamples")>]
     let fixedSamples () = rows () |> List.map (fun spec -> spec.Draw(Random(OpSpec.seedOf spec.Name)))

@@ -11,9 +11,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class AbsOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "abs";
-
     public static Tensor Apply(Tensor x)
     {
         var y = Elementwise.Unary<Kernel>(x);
@@ -24,6 +21,9 @@ internal static class AbsOp
     {
         public static void Apply<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Abs(x, d);
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "abs";
 }
 
 public sealed partial class Tensor

@@ -11,9 +11,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class ClampOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "clamp";
-
     public static Tensor Apply(Tensor x, double? min, double? max)
     {
         if (min is null && max is null)
@@ -38,6 +35,9 @@ internal static class ClampOp
         }
         else TensorPrimitives.Min(x, max!.Value, destination);
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "clamp";
 }
 
 public sealed partial class Tensor

@@ -10,9 +10,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class ConcatOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "concat";
-
     public static Tensor Apply(IReadOnlyList<Tensor> tensors, int axis, string name = Name)
     {
         if (tensors.Count == 0)
@@ -60,6 +57,9 @@ internal static class ConcatOp
             offset += block;
         }
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "concat";
 }
 
 public sealed partial class Tensor

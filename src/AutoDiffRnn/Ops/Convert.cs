@@ -6,9 +6,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class ConvertOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "to";
-
     public static Tensor Apply(Tensor x, DType dtype)
     {
         if (x.DType == dtype) return x;
@@ -17,4 +14,7 @@ internal static class ConvertOp
             : new Tensor(Array.ConvertAll((double[])x.Storage, v => (float)v), x.Shape);
         return Tape.Record(Name, output, [x], g => [Apply(g, x.DType)]);
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "to";
 }

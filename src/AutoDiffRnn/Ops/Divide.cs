@@ -12,9 +12,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class DivideOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "div";
-
     public static Tensor Apply(Tensor a, Tensor b)
     {
         var output = Elementwise.Binary<Kernel>(Name, a, b);
@@ -31,6 +28,9 @@ internal static class DivideOp
         public static void Apply<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Divide(x, y, d);
         public static void Apply<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Divide(x, y, d);
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "div";
 }
 
 public sealed partial class Tensor

@@ -13,9 +13,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class DropoutOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "dropout";
-
     public static Tensor Apply(Tensor x, double probability, bool training, Generator? generator)
     {
         if (!(probability >= 0 && probability <= 1))
@@ -38,6 +35,9 @@ internal static class DropoutOp
 
     private static void Forward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> scaledMask, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T> =>
         TensorPrimitives.Multiply(x, scaledMask, destination);
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "dropout";
 }
 
 public sealed partial class Tensor

@@ -8,9 +8,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class ExpOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "exp";
-
     public static Tensor Apply(Tensor x)
     {
         var y = Elementwise.Unary<Kernel>(x);
@@ -21,6 +18,9 @@ internal static class ExpOp
     {
         public static void Apply<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Exp(x, d);
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "exp";
 }
 
 public sealed partial class Tensor

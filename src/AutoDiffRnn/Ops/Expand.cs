@@ -12,11 +12,6 @@ namespace AutoDiffRnn;
 [Operation(SumToName)]
 internal static class ExpandOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string ExpandName = "expand";
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string SumToName = "sum_to";
-
     public static Tensor Expand(Tensor x, Shape target)
     {
         if (!Broadcasting.CanBroadcastTo(x.Shape, target))
@@ -38,6 +33,11 @@ internal static class ExpandOp
         else Broadcasting.SumTo<double>(x.Span<double>(), x.Shape, output.Span<double>(), target);
         return Tape.Record(SumToName, output, [x], g => [Expand(g, x.Shape)]);
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string ExpandName = "expand";
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string SumToName = "sum_to";
 }
 
 public sealed partial class Tensor

@@ -14,11 +14,6 @@ namespace AutoDiffRnn;
 [Operation(IndexAddName)]
 internal static class IndexSelectOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string IndexSelectName = "index_select";
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string IndexAddName = "index_add";
-
     public static Tensor Apply(Tensor x, int axis, int[] indices)
     {
         int normalized = x.Shape.NormalizeAxis(axis, IndexSelectName);
@@ -62,6 +57,11 @@ internal static class IndexSelectOp
                 TensorPrimitives.Add(target, source.Slice((o * indices.Length + j) * inner, inner), target);
             }
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string IndexSelectName = "index_select";
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string IndexAddName = "index_add";
 }
 
 public sealed partial class Tensor

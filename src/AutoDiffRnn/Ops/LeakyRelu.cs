@@ -11,9 +11,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class LeakyReluOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "leaky_relu";
-
     public static Tensor Apply(Tensor x, double negativeSlope)
     {
         if (!double.IsFinite(negativeSlope))
@@ -33,6 +30,9 @@ internal static class LeakyReluOp
         if (slope <= T.One) TensorPrimitives.Max(x, destination, destination);
         else TensorPrimitives.Min(x, destination, destination);
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "leaky_relu";
 }
 
 public sealed partial class Tensor

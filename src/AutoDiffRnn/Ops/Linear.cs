@@ -13,9 +13,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class LinearOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "linear";
-
     public static Tensor Apply(Tensor input, Tensor weight, Tensor? bias)
     {
         var (rows, outFeatures, inFeatures) = CheckShapes(input, weight, bias);
@@ -66,6 +63,9 @@ internal static class LinearOp
         }
         Gemm.Multiply<T>(input.Span<T>(), false, weight.Span<T>(), true, destination, rows, outFeatures, inFeatures, accumulate: bias is not null);
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "linear";
 }
 
 public sealed partial class Tensor

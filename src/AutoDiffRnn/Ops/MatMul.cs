@@ -14,9 +14,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class MatMulOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "matmul";
-
     public static Tensor Apply(Tensor a, Tensor b, bool transposeA, bool transposeB)
     {
         Elementwise.RequireSameDType(Name, a, b);
@@ -65,6 +62,9 @@ internal static class MatMulOp
     }
 
     private static string Describe(Shape shape, bool transposed) => transposed ? $"{shape}ᵀ" : shape.ToString();
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "matmul";
 }
 
 public sealed partial class Tensor

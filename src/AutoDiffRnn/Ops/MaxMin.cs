@@ -14,11 +14,6 @@ namespace AutoDiffRnn;
 [Operation(MinName)]
 internal static class ExtremumOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string MaxName = "max";
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string MinName = "min";
-
     public static Tensor Apply(Tensor x, int[]? axes, bool keepDim, bool maximum)
     {
         string name = maximum ? MaxName : MinName;
@@ -73,6 +68,11 @@ internal static class ExtremumOp
         }
         return indices;
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string MaxName = "max";
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string MinName = "min";
 }
 
 public sealed partial class Tensor

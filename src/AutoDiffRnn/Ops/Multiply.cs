@@ -9,9 +9,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class MultiplyOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "mul";
-
     public static Tensor Apply(Tensor a, Tensor b)
     {
         var output = Elementwise.Binary<Kernel>(Name, a, b);
@@ -25,6 +22,9 @@ internal static class MultiplyOp
         public static void Apply<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Multiply(x, y, d);
         public static void Apply<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Multiply(y, x, d);
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "mul";
 }
 
 public sealed partial class Tensor

@@ -11,11 +11,6 @@ namespace AutoDiffRnn;
 [Operation(NarrowBackwardName)]
 internal static class NarrowOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string NarrowName = "narrow";
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string NarrowBackwardName = "narrow_backward";
-
     public static Tensor Apply(Tensor x, int axis, int start, int length)
     {
         int normalized = x.Shape.NormalizeAxis(axis, NarrowName);
@@ -53,6 +48,11 @@ internal static class NarrowOp
             else sliceBlock.CopyTo(fullBlock);
         }
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string NarrowName = "narrow";
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string NarrowBackwardName = "narrow_backward";
 }
 
 public sealed partial class Tensor

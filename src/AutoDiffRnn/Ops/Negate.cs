@@ -8,9 +8,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class NegateOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "neg";
-
     public static Tensor Apply(Tensor x) =>
         Tape.Record(Name, Elementwise.Unary<Kernel>(x), [x], g => [-g]);
 
@@ -18,6 +15,9 @@ internal static class NegateOp
     {
         public static void Apply<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Negate(x, d);
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "neg";
 }
 
 public sealed partial class Tensor

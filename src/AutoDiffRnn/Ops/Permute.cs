@@ -10,9 +10,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class PermuteOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "permute";
-
     public static Tensor Apply(Tensor x, int[] axes)
     {
         if (axes.Length != x.Rank)
@@ -28,6 +25,9 @@ internal static class PermuteOp
         for (int i = 0; i < order.Length; i++) inverse[order[i]] = i;
         return Tape.Record(Name, output, [x], g => [Apply(g, inverse)]);
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "permute";
 }
 
 public sealed partial class Tensor

@@ -11,9 +11,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class PowOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "pow";
-
     public static Tensor Apply(Tensor x, double exponent)
     {
         var output = Tensor.Empty(x.Shape, x.DType);
@@ -25,6 +22,9 @@ internal static class PowOp
 
     private static void Forward<T>(ReadOnlySpan<T> x, T exponent, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T> =>
         TensorPrimitives.Pow(x, exponent, destination);
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "pow";
 }
 
 public sealed partial class Tensor

@@ -11,9 +11,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class ReluOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "relu";
-
     public static Tensor Apply(Tensor x)
     {
         var y = Elementwise.Unary<Kernel>(x);
@@ -24,6 +21,9 @@ internal static class ReluOp
     {
         public static void Apply<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Max(x, T.Zero, d);
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "relu";
 }
 
 public sealed partial class Tensor

@@ -6,9 +6,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class ReshapeOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "reshape";
-
     public static Tensor Apply(Tensor x, int[] dimensions)
     {
         var shape = Resolve(x, dimensions);
@@ -40,6 +37,9 @@ internal static class ReshapeOp
                 $"({(count > int.MaxValue ? $"more than {int.MaxValue}" : count.ToString())} elements)");
         return Shape.Wrap(resolved);
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "reshape";
 }
 
 public sealed partial class Tensor

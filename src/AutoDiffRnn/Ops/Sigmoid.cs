@@ -8,9 +8,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class SigmoidOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "sigmoid";
-
     public static Tensor Apply(Tensor x)
     {
         var y = Elementwise.Unary<Kernel>(x);
@@ -22,6 +19,9 @@ internal static class SigmoidOp
         // 1 / (1 + e⁻ˣ): e⁻ˣ overflowing to infinity gives exactly 0, so the result never becomes NaN for large |x|.
         public static void Apply<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sigmoid(x, d);
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "sigmoid";
 }
 
 public sealed partial class Tensor

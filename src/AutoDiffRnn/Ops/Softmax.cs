@@ -15,13 +15,6 @@ namespace AutoDiffRnn;
 [Operation(LogsumexpName)]
 internal static class SoftmaxOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string SoftmaxName = "softmax";
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string LogSoftmaxName = "log_softmax";
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string LogsumexpName = "logsumexp";
-
     internal enum Kind { Softmax, LogSoftmax, LogSumExp }
 
     public static Tensor Apply(Tensor x, int axis, Kind kind, bool keepDim = false)
@@ -87,6 +80,13 @@ internal static class SoftmaxOp
             AxisLayout.Permute<T>(results, permutedShape, inverse, output.Span<T>());
         }
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string SoftmaxName = "softmax";
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string LogSoftmaxName = "log_softmax";
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string LogsumexpName = "logsumexp";
 }
 
 public sealed partial class Tensor

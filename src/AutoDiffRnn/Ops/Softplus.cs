@@ -12,9 +12,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class SoftplusOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "softplus";
-
     public static Tensor Apply(Tensor x, double beta, double threshold)
     {
         if (!double.IsFinite(beta) || beta == 0)
@@ -61,6 +58,9 @@ internal static class SoftplusOp
         T roundedT = (T.One + t) - T.One;
         return roundedT == T.Zero ? t : logOfRoundedOnePlusT * (t / roundedT);
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "softplus";
 }
 
 public sealed partial class Tensor

@@ -8,9 +8,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class SqrtOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "sqrt";
-
     public static Tensor Apply(Tensor x)
     {
         var y = Elementwise.Unary<Kernel>(x);
@@ -21,6 +18,9 @@ internal static class SqrtOp
     {
         public static void Apply<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sqrt(x, d);
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "sqrt";
 }
 
 public sealed partial class Tensor

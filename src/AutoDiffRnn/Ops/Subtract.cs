@@ -9,9 +9,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class SubtractOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "sub";
-
     public static Tensor Apply(Tensor a, Tensor b)
     {
         var output = Elementwise.Binary<Kernel>(Name, a, b);
@@ -24,6 +21,9 @@ internal static class SubtractOp
         public static void Apply<T>(ReadOnlySpan<T> x, T y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Subtract(x, y, d);
         public static void Apply<T>(T x, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Subtract(x, y, d);
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "sub";
 }
 
 public sealed partial class Tensor

@@ -11,9 +11,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class SumOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "sum";
-
     public static Tensor Apply(Tensor x, int[]? axes, bool keepDim)
     {
         var reduced = ReducedAxes(x.Shape, axes, "sum");
@@ -74,6 +71,9 @@ internal static class SumOp
         }
         current.CopyTo(destination);
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "sum";
 }
 
 public sealed partial class Tensor

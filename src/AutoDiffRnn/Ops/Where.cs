@@ -13,9 +13,6 @@ namespace AutoDiffRnn;
 [Operation(Name)]
 internal static class WhereOp
 {
-    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
-    internal const string Name = "where";
-
     public static Tensor Apply(Tensor condition, Tensor whenTrue, Tensor whenFalse)
     {
         Elementwise.RequireSameDType("where", whenTrue, whenFalse);
@@ -52,6 +49,9 @@ internal static class WhereOp
         Broadcasting.Expand<T>(x.Span<T>(), x.Shape, expanded, shape);
         return expanded;
     }
+
+    /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>
+    internal const string Name = "where";
 }
 
 public sealed partial class Tensor

@@ -68,14 +68,4 @@ public class DropoutTests
         var mask = y.Detach() / x.Detach();
         TensorAssert.Close(mask, x.Grad!, 1e-12);
     }
-
-    [Theory]
-    [InlineData(0.2)]
-    [InlineData(0.5)]
-    public void GradientMatchesFiniteDifferences(double p)
-    {
-        // A fresh generator with a fixed seed inside the function: every evaluation draws the same mask.
-        foreach (var shape in new[] { new[] { 7 }, new[] { 3, 4 }, new[] { 2, 3, 4 } })
-            GradientAssert.MatchesFiniteDifferences(x => x.Dropout(p, training: true, new Generator(17)), Random64.Normal(5, shape));
-    }
 }

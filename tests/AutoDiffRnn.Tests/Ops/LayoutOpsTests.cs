@@ -23,13 +23,6 @@ public class LayoutOpsTests
         Assert.Throws<ArgumentException>(() => y.Permute(0, 1));
     }
 
-    [Theory]
-    [InlineData(new[] { 1, 0, 2 })]
-    [InlineData(new[] { 2, 1, 0 })]
-    [InlineData(new[] { 0, 2, 1 })]
-    public void PermuteGradientMatchesFiniteDifferences(int[] axes) =>
-        GradientAssert.MatchesFiniteDifferences(x => x.Permute(axes), Random64.Normal(51, 2, 3, 4));
-
     [Fact]
     public void NarrowSelectSplitChunk()
     {
@@ -49,17 +42,6 @@ public class LayoutOpsTests
         Assert.Contains("split", Assert.Throws<ArgumentException>(() => x.Split(new[] { 1, 1 }, 1)).Message);
     }
 
-    [Theory]
-    [InlineData(0)]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void NarrowSelectChunkGradientsMatchFiniteDifferences(int axis)
-    {
-        GradientAssert.MatchesFiniteDifferences(x => x.Narrow(axis, 1, 2), Random64.Normal(52, 3, 4, 3));
-        GradientAssert.MatchesFiniteDifferences(x => x.Select(axis, 2), Random64.Normal(53, 3, 4, 3));
-        GradientAssert.MatchesFiniteDifferences(x => Tensor.Concat(x.Chunk(2, axis).Select(p => p.Tanh()).ToArray(), axis), Random64.Normal(54, 3, 4, 3));
-    }
-
     [Fact]
     public void IndexSelectGathersAndAccumulatesRepeatedIndices()
     {
@@ -73,13 +55,6 @@ public class LayoutOpsTests
         Assert.Contains("index 4", error.Message);
         Assert.Contains("size 4", error.Message);
     }
-
-    [Theory]
-    [InlineData(0)]
-    [InlineData(1)]
-    [InlineData(-1)]
-    public void IndexSelectGradientMatchesFiniteDifferences(int axis) =>
-        GradientAssert.MatchesFiniteDifferences(x => x.IndexSelect(axis, [2, 0, 2, 1]), Random64.Normal(55, 3, 3, 3));
 
     [Fact]
     public void ConcatAndStack()
@@ -98,18 +73,6 @@ public class LayoutOpsTests
         Assert.Throws<ArgumentException>(() => Tensor.Stack([a, b], 0));
         Assert.Throws<ArgumentException>(() => Tensor.Concat([], 0));
         Assert.Throws<ArgumentException>(() => Tensor.Concat([a, a.To(DType.Float32)], 0));
-    }
-
-    [Theory]
-    [InlineData(0)]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void ConcatAndStackGradientsMatchFiniteDifferences(int axis)
-    {
-        var shapeB = new[] { 2, 3, 4 };
-        shapeB[axis] = 1;
-        GradientAssert.MatchesFiniteDifferences(x => Tensor.Concat([x[0], x[1]], axis), [Random64.Normal(56, 2, 3, 4), Random64.Normal(57, shapeB)]);
-        GradientAssert.MatchesFiniteDifferences(x => Tensor.Stack([x[0], x[1].Tanh()], axis), [Random64.Normal(58, 2, 3), Random64.Normal(59, 2, 3)]);
     }
 
     [Fact]

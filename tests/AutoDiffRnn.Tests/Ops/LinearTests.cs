@@ -45,27 +45,6 @@ public class LinearTests
         ElementwiseTestData.Float32MatchesFloat64(x => Tensor.Linear(x, weight.To(x.DType), bias.To(x.DType)), Random64.Normal(6, 3, 5), 1e-5);
     }
 
-    public static TheoryData<int[], int, bool> Shapes => new()
-    {
-        { new[] { 3, 4 }, 5, true },
-        { new[] { 3, 4 }, 2, false },
-        { new[] { 4 }, 3, true },
-        { new[] { 2, 3, 4 }, 5, true },
-        { new[] { 1, 1 }, 1, true },
-    };
-
-    [Theory]
-    [MemberData(nameof(Shapes))]
-    public void GradientMatchesFiniteDifferences(int[] inputShape, int outFeatures, bool withBias)
-    {
-        var input = Random64.Normal(7, inputShape);
-        var weight = Random64.Normal(8, outFeatures, inputShape[^1]);
-        if (withBias)
-            GradientAssert.MatchesFiniteDifferences(x => Tensor.Linear(x[0], x[1], x[2]), [input, weight, Random64.Normal(9, outFeatures)]);
-        else
-            GradientAssert.MatchesFiniteDifferences(x => Tensor.Linear(x[0], x[1], null), [input, weight]);
-    }
-
     [Fact]
     public void OnlyInputsThatRequireGradientsGetThem()
     {

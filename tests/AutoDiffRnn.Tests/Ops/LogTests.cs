@@ -22,9 +22,4 @@ public class LogTests
 
     [Fact]
     public void Float32MatchesFloat64() => ElementwiseTestData.Float32MatchesFloat64(x => x.Log(), Random64.Uniform(2, 0.1, 10, 4, 5));
-
-    [Theory]
-    [MemberData(nameof(ElementwiseTestData.UnaryShapes), MemberType = typeof(ElementwiseTestData))]
-    public void GradientMatchesFiniteDifferences(int[] shape) =>
-        GradientAssert.MatchesFiniteDifferences(x => x.Log(), Random64.Uniform(3, 0.3, 3, shape));
 }

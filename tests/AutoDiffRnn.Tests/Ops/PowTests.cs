@@ -25,26 +25,6 @@ public class PowTests
     public void Float32MatchesFloat64() =>
         ElementwiseTestData.Float32MatchesFloat64(x => x.Pow(1.7), Random64.Uniform(1, 0.1, 3, 3, 4));
 
-    [Theory]
-    [InlineData(2.0)]
-    [InlineData(3.0)]
-    [InlineData(1.0)]
-    [InlineData(0.5)]
-    [InlineData(-1.5)]
-    public void GradientMatchesFiniteDifferencesForPositiveBases(double exponent)
-    {
-        GradientAssert.MatchesFiniteDifferences(x => x.Pow(exponent), Random64.Uniform(2, 0.5, 2, 3, 4));
-        GradientAssert.MatchesFiniteDifferences(x => x.Pow(exponent), Random64.Uniform(3, 0.5, 2, 2, 3, 2));
-        GradientAssert.MatchesFiniteDifferences(x => x.Pow(exponent), Random64.Uniform(4, 0.5, 2));
-    }
-
-    [Fact]
-    public void GradientMatchesFiniteDifferencesForNegativeBasesWithIntegerExponents()
-    {
-        GradientAssert.MatchesFiniteDifferences(x => x.Pow(3), Random64.Normal(5, 4, 3));
-        GradientAssert.MatchesFiniteDifferences(x => x.Pow(2), Random64.Normal(6, 7));
-    }
-
     [Fact]
     public void ZeroExponentHasZeroGradientEvenAtZero()
     {

@@ -39,17 +39,6 @@ public class SoftplusTests
     [Fact]
     public void Float32MatchesFloat64() => ElementwiseTestData.Float32MatchesFloat64(x => x.Softplus(), Random64.Normal(1, 4, 5) * 5.0);
 
-    [Theory]
-    [InlineData(1.0, 20.0)]
-    [InlineData(2.0, 20.0)]
-    [InlineData(0.5, 1.0)]
-    [InlineData(3.0, 0.5)]
-    public void GradientMatchesFiniteDifferences(double beta, double threshold)
-    {
-        foreach (var shape in new[] { Array.Empty<int>(), new[] { 5 }, new[] { 3, 4 }, new[] { 2, 3, 4 } })
-            GradientAssert.MatchesFiniteDifferences(x => x.Softplus(beta, threshold), Random64.Normal(2, shape) * 2.0);
-    }
-
     [Fact]
     public void GradientIsTheSigmoidBelowAndOneAboveTheThreshold()
     {

@@ -42,24 +42,6 @@ public class WhereTests
             x => Tensor.Where(condition, x, other.To(x.DType)), Random64.Normal(3, 4, 5));
     }
 
-    public static TheoryData<int[], int[], int[]> Shapes => new()
-    {
-        { new[] { 3, 4 }, new[] { 3, 4 }, new[] { 3, 4 } },
-        { new[] { 3, 4 }, new[] { 4 }, new[] { 3, 1 } },
-        { new[] { 4 }, new[] { 3, 1 }, new[] { 3, 4 } },
-        { new[] { 2, 1, 4 }, new[] { 3, 1 }, Array.Empty<int>() },
-        { Array.Empty<int>(), new[] { 2, 2 }, new[] { 2 } },
-    };
-
-    [Theory]
-    [MemberData(nameof(Shapes))]
-    public void GradientMatchesFiniteDifferences(int[] conditionShape, int[] trueShape, int[] falseShape)
-    {
-        var condition = Random64.Normal(4, conditionShape).Greater(0);
-        GradientAssert.MatchesFiniteDifferences(x => Tensor.Where(condition, x[0], x[1]),
-            [Random64.Normal(5, trueShape), Random64.Normal(6, falseShape)]);
-    }
-
     [Fact]
     public void GradientGoesToTheSelectedSideAndNotToTheCondition()
     {
