@@ -81,10 +81,9 @@ public sealed record KernelTuning
     public static KernelTuning Default { get; } = ForCaches(CacheSizes.Detected);
 
     private static readonly AsyncLocal<KernelTuning?> Scoped = new();
-    private static int openScopes;
 
     /// <summary>The tuning in force here: the innermost <see cref="Use"/> scope of this flow of execution, or <see cref="Default"/>.</summary>
-    public static KernelTuning Current => Volatile.Read(ref openScopes) == 0 ? Default : Scoped.Value ?? Default;
+    public static KernelTuning Current => Scoped.Value ?? Default;
 
     /// <summary>
     /// Makes <paramref name="tuning"/> the <see cref="Current"/> one on this thread and in the work it starts, until the returned scope is
@@ -96,7 +95,6 @@ public sealed record KernelTuning
         ArgumentNullException.ThrowIfNull(tuning);
         tuning.Validate();
         var scope = new Scope(Scoped.Value);
-        Interlocked.Increment(ref openScopes);
         Scoped.Value = tuning;
         return scope;
     }
@@ -127,7 +125,6 @@ public sealed record KernelTuning
             if (disposed) return;
             disposed = true;
             Scoped.Value = previous;
-            Interlocked.Decrement(ref openScopes);
         }
     }
 }
