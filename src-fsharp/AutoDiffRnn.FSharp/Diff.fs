@@ -44,8 +44,8 @@ module Tensor =
     /// <summary>The value of a one-element tensor.</summary>
     let item (x: CTensor) = x.ToScalar()
 
-    /// <summary>Marks a leaf as requiring gradients and returns it.</summary>
-    let requireGrad (x: CTensor) = x.RequireGrad()
+    /// <summary>Sets RequiresGrad on a leaf and returns it (PyTorch's requires_grad_()).</summary>
+    let setRequiresGrad (x: CTensor) = x.SetRequiresGrad()
 
     /// <summary>The same values, cut from the graph.</summary>
     let detach (x: CTensor) = x.Detach()
@@ -231,7 +231,7 @@ module TensorOperators =
 [<RequireQualifiedAccess>]
 module Diff =
 
-    let private leaf (x: CTensor) = x.Detach().RequireGrad()
+    let private leaf (x: CTensor) = x.Detach().SetRequiresGrad()
 
     /// Records on the tape for the duration of a differentiation, even inside an enclosing GradMode.NoGrad().
     let private recording () = GradMode.Enable()
@@ -335,7 +335,7 @@ module Diff =
         let y = f leaves
         if not y.RequiresGrad then CTensor.ZerosLike y
         else
-            let u = CTensor.ZerosLike(y).RequireGrad()
+            let u = CTensor.ZerosLike(y).SetRequiresGrad()
             y.Backward(u, createGraph = true)
             let terms =
                 Array.zip leaves directions

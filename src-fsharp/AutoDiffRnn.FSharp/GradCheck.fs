@@ -258,7 +258,7 @@ module GradCheck =
                 invalidArg "case" $"gradcheck {case.Name}: input {i} {x.Shape} is float32; checks run in float64 (convert with .To(DType.Float64))")
         let tolerances = options.Tolerances
         let inputs = case.Inputs |> Array.map (fun x -> x.Detach())
-        let probe = inputs |> Array.map (fun x -> x.Detach().RequireGrad()) |> case.Function
+        let probe = inputs |> Array.map (fun x -> x.Detach().SetRequiresGrad()) |> case.Function
         if probe.DType <> DType.Float64 then
             invalidArg "case" $"gradcheck {case.Name}: the function returns float32 {probe.Shape}; checks run in float64"
         let operations = recordedOperations probe

@@ -64,7 +64,7 @@ let tests =
             let recorded =
                 [ for spec in specs @ ConvolutionCases.specs do
                     for case in Gen.sample 3 spec.Generate do
-                        let leaves = case.Inputs |> Array.map (fun x -> x.Detach().RequireGrad())
+                        let leaves = case.Inputs |> Array.map (fun x -> x.Detach().SetRequiresGrad())
                         let operations = GradCheck.recordedOperations (case.Function leaves)
                         for name in spec.Records do
                             Expect.contains operations name $"the case '{case.Name}' must record '{name}'"
@@ -72,7 +72,7 @@ let tests =
                 |> Set.ofList
             let recorded =
                 FusedCases.cases
-                |> List.collect (fun case -> GradCheck.recordedOperations (case.Function (case.Inputs |> Array.map (fun x -> x.Detach().RequireGrad()))))
+                |> List.collect (fun case -> GradCheck.recordedOperations (case.Function (case.Inputs |> Array.map (fun x -> x.Detach().SetRequiresGrad()))))
                 |> Set.ofList
                 |> Set.union recorded
             let missing = Operations.Names |> Seq.filter (fun name -> not (recorded.Contains name)) |> String.concat ", "

@@ -31,7 +31,7 @@ public static class VerifyCommand
             if (!report.Passed) failed++;
             if (!report.Passed || verbose) output.WriteLine(report.ToTable());
         }
-        var uncovered = Operations.Names.Where(name => !cases.Any(c => GradCheck.RecordedOperations(c.Function.Invoke(c.Inputs.Select(x => x.Detach().RequireGrad()).ToArray())).Contains(name))).ToList();
+        var uncovered = Operations.Names.Where(name => !cases.Any(c => GradCheck.RecordedOperations(c.Function.Invoke(c.Inputs.Select(x => x.Detach().SetRequiresGrad()).ToArray())).Contains(name))).ToList();
         if (uncovered.Count > 0)
         {
             output.WriteLine($"operations without a case: {string.Join(", ", uncovered)}");

@@ -48,7 +48,7 @@ public class PowTests
     [Fact]
     public void ZeroExponentHasZeroGradientEvenAtZero()
     {
-        var x = Tensor.FromArray(new double[] { 0, 2 }).RequireGrad();
+        var x = Tensor.FromArray(new double[] { 0, 2 }).SetRequiresGrad();
         x.Pow(0).Sum().Backward();
         TensorAssert.Close([0, 0], x.Grad!);
     }
@@ -56,7 +56,7 @@ public class PowTests
     [Fact]
     public void GradientIsExponentTimesPowerMinusOne()
     {
-        var x = Tensor.FromArray(new double[] { 2, 3 }).RequireGrad();
+        var x = Tensor.FromArray(new double[] { 2, 3 }).SetRequiresGrad();
         x.Pow(3).Sum().Backward();
         TensorAssert.Close([12, 27], x.Grad!);
     }

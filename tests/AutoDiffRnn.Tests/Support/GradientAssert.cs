@@ -13,7 +13,7 @@ public static class GradientAssert
     {
         foreach (var input in inputs)
             Assert.True(input.DType == DType.Float64, "gradient checks run in float64");
-        var leaves = inputs.Select(input => input.Detach().Clone().RequireGrad()).ToArray();
+        var leaves = inputs.Select(input => input.Detach().Clone().SetRequiresGrad()).ToArray();
         var probe = function(leaves);
         var weights = Tensor.Normal(probe.Shape, dtype: DType.Float64, generator: new Generator(seed));
         double Objective(Tensor[] x)
