@@ -102,7 +102,7 @@ module Agreement =
     /// </summary>
     [<CompiledName("OfFunctions")>]
     let ofFunctions (name: string) (dtype: DType) (seed: uint64) (csharp: Tensor[] -> Tensor) (torchFunction: TorchFunction) (inputs: Tensor[]) : Agreement =
-        let leaves = inputs |> Array.map (fun x -> x.Detach().To(dtype).Detach().RequireGrad())
+        let leaves = inputs |> Array.map (fun x -> x.Detach().To(dtype).Detach().SetRequiresGrad())
         let output = csharp leaves
         let u = Tensor.Normal(output.Shape, 0.0, 1.0, output.DType, Generator(seed))
         if output.RequiresGrad then (output * u).Sum().Backward()

@@ -155,7 +155,7 @@ module TorchRecurrent =
                 (lengths: int[] option) : Agreement =
         TorchNative.ensureLoaded ()
         let dtype = dtypeOf layer
-        let leaf (x: Tensor) = x.Detach().To(dtype).Detach().RequireGrad()
+        let leaf (x: Tensor) = x.Detach().To(dtype).Detach().SetRequiresGrad()
         let x, h, c = leaf input, Option.map leaf h0, Option.map leaf c0
         layer.ZeroGrad()
         let ours = layer.Forward(x, Option.toObj h, Option.toObj c, Option.toObj lengths)

@@ -15,7 +15,7 @@ type private CSharpTensor = AutoDiffRnn.Tensor
 [<RequireQualifiedAccess>]
 module Diff =
 
-    let private leaf (x: CSharpTensor) = x.Detach().RequireGrad()
+    let private leaf (x: CSharpTensor) = x.Detach().SetRequiresGrad()
 
     /// Records on the tape for the duration of a differentiation, even inside an enclosing GradMode.NoGrad().
     let private recording () = GradMode.Enable()
@@ -120,7 +120,7 @@ module Diff =
         let y = f leaves
         if not y.RequiresGrad then CSharpTensor.ZerosLike y
         else
-            let u = CSharpTensor.ZerosLike(y).RequireGrad()
+            let u = CSharpTensor.ZerosLike(y).SetRequiresGrad()
             y.Backward(u, createGraph = true)
             let terms =
                 Array.zip leaves directions

@@ -312,7 +312,7 @@ module GradCheck =
     let private pointOf (options: GradCheckOptions) (case: GradCase) : Point =
         validate case
         let inputs = case.Inputs |> Array.map (fun x -> x.Detach())
-        let probe = inputs |> Array.map (fun x -> x.Detach().RequireGrad()) |> case.Function
+        let probe = inputs |> Array.map (fun x -> x.Detach().SetRequiresGrad()) |> case.Function
         if probe.DType <> DType.Float64 then
             invalidArg "case" $"gradcheck {case.Name}: the function returns float32 {probe.Shape}; checks run in float64"
         let generator = Generator(options.Seed)

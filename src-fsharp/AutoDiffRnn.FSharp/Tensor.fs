@@ -44,7 +44,7 @@ module Tensor =
     let item (x: CTensor) = x.ToScalar()
 
     /// <summary>Marks a leaf as requiring gradients and returns it.</summary>
-    let requireGrad (x: CTensor) = x.RequireGrad()
+    let setRequiresGrad (x: CTensor) = x.SetRequiresGrad()
 
     /// <summary>The same values, cut from the graph.</summary>
     let detach (x: CTensor) = x.Detach()

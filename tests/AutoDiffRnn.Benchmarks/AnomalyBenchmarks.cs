@@ -42,7 +42,7 @@ public class AnomalyBenchmarks
         var generator = new Generator(4);
         targets = Enumerable.Range(0, Steps * Batch).Select(_ => generator.NextInt(Vocabulary)).ToArray();
         optimizer = new Adam(lstm.Parameters().Concat(head.Parameters()), 1e-3);
-        scalar = Tensor.Scalar(0.5).RequireGrad();
+        scalar = Tensor.Scalar(0.5).SetRequiresGrad();
     }
 
     /// <summary>One training step.</summary>

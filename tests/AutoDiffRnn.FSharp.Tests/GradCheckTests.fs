@@ -73,7 +73,7 @@ let tests =
         test "every row's drawn cases record the operations the row names" {
             for spec in specs @ convolutionSpecs @ recurrentSpecs do
                 for case in Gen.sample 3 spec.Generate do
-                    let leaves = case.Inputs |> Array.map (fun x -> x.Detach().RequireGrad())
+                    let leaves = case.Inputs |> Array.map (fun x -> x.Detach().SetRequiresGrad())
                     let operations = GradCheck.recordedOperations (case.Function leaves)
                     for name in spec.Records do
                         Expect.contains operations name $"the case '{case.Name}' must record '{name}'"

@@ -18,7 +18,7 @@ internal static class CellTracer
             if (arguments[i].DType != dtype)
                 throw new ArgumentException(
                     $"compiled cell: argument {i} is {arguments[i].DType.Name()} {arguments[i].Shape} but argument 0 is {dtype.Name()} {arguments[0].Shape}; all must share one element type");
-        var standIns = arguments.Select(argument => argument.Detach().RequireGrad()).ToArray();
+        var standIns = arguments.Select(argument => argument.Detach().SetRequiresGrad()).ToArray();
         Tensor[] outputs;
         using (GradMode.Enable())
             outputs = function(standIns);

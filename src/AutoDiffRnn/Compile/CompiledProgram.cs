@@ -134,7 +134,7 @@ internal sealed class CompiledProgram(TracedGraph graph, IReadOnlyList<ProgramSt
     {
         var operation = step.Operation;
         bool record = needsGradient[operation.Output];
-        var inputs = operation.Inputs.Select(input => record && needsGradient[input] ? values[input]!.Detach().RequireGrad() : values[input]!.Detach()).ToArray();
+        var inputs = operation.Inputs.Select(input => record && needsGradient[input] ? values[input]!.Detach().SetRequiresGrad() : values[input]!.Detach()).ToArray();
         Tensor output;
         using (GradMode.Set(enabled: record))
             output = OperationReplay.Run(operation, inputs, step.OutputShape);

@@ -1,8 +1,8 @@
 namespace AutoDiffRnn.Kernels;
 
 /// <summary>
-/// The tuning of the compute kernels — the GEMM's cache blocking and fast-path limits, and when products and recurrences are split over
-/// the cores — as one immutable record. <see cref="Default"/> derives the cache blocking from this machine's caches
+/// The tuning of the compute kernels — the GEMM's cache blocking and fast-path limits, and when products, convolutions and recurrences
+/// are split over the cores — as one immutable record. <see cref="Default"/> derives the cache blocking from this machine's caches
 /// (<see cref="CacheSizes.Detected"/>); <see cref="Use"/> overrides it for a scope (a test's <c>using</c> block, a benchmark), for the
 /// calling thread and the work it starts (an <see cref="AsyncLocal{T}"/>: tasks and <c>Parallel.For</c> bodies see it, other threads
 /// do not), so nothing mutates global state.
@@ -52,12 +52,6 @@ public sealed record KernelTuning
     /// <summary>Threads a product, a convolution or a recurrence is split over (the processor count by default).</summary>
     public int MaxParallelism { get; init; } = Environment.ProcessorCount;
 
-    /// <summary>Multiply-adds of a recurrent step's product h W_hhᵀ from which a fused recurrence splits its batch over the cores.</summary>
-    public long RecurrentParallelRowsThreshold { get; init; } = 1L << 20;
-
-    /// <summary>Whether the LSTM forward without recording may split its hidden units over the cores.</summary>
-    public bool SplitLstmInferenceByUnits { get; init; } = true;
-
     /// <summary>Multiply-adds from which a convolution splits its samples over the cores.</summary>
     public long ConvolutionParallelThreshold { get; init; } = 1L << 16;
 
@@ -81,10 +75,9 @@ public sealed record KernelTuning
     public static KernelTuning Default { get; } = ForCaches(CacheSizes.Detected);
 
     private static readonly AsyncLocal<KernelTuning?> Scoped = new();
-    private static int openScopes;
 
     /// <summary>The tuning in force here: the innermost <see cref="Use"/> scope of this flow of execution, or <see cref="Default"/>.</summary>
-    public static KernelTuning Current => Volatile.Read(ref openScopes) == 0 ? Default : Scoped.Value ?? Default;
+    public static KernelTuning Current => Scoped.Value ?? Default;
 
     /// <summary>
     /// Makes <paramref name="tuning"/> the <see cref="Current"/> one on this thread and in the work it starts, until the returned scope is
@@ -96,7 +89,6 @@ public sealed record KernelTuning
         ArgumentNullException.ThrowIfNull(tuning);
         tuning.Validate();
         var scope = new Scope(Scoped.Value);
-        Interlocked.Increment(ref openScopes);
         Scoped.Value = tuning;
         return scope;
     }
@@ -110,7 +102,6 @@ public sealed record KernelTuning
                      (nameof(DirectDepthBlock), DirectDepthBlock, 1), (nameof(DotProductRowsLimit), DotProductRowsLimit, 0),
                      (nameof(DotProductMinDepth), DotProductMinDepth, 0), (nameof(PackedDepthBlock), PackedDepthBlock, 1),
                      (nameof(ParallelThreshold), ParallelThreshold, 0), (nameof(MaxParallelism), MaxParallelism, 1),
-                     (nameof(RecurrentParallelRowsThreshold), RecurrentParallelRowsThreshold, 0),
                      (nameof(ConvolutionParallelThreshold), ConvolutionParallelThreshold, 0),
                      (nameof(ConvolutionBatchColumnsLimit), ConvolutionBatchColumnsLimit, 0),
                  })
@@ -127,7 +118,6 @@ public sealed record KernelTuning
             if (disposed) return;
             disposed = true;
             Scoped.Value = previous;
-            Interlocked.Decrement(ref openScopes);
         }
     }
 }

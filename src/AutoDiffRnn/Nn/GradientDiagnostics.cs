@@ -19,7 +19,7 @@ public static class GradientDiagnostics
         Tensor? hidden = null, memory = null;
         for (int t = 0; t < inputs.Count; t++)
         {
-            probes[t] = Tensor.Zeros(new Shape(inputs[t].Shape[0], cell.HiddenSize), inputs[t].DType).RequireGrad();
+            probes[t] = Tensor.Zeros(new Shape(inputs[t].Shape[0], cell.HiddenSize), inputs[t].DType).SetRequiresGrad();
             Tensor next;
             switch (cell)
             {

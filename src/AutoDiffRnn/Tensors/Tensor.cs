@@ -77,10 +77,14 @@ public sealed partial class Tensor
     /// <summary>The storage array.</summary>
     internal Array Storage => data;
 
-    /// <summary>Marks this leaf as requiring gradients and returns it (fluent).</summary>
-    public Tensor RequireGrad()
+    /// <summary>
+    /// Sets <see cref="RequiresGrad"/> on this leaf and returns it, for chaining (PyTorch's <c>requires_grad_()</c>):
+    /// <c>var w = Tensor.Normal(shape).SetRequiresGrad();</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">This tensor was produced by a recorded operation (see <see cref="RequiresGrad"/>).</exception>
+    public Tensor SetRequiresGrad(bool requiresGrad = true)
     {
-        RequiresGrad = true;
+        RequiresGrad = requiresGrad;
         return this;
     }
 

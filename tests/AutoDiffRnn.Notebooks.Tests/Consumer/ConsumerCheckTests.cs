@@ -70,7 +70,7 @@ public class ConsumerCheckTests
         AssertNoVersionWarnings(run.Output);
         Assert.Contains("gradcheck passed: true", run.Output);
         // the same gradient through the tape here: f(x) = sum(tanh(x xᵀ))
-        var input = Tensor.Normal(new Shape(2, 3), 0.0, 1.0, DType.Float64, new Generator(3)).RequireGrad();
+        var input = Tensor.Normal(new Shape(2, 3), 0.0, 1.0, DType.Float64, new Generator(3)).SetRequiresGrad();
         Tensor.MatMul(input, input.Transpose(0, 1)).Tanh().Sum().Backward();
         string expected = "grad: " + string.Join(" ", input.Grad!.ToDoubleArray().Select(v => v.ToString("R")));
         Assert.Contains(expected, Lines(run.Output));

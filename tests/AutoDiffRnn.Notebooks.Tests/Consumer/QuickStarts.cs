@@ -17,8 +17,8 @@ public static class QuickStarts
     public static void Run(TextWriter output)
     {
         // Quick start: the tape
-        var x = Tensor.FromArray(new double[] { 0.5, -1.0, 2.0 }).RequireGrad();
-        var w = Tensor.Normal(new Shape(3, 3), dtype: DType.Float64, generator: new Generator(seed: 1)).RequireGrad();
+        var x = Tensor.FromArray(new double[] { 0.5, -1.0, 2.0 }).SetRequiresGrad();
+        var w = Tensor.Normal(new Shape(3, 3), dtype: DType.Float64, generator: new Generator(seed: 1)).SetRequiresGrad();
         var h = Tensor.MatMul(w, x.Reshape(3, 1)).Tanh();
         var loss = (h * h).Sum();
         loss.Backward();

@@ -7,7 +7,7 @@ namespace AutoDiffRnn.Tests.Autodiff;
 /// <summary>Anomaly mode: the first NaN or infinity, forward or backward, named with its op, input shapes, recording site and op chain.</summary>
 public class AnomalyTests
 {
-    private static Tensor Leaf(params double[] values) => Tensor.FromArray(values).RequireGrad();
+    private static Tensor Leaf(params double[] values) => Tensor.FromArray(values).SetRequiresGrad();
 
     [Fact]
     public void ALogOfANegativeNumberDeepInTheGraphIsCaughtInForwardAtTheLog()

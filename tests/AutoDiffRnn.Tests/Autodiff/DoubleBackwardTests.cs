@@ -80,7 +80,7 @@ public class DoubleBackwardTests
     public void SecondDerivativeOfTheNetIsNotZero()
     {
         // Guards the check above against passing trivially: H v of the net must be clearly nonzero.
-        var x = Random64.Normal(11, 4, 3).RequireGrad();
+        var x = Random64.Normal(11, 4, 3).SetRequiresGrad();
         var w1 = Random64.Normal(12, 5, 3);
         var w2 = Random64.Normal(14, 2, 5);
         Tensor.Linear(Tensor.Linear(x, w1, null).Tanh(), w2, null).Sum().Backward(createGraph: true);
@@ -99,7 +99,7 @@ public class DoubleBackwardTests
         var direction = point.Select((input, i) => Random64.Normal(seed + (ulong)i, input.Shape.ToArray())).ToArray();
 
         // First backward, recorded; then backward through the gradients (leaf gradients accumulate, so zero them first).
-        var leaves = point.Select(input => input.Detach().Clone().RequireGrad()).ToArray();
+        var leaves = point.Select(input => input.Detach().Clone().SetRequiresGrad()).ToArray();
         function(leaves).Backward(createGraph: true);
         var gradients = leaves.Select(leaf => leaf.Grad ?? throw new InvalidOperationException("an input got no gradient")).ToArray();
         foreach (var leaf in leaves) leaf.ZeroGrad();
@@ -122,7 +122,7 @@ public class DoubleBackwardTests
     /// <summary>The gradient of the function at a point, all inputs' gradients concatenated (an ordinary backward pass).</summary>
     private static double[] Gradient(Func<Tensor[], Tensor> function, Tensor[] point)
     {
-        var leaves = point.Select(input => input.Detach().Clone().RequireGrad()).ToArray();
+        var leaves = point.Select(input => input.Detach().Clone().SetRequiresGrad()).ToArray();
         function(leaves).Backward();
         return leaves.SelectMany((leaf, i) => leaf.Grad?.ToDoubleArray() ?? new double[point[i].ElementCount]).ToArray();
     }

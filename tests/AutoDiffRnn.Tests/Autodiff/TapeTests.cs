@@ -5,7 +5,7 @@ namespace AutoDiffRnn.Tests.Autodiff;
 
 public class TapeTests
 {
-    private static Tensor Leaf(params double[] values) => Tensor.FromArray(values).RequireGrad();
+    private static Tensor Leaf(params double[] values) => Tensor.FromArray(values).SetRequiresGrad();
 
     [Fact]
     public void BackwardOfScalarFillsLeafGradients()
@@ -161,7 +161,7 @@ public class TapeTests
     [Fact]
     public void Float32GradientsHaveFloat32Type()
     {
-        var x = Tensor.FromArray(new float[] { 1, 2 }).RequireGrad();
+        var x = Tensor.FromArray(new float[] { 1, 2 }).SetRequiresGrad();
         (x * x).Sum().Backward();
         Assert.Equal(DType.Float32, x.Grad!.DType);
         Assert.Equal(new float[] { 2, 4 }, x.Grad.ToFloatArray());

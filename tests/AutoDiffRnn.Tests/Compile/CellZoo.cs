@@ -41,8 +41,8 @@ public sealed class ZooCell
         var generator = new Generator(seed);
         double bound = 1 / Math.Sqrt(hidden);
         var parameters = ParameterShapes(name, input, hidden).Select(entry => entry.Gain
-            ? (Tensor.Ones(entry.Shape, dtype) + Tensor.Uniform(entry.Shape, -0.1, 0.1, dtype, generator)).Detach().RequireGrad()
-            : Tensor.Uniform(entry.Shape, -bound, bound, dtype, generator).RequireGrad()).ToArray();
+            ? (Tensor.Ones(entry.Shape, dtype) + Tensor.Uniform(entry.Shape, -0.1, 0.1, dtype, generator)).Detach().SetRequiresGrad()
+            : Tensor.Uniform(entry.Shape, -bound, bound, dtype, generator).SetRequiresGrad()).ToArray();
         return FromParameters(name, parameters);
     }
 

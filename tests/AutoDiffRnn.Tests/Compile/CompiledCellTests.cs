@@ -74,7 +74,7 @@ public class CompiledCellTests
     public void A_cell_with_an_op_the_compiler_does_not_know_runs_eagerly_and_says_why()
     {
         var generator = new Generator(3);
-        var weight = Tensor.Uniform(new Shape(Hidden, Input), -0.5, 0.5, DType.Float64, generator).RequireGrad();
+        var weight = Tensor.Uniform(new Shape(Hidden, Input), -0.5, 0.5, DType.Float64, generator).SetRequiresGrad();
         var compiled = Compiled.Cell((x, s) =>
         {
             var h = Tensor.Linear(x, weight, null).Tanh();
@@ -120,7 +120,7 @@ public class CompiledCellTests
         var (x, state) = cell.Arguments(Batch, Input, Hidden);
         double[] SecondOrder(CompiledCell compiled)
         {
-            var h = state[0].Detach().Clone().RequireGrad();
+            var h = state[0].Detach().Clone().SetRequiresGrad();
             var output = compiled.Step(x, h)[0];
             var weights = Tensor.Normal(output.Shape, dtype: DType.Float64, generator: new Generator(9));
             (output * weights).Sum().Backward(createGraph: true);

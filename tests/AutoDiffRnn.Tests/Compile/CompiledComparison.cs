@@ -9,7 +9,7 @@ public static class CompiledComparison
     public static double[][] Run(Func<Tensor[], Tensor[]> function, Tensor[] arguments, Tensor[] parameters, ulong seed = 3)
     {
         foreach (var parameter in parameters) parameter.ZeroGrad();
-        var leaves = arguments.Select(argument => argument.Detach().Clone().RequireGrad()).ToArray();
+        var leaves = arguments.Select(argument => argument.Detach().Clone().SetRequiresGrad()).ToArray();
         var outputs = function(leaves);
         var generator = new Generator(seed);
         Tensor? loss = null;

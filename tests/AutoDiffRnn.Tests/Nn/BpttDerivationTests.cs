@@ -18,11 +18,11 @@ public class BpttDerivationTests
         int[] sequence = [0, 1, 2, 2]; // "h e l l" predicting "e l l o"
         int[] targets = [1, 2, 2, 3];
         int steps = sequence.Length;
-        var U = Random64.Normal(1, hidden, inputs).RequireGrad();
-        var W = (Random64.Normal(2, hidden, hidden) * 0.5).Detach().RequireGrad();
-        var V = Random64.Normal(3, classes, hidden).RequireGrad();
-        var b = Random64.Normal(4, hidden).RequireGrad();
-        var c = Random64.Normal(5, classes).RequireGrad();
+        var U = Random64.Normal(1, hidden, inputs).SetRequiresGrad();
+        var W = (Random64.Normal(2, hidden, hidden) * 0.5).Detach().SetRequiresGrad();
+        var V = Random64.Normal(3, classes, hidden).SetRequiresGrad();
+        var b = Random64.Normal(4, hidden).SetRequiresGrad();
+        var c = Random64.Normal(5, classes).SetRequiresGrad();
 
         // the tape
         var state = Tensor.Zeros(new Shape(hidden, 1), DType.Float64);

@@ -101,9 +101,9 @@ public class CellTests
     [Fact]
     public void CellGradientsMatchFiniteDifferences()
     {
-        var x = Random64.Normal(13, Batch, Input).RequireGrad();
-        var h = Random64.Normal(14, Batch, Hidden).RequireGrad();
-        var c = Random64.Normal(15, Batch, Hidden).RequireGrad();
+        var x = Random64.Normal(13, Batch, Input).SetRequiresGrad();
+        var h = Random64.Normal(14, Batch, Hidden).SetRequiresGrad();
+        var c = Random64.Normal(15, Batch, Hidden).SetRequiresGrad();
         var lstm = new LstmCell(Input, Hidden, dtype: DType.Float64, generator: new Generator(16));
         LeafGradientAssert.MatchesFiniteDifferences(() => { var (hn, cn) = lstm.Forward(x, (h, c)); return Tensor.Concat([hn, cn], 1); },
             [.. lstm.NamedParameters(), ("x", x), ("h", h), ("c", c)]);

@@ -34,7 +34,7 @@ public class DiagnosticsTests
         var inputs = Inputs(5);
         Tensor? h = null;
         for (int t = 0; t < 4; t++) h = gru.Forward(inputs[t], h);
-        var leaf = h!.Detach().RequireGrad();
+        var leaf = h!.Detach().SetRequiresGrad();
         gru.Forward(inputs[4], leaf).Sum().Backward();
         Assert.Equal(Math.Sqrt(leaf.Grad!.ToDoubleArray().Sum(v => v * v)), norms[3], 12);
     }

@@ -28,9 +28,9 @@ public class FusedLstmTests
             {
                 UseFusedKernels = fused,
             };
-            var x = Random64.Normal(12, steps, batch, input).RequireGrad();
-            var h0 = Random64.Normal(13, layers * directions, batch, hidden).RequireGrad();
-            var c0 = Random64.Normal(14, layers * directions, batch, hidden).RequireGrad();
+            var x = Random64.Normal(12, steps, batch, input).SetRequiresGrad();
+            var h0 = Random64.Normal(13, layers * directions, batch, hidden).SetRequiresGrad();
+            var c0 = Random64.Normal(14, layers * directions, batch, hidden).SetRequiresGrad();
             var result = initialState ? layer.Forward(x, h0, c0, lengths) : layer.Forward(x, lengths: lengths);
             var weights = new[] { Random64.Normal(15, result.Output.Shape.ToArray()), Random64.Normal(16, result.Hidden.Shape.ToArray()), Random64.Normal(17, result.Cell!.Shape.ToArray()) };
             ((result.Output * weights[0]).Sum() + (result.Hidden * weights[1]).Sum() + (result.Cell * weights[2]).Sum()).Backward();
@@ -57,8 +57,8 @@ public class FusedLstmTests
             {
                 UseFusedKernels = fused,
             };
-            var x = Random64.Normal(32, steps, batch, input).RequireGrad();
-            var h0 = Random64.Normal(33, layers * directions, batch, hidden).RequireGrad();
+            var x = Random64.Normal(32, steps, batch, input).SetRequiresGrad();
+            var h0 = Random64.Normal(33, layers * directions, batch, hidden).SetRequiresGrad();
             var result = initialState ? layer.Forward(x, h0, null, lengths) : layer.Forward(x, lengths: lengths);
             Assert.Null(result.Cell);
             ((result.Output * Random64.Normal(35, result.Output.Shape.ToArray())).Sum() + (result.Hidden * Random64.Normal(36, result.Hidden.Shape.ToArray())).Sum()).Backward();
@@ -100,9 +100,9 @@ public class FusedLstmTests
             {
                 UseFusedKernels = fused,
             };
-            var x = Random64.Normal(52, steps, batch, input).RequireGrad();
-            var h0 = Random64.Normal(53, 2, batch, hidden).RequireGrad();
-            var c0 = kind == RecurrentKind.Lstm ? Random64.Normal(54, 2, batch, hidden).RequireGrad() : null;
+            var x = Random64.Normal(52, steps, batch, input).SetRequiresGrad();
+            var h0 = Random64.Normal(53, 2, batch, hidden).SetRequiresGrad();
+            var c0 = kind == RecurrentKind.Lstm ? Random64.Normal(54, 2, batch, hidden).SetRequiresGrad() : null;
             var result = layer.Forward(x, h0, c0, lengths);
             var loss = (result.Output * Random64.Normal(55, result.Output.Shape.ToArray())).Sum() + (result.Hidden * Random64.Normal(56, result.Hidden.Shape.ToArray())).Sum();
             if (result.Cell is not null) loss = loss + (result.Cell * Random64.Normal(57, result.Cell.Shape.ToArray())).Sum();
@@ -122,12 +122,12 @@ public class FusedLstmTests
     [Fact]
     public void FusedGruGradientsMatchFiniteDifferences()
     {
-        var x = Random64.Normal(40, 4, 2, 3).RequireGrad();
-        var h0 = Random64.Normal(41, 2, 2).RequireGrad();
-        var wih = Random64.Normal(42, 6, 3).RequireGrad();
-        var whh = Random64.Normal(43, 6, 2).RequireGrad();
-        var bih = Random64.Normal(44, 6).RequireGrad();
-        var bhh = Random64.Normal(45, 6).RequireGrad();
+        var x = Random64.Normal(40, 4, 2, 3).SetRequiresGrad();
+        var h0 = Random64.Normal(41, 2, 2).SetRequiresGrad();
+        var wih = Random64.Normal(42, 6, 3).SetRequiresGrad();
+        var whh = Random64.Normal(43, 6, 2).SetRequiresGrad();
+        var bih = Random64.Normal(44, 6).SetRequiresGrad();
+        var bhh = Random64.Normal(45, 6).SetRequiresGrad();
         foreach (var reverse in new[] { false, true })
             LeafGradientAssert.MatchesFiniteDifferences(() => Tensor.GruSequence(x, h0, wih, whh, bih, bhh, reverse, [4, 2]),
                 [("x", x), ("h0", h0), ("weight_ih", wih), ("weight_hh", whh), ("bias_ih", bih), ("bias_hh", bhh)]);
@@ -136,13 +136,13 @@ public class FusedLstmTests
     [Fact]
     public void FusedGradientsMatchFiniteDifferences()
     {
-        var x = Random64.Normal(20, 4, 2, 3).RequireGrad();
-        var h0 = Random64.Normal(21, 2, 2).RequireGrad();
-        var c0 = Random64.Normal(22, 2, 2).RequireGrad();
-        var wih = Random64.Normal(23, 8, 3).RequireGrad();
-        var whh = Random64.Normal(24, 8, 2).RequireGrad();
-        var bih = Random64.Normal(25, 8).RequireGrad();
-        var bhh = Random64.Normal(26, 8).RequireGrad();
+        var x = Random64.Normal(20, 4, 2, 3).SetRequiresGrad();
+        var h0 = Random64.Normal(21, 2, 2).SetRequiresGrad();
+        var c0 = Random64.Normal(22, 2, 2).SetRequiresGrad();
+        var wih = Random64.Normal(23, 8, 3).SetRequiresGrad();
+        var whh = Random64.Normal(24, 8, 2).SetRequiresGrad();
+        var bih = Random64.Normal(25, 8).SetRequiresGrad();
+        var bhh = Random64.Normal(26, 8).SetRequiresGrad();
         foreach (var reverse in new[] { false, true })
             LeafGradientAssert.MatchesFiniteDifferences(() => Tensor.LstmSequence(x, h0, c0, wih, whh, bih, bhh, reverse, [4, 3]),
                 [("x", x), ("h0", h0), ("c0", c0), ("weight_ih", wih), ("weight_hh", whh), ("bias_ih", bih), ("bias_hh", bhh)]);
@@ -165,7 +165,7 @@ public class FusedLstmTests
     public void HigherOrderGradientsThroughTheFusedKernelAreRefusedClearly()
     {
         var layer = new Lstm(2, 3, dtype: DType.Float64, generator: new Generator(40)) { UseFusedKernels = true };
-        var x = Random64.Normal(41, 3, 1, 2).RequireGrad();
+        var x = Random64.Normal(41, 3, 1, 2).SetRequiresGrad();
         var error = Assert.Throws<NotSupportedException>(() => layer.Forward(x).Output.Sum().Backward(createGraph: true));
         Assert.Contains("composed path", error.Message);
     }

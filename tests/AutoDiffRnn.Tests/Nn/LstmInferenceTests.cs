@@ -22,7 +22,7 @@ public class LstmInferenceTests
     {
         int steps = 7, input = 5;
         int[]? lengths = variableLengths ? Enumerable.Range(0, batch).Select(b => steps - (2 * b) % steps).ToArray() : null;
-        var x = Random64.Normal(61, steps, batch, input).RequireGrad();
+        var x = Random64.Normal(61, steps, batch, input).SetRequiresGrad();
         var h0 = Random64.Normal(62, batch, hidden);
         var c0 = Random64.Normal(63, batch, hidden);
         var weightIh = Random64.Normal(64, 4 * hidden, input) * Tensor.Scalar(0.3, DType.Float64);

@@ -29,9 +29,9 @@ public class RecurrentLayerTests
     {
         var layer = Make(kind, layers, bidirectional, bias);
         int directions = bidirectional ? 2 : 1, steps = 3, batch = 2;
-        var x = Random64.Normal(2, steps, batch, Input).RequireGrad();
-        var h0 = Random64.Normal(3, layers * directions, batch, Hidden).RequireGrad();
-        var c0 = Random64.Normal(4, layers * directions, batch, Hidden).RequireGrad();
+        var x = Random64.Normal(2, steps, batch, Input).SetRequiresGrad();
+        var h0 = Random64.Normal(3, layers * directions, batch, Hidden).SetRequiresGrad();
+        var c0 = Random64.Normal(4, layers * directions, batch, Hidden).SetRequiresGrad();
         bool lstm = kind == RecurrentKind.Lstm;
         var leaves = layer.NamedParameters().ToList();
         leaves.Add(("input", x));
@@ -52,7 +52,7 @@ public class RecurrentLayerTests
     public void VariableLengthGradientsMatchFiniteDifferences(RecurrentKind kind, bool bidirectional)
     {
         var layer = Make(kind, 2, bidirectional, true);
-        var x = Random64.Normal(5, 4, 3, Input).RequireGrad();
+        var x = Random64.Normal(5, 4, 3, Input).SetRequiresGrad();
         LeafGradientAssert.MatchesFiniteDifferences(() =>
         {
             var result = layer.Forward(x, lengths: [4, 1, 2]);

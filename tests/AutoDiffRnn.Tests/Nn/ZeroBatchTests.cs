@@ -29,7 +29,7 @@ public class ZeroBatchTests
             UseFusedKernels = fused,
         };
         int directions = bidirectional ? 2 : 1;
-        var input = Tensor.Zeros(batchFirst ? new Shape(0, Steps, Input) : new Shape(Steps, 0, Input)).RequireGrad();
+        var input = Tensor.Zeros(batchFirst ? new Shape(0, Steps, Input) : new Shape(Steps, 0, Input)).SetRequiresGrad();
         var result = layer.Forward(input);
         Assert.Equal(batchFirst ? new Shape(0, Steps, directions * Hidden) : new Shape(Steps, 0, directions * Hidden), result.Output.Shape);
         Assert.Equal(new Shape(layers * directions, 0, Hidden), result.Hidden.Shape);
@@ -96,7 +96,7 @@ public class ZeroBatchTests
         Assert.Equal(new Shape(0, Hidden), gruCell.Forward(Tensor.Zeros(new Shape(0, Input)), Tensor.Zeros(new Shape(0, Hidden))).Shape);
 
         var linear = new Linear(Input, 2, generator: new Generator(6));
-        var x = Tensor.Zeros(new Shape(0, Input)).RequireGrad();
+        var x = Tensor.Zeros(new Shape(0, Input)).SetRequiresGrad();
         var y = linear.Forward(x);
         Assert.Equal(new Shape(0, 2), y.Shape);
         y.Sum().Backward();
@@ -111,8 +111,8 @@ public class ZeroBatchTests
     [Fact]
     public void ConvolutionsOfAnEmptyBatchReturnEmptyOutputs()
     {
-        var input1d = Tensor.Zeros(new Shape(0, 2, 5)).RequireGrad();
-        var weight1d = Tensor.Zeros(new Shape(3, 2, 2)).RequireGrad();
+        var input1d = Tensor.Zeros(new Shape(0, 2, 5)).SetRequiresGrad();
+        var weight1d = Tensor.Zeros(new Shape(3, 2, 2)).SetRequiresGrad();
         var output1d = Tensor.Conv1d(input1d, weight1d);
         Assert.Equal(new Shape(0, 3, 4), output1d.Shape);
         output1d.Sum().Backward();
@@ -125,7 +125,7 @@ public class ZeroBatchTests
     public void LossesOverAnEmptyBatchFollowPyTorch()
     {
         // PyTorch: a mean over no elements is NaN, a sum is 0.
-        var logits = Tensor.Zeros(new Shape(0, 4)).RequireGrad();
+        var logits = Tensor.Zeros(new Shape(0, 4)).SetRequiresGrad();
         Assert.True(double.IsNaN(Loss.CrossEntropy(logits, []).ToScalar()));
         Assert.Equal(0.0, Loss.CrossEntropy(logits, [], reduction: Reduction.Sum).ToScalar());
         var empty = Tensor.Zeros(new Shape(0, 2));

@@ -14,7 +14,7 @@ public class AbsTests
     [Fact]
     public void GradientIsTheSignWithZeroAtZero()
     {
-        var x = Tensor.FromArray(new double[] { -2, 0, 3 }).RequireGrad();
+        var x = Tensor.FromArray(new double[] { -2, 0, 3 }).SetRequiresGrad();
         (x.Abs() * Tensor.FromArray(new double[] { 5, 7, 11 })).Sum().Backward();
         TensorAssert.Close([-5, 0, 11], x.Grad!);
     }

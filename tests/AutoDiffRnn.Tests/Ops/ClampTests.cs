@@ -34,7 +34,7 @@ public class ClampTests
     [Fact]
     public void GradientPassesInsideAndOnTheBounds()
     {
-        var x = Values.Detach().Clone().RequireGrad();
+        var x = Values.Detach().Clone().SetRequiresGrad();
         x.Clamp(-1, 1).Sum().Backward();
         TensorAssert.Close([0, 1, 1, 1, 0], x.Grad!);
     }

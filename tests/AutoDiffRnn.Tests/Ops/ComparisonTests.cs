@@ -49,7 +49,7 @@ public class ComparisonTests
     [Fact]
     public void IsNotRecordedOnTheTape()
     {
-        var x = Random64.Normal(1, 3).RequireGrad();
+        var x = Random64.Normal(1, 3).SetRequiresGrad();
         var mask = x.Greater(0);
         Assert.False(mask.RequiresGrad);
         Assert.Null(mask.GradFn);

@@ -38,7 +38,7 @@ public class DropoutTests
     [Fact]
     public void ProbabilityOneGivesZerosAndZeroGradient()
     {
-        var x = Random64.Normal(2, 3, 4).RequireGrad();
+        var x = Random64.Normal(2, 3, 4).SetRequiresGrad();
         var y = x.Dropout(1, training: true, new Generator(1));
         TensorAssert.Close(new double[12], y);
         y.Sum().Backward();
@@ -62,7 +62,7 @@ public class DropoutTests
     [Fact]
     public void GradientIsTheScaledMask()
     {
-        var x = Random64.Normal(4, 8, 8).RequireGrad();
+        var x = Random64.Normal(4, 8, 8).SetRequiresGrad();
         var y = x.Dropout(0.25, training: true, new Generator(9));
         y.Sum().Backward();
         var mask = y.Detach() / x.Detach();

@@ -20,7 +20,7 @@ public static class ElementwiseTestData
 
     private static (Tensor Result, Tensor Gradient) ValueAndGradient(Func<Tensor, Tensor> function, Tensor input)
     {
-        var leaf = input.Detach().Clone().RequireGrad();
+        var leaf = input.Detach().Clone().SetRequiresGrad();
         var result = function(leaf);
         var weights = Tensor.Normal(result.Shape, dtype: input.DType, generator: new Generator(99));
         if (result.RequiresGrad) (result * weights).Sum().Backward();

@@ -45,7 +45,7 @@ public class LayoutOpsTests
     [Fact]
     public void IndexSelectGathersAndAccumulatesRepeatedIndices()
     {
-        var weight = Counting(4, 2).RequireGrad();
+        var weight = Counting(4, 2).SetRequiresGrad();
         var rows = weight.IndexSelect(0, [3, 0, 3]);
         TensorAssert.Close([6, 7, 0, 1, 6, 7], rows);
         rows.Sum().Backward();
@@ -81,7 +81,7 @@ public class LayoutOpsTests
         // narrow_backward and index_add are the VJPs of narrow and index_select; they are linear ops with their own gradients
         GradientAssert.MatchesFiniteDifferences(x => x.Narrow(1, 1, 2).Sum(1).Pow(2), Random64.Normal(60, 2, 4));
         var v = Random64.Normal(61, 3, 2);
-        var x = Random64.Normal(62, 3, 2).RequireGrad();
+        var x = Random64.Normal(62, 3, 2).SetRequiresGrad();
         (x.IndexSelect(0, [2, 2, 0]).Pow(3)).Sum().Backward(createGraph: true);
         var gradient = x.Grad!;
         x.ZeroGrad();

@@ -21,7 +21,7 @@ public class LeakyReluTests
     [Fact]
     public void GradientIsOneAboveZeroAndTheSlopeAtOrBelowZero()
     {
-        var x = Tensor.FromArray(new double[] { -1, 0, 2 }).RequireGrad();
+        var x = Tensor.FromArray(new double[] { -1, 0, 2 }).SetRequiresGrad();
         x.LeakyRelu(0.3).Sum().Backward();
         TensorAssert.Close([0.3, 0.3, 1], x.Grad!);
     }

@@ -48,7 +48,7 @@ public class LinearTests
     [Fact]
     public void OnlyInputsThatRequireGradientsGetThem()
     {
-        var input = Random64.Normal(10, 3, 4).RequireGrad();
+        var input = Random64.Normal(10, 3, 4).SetRequiresGrad();
         var weight = Random64.Normal(11, 2, 4);
         var bias = Random64.Normal(12, 2);
         Tensor.Linear(input, weight, bias).Sum().Backward();

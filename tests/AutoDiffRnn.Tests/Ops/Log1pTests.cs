@@ -32,7 +32,7 @@ public class Log1pTests
     [Fact]
     public void GradientAtTinyInputsIsOne()
     {
-        var x = Tensor.FromArray(new double[] { 1e-20, -1e-12 }).RequireGrad();
+        var x = Tensor.FromArray(new double[] { 1e-20, -1e-12 }).SetRequiresGrad();
         x.Log1p().Sum().Backward();
         TensorAssert.Close([1, 1 / (1 - 1e-12)], x.Grad!, 1e-15);
     }

@@ -28,7 +28,7 @@ public class PowTests
     [Fact]
     public void ZeroExponentHasZeroGradientEvenAtZero()
     {
-        var x = Tensor.FromArray(new double[] { 0, 2 }).RequireGrad();
+        var x = Tensor.FromArray(new double[] { 0, 2 }).SetRequiresGrad();
         x.Pow(0).Sum().Backward();
         TensorAssert.Close([0, 0], x.Grad!);
     }
@@ -36,7 +36,7 @@ public class PowTests
     [Fact]
     public void GradientIsExponentTimesPowerMinusOne()
     {
-        var x = Tensor.FromArray(new double[] { 2, 3 }).RequireGrad();
+        var x = Tensor.FromArray(new double[] { 2, 3 }).SetRequiresGrad();
         x.Pow(3).Sum().Backward();
         TensorAssert.Close([12, 27], x.Grad!);
     }

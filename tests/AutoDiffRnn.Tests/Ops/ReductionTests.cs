@@ -29,7 +29,7 @@ public class ReductionTests
     [Fact]
     public void TiedMaximaShareTheGradientEvenly()
     {
-        var x = Tensor.FromArray(new double[] { 2, 7, 7, 1 }).RequireGrad();
+        var x = Tensor.FromArray(new double[] { 2, 7, 7, 1 }).SetRequiresGrad();
         x.Max().Backward();
         TensorAssert.Close([0, 0.5, 0.5, 0], x.Grad!);
     }
@@ -82,11 +82,11 @@ public class SoftmaxTests
         var v = Random64.Normal(45, 4);
         Tensor Gradient(Tensor point)
         {
-            var x = point.Detach().Clone().RequireGrad();
+            var x = point.Detach().Clone().SetRequiresGrad();
             x.LogSumExp(0).Backward(createGraph: true);
             return x.Grad!;
         }
-        var x0 = Random64.Normal(46, 4).RequireGrad();
+        var x0 = Random64.Normal(46, 4).SetRequiresGrad();
         x0.LogSumExp(0).Backward(createGraph: true);
         var gradient = x0.Grad!;
         x0.ZeroGrad();

@@ -17,7 +17,7 @@ public class ReluTests
     [Fact]
     public void GradientIsOneForPositiveAndZeroAtOrBelowZero()
     {
-        var x = Tensor.FromArray(new double[] { -1, 0, 2 }).RequireGrad();
+        var x = Tensor.FromArray(new double[] { -1, 0, 2 }).SetRequiresGrad();
         (x.Relu() * 3.0).Sum().Backward();
         TensorAssert.Close([0, 0, 3], x.Grad!);
     }

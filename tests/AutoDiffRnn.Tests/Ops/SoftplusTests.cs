@@ -42,7 +42,7 @@ public class SoftplusTests
     [Fact]
     public void GradientIsTheSigmoidBelowAndOneAboveTheThreshold()
     {
-        var x = Tensor.FromArray(new double[] { -1, 0.5, 4 }).RequireGrad();
+        var x = Tensor.FromArray(new double[] { -1, 0.5, 4 }).SetRequiresGrad();
         x.Softplus(beta: 2, threshold: 6).Sum().Backward();
         TensorAssert.Close([1 / (1 + Math.Exp(2)), 1 / (1 + Math.Exp(-1)), 1], x.Grad!, 1e-15);
     }

@@ -25,7 +25,7 @@ public class SqrtTests
     [Fact]
     public void GradientIsOneOverTwiceTheRoot()
     {
-        var x = Tensor.FromArray(new double[] { 4, 0.25 }).RequireGrad();
+        var x = Tensor.FromArray(new double[] { 4, 0.25 }).SetRequiresGrad();
         x.Sqrt().Sum().Backward();
         TensorAssert.Close([0.25, 1], x.Grad!);
     }

@@ -45,9 +45,9 @@ public class WhereTests
     [Fact]
     public void GradientGoesToTheSelectedSideAndNotToTheCondition()
     {
-        var condition = Tensor.FromArray(new double[] { 1, 0, 1 }).RequireGrad();
-        var whenTrue = Tensor.FromArray(new double[] { 1, 2, 3 }).RequireGrad();
-        var whenFalse = Tensor.Scalar(5, DType.Float64).RequireGrad();
+        var condition = Tensor.FromArray(new double[] { 1, 0, 1 }).SetRequiresGrad();
+        var whenTrue = Tensor.FromArray(new double[] { 1, 2, 3 }).SetRequiresGrad();
+        var whenFalse = Tensor.Scalar(5, DType.Float64).SetRequiresGrad();
         (Tensor.Where(condition, whenTrue, whenFalse) * Tensor.FromArray(new double[] { 2, 3, 4 })).Sum().Backward();
         TensorAssert.Close([2, 0, 4], whenTrue.Grad!);
         TensorAssert.Close([3], whenFalse.Grad!);
@@ -57,7 +57,7 @@ public class WhereTests
     [Fact]
     public void OnlyTheValuesMakeTheResultRequireGradients()
     {
-        var condition = Tensor.FromArray(new double[] { 1, 0 }).RequireGrad();
+        var condition = Tensor.FromArray(new double[] { 1, 0 }).SetRequiresGrad();
         Assert.False(Tensor.Where(condition, Tensor.Zeros(new Shape(2), DType.Float64), Tensor.Ones(new Shape(2), DType.Float64)).RequiresGrad);
     }
 

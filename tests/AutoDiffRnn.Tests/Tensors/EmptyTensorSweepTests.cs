@@ -36,7 +36,7 @@ public class EmptyTensorSweepTests
     [MemberData(nameof(Cases))]
     public void OpsOnEmptyTensorsGiveEmptyResultsAndGradients(string op, int[] shape, DType dtype)
     {
-        var x = Tensor.Zeros(new Shape(shape), dtype).RequireGrad();
+        var x = Tensor.Zeros(new Shape(shape), dtype).SetRequiresGrad();
         var y = Ops[op](x);
         double total = y.Sum().To(DType.Float64).ToScalar();
         Assert.True(total == 0 || y.ElementCount > 0, $"{op}: an empty input summed to {total}");

@@ -83,13 +83,13 @@ public class TensorTests
         Assert.Contains("...", large);
         Assert.Contains("4999", large);
         Assert.True(large.Length < 200, large);
-        Assert.Contains("grad_fn=mul", (small.Detach().RequireGrad() * 2.0).ToString());
+        Assert.Contains("grad_fn=mul", (small.Detach().SetRequiresGrad() * 2.0).ToString());
     }
 
     [Fact]
     public void ConversionBetweenTypesIsDifferentiable()
     {
-        var x = Tensor.FromArray(new double[] { 1.5, -2 }).RequireGrad();
+        var x = Tensor.FromArray(new double[] { 1.5, -2 }).SetRequiresGrad();
         var y = x.To(DType.Float32);
         Assert.Equal(DType.Float32, y.DType);
         (y * y).Sum().Backward();

@@ -8,7 +8,7 @@ public class GradientClippingTests
 {
     private static Tensor WithGrad(float[] gradient)
     {
-        var parameter = Tensor.Zeros(new Shape(gradient.Length)).RequireGrad();
+        var parameter = Tensor.Zeros(new Shape(gradient.Length)).SetRequiresGrad();
         parameter.Grad = Tensor.FromArray(gradient);
         return parameter;
     }
@@ -25,7 +25,7 @@ public class GradientClippingTests
     [Fact]
     public void Float64GradientsWhoseSquaresOverflowAreRescaled()
     {
-        var p = Tensor.Zeros(new Shape(2), DType.Float64).RequireGrad();
+        var p = Tensor.Zeros(new Shape(2), DType.Float64).SetRequiresGrad();
         p.Grad = Tensor.FromArray(new[] { 3e200, 4e200 });
         double norm = GradientClipping.ClipGradNorm([p], 10.0);
         Assert.Equal(5e200, norm, 5e200 * 1e-12);

@@ -20,8 +20,8 @@ public class OptimizerGradientChecksTests
 
     private static (Tensor First, Tensor Second) Parameters()
     {
-        var first = Tensor.FromArray(new float[] { 1, 2, 3 }).RequireGrad();
-        var second = Tensor.FromArray(new float[] { -1, 0.5f }).RequireGrad();
+        var first = Tensor.FromArray(new float[] { 1, 2, 3 }).SetRequiresGrad();
+        var second = Tensor.FromArray(new float[] { -1, 0.5f }).SetRequiresGrad();
         return (first, second);
     }
 
@@ -116,8 +116,8 @@ public class OptimizerGradientChecksTests
     [Fact]
     public void AdamAfterASkippedNaNStepMatchesAdamThatNeverSawIt()
     {
-        var skipped = Tensor.FromArray(new double[] { 1, -2 }).RequireGrad();
-        var clean = Tensor.FromArray(new double[] { 1, -2 }).RequireGrad();
+        var skipped = Tensor.FromArray(new double[] { 1, -2 }).SetRequiresGrad();
+        var clean = Tensor.FromArray(new double[] { 1, -2 }).SetRequiresGrad();
         var withSkip = new Adam([skipped], 0.1) { NonFiniteGradients = NonFiniteGradientPolicy.SkipStep };
         var reference = new Adam([clean], 0.1);
         for (int step = 0; step < 5; step++)

@@ -10,7 +10,7 @@ public class OptimizerTests
 
     private static double[] Run(Func<Tensor, Optimizer> make, int steps, DType dtype = DType.Float64)
     {
-        var x = Tensor.FromArray(Start, new Shape(3), dtype).RequireGrad();
+        var x = Tensor.FromArray(Start, new Shape(3), dtype).SetRequiresGrad();
         var optimizer = make(x);
         for (int i = 0; i < steps; i++)
         {
@@ -110,7 +110,7 @@ public class OptimizerTests
     [Fact]
     public void StepsAfterTheFirstAllocateNothing()
     {
-        var x = Tensor.FromArray(new float[1000]).RequireGrad();
+        var x = Tensor.FromArray(new float[1000]).SetRequiresGrad();
         x.Grad = Tensor.Ones(new Shape(1000));
         foreach (var optimizer in new Optimizer[] { new Sgd([x], 0.1, 0.9), new Adam([x]), new Adagrad([x]), new RmsProp([x], momentum: 0.9, centered: true) })
         {
@@ -124,8 +124,8 @@ public class OptimizerTests
     [Fact]
     public void ClippingByNormAndByValue()
     {
-        var a = Tensor.FromArray(new double[] { 0, 0 }).RequireGrad();
-        var b = Tensor.FromArray(new double[] { 0 }).RequireGrad();
+        var a = Tensor.FromArray(new double[] { 0, 0 }).SetRequiresGrad();
+        var b = Tensor.FromArray(new double[] { 0 }).SetRequiresGrad();
         a.Grad = Tensor.FromArray(new double[] { 3, 4 });
         b.Grad = Tensor.FromArray(new double[] { 12 });
         double norm = GradientClipping.ClipGradNorm([a, b], 6.5);
@@ -142,7 +142,7 @@ public class OptimizerTests
     [Fact]
     public void SchedulesFollowTheirClosedForms()
     {
-        var x = Tensor.FromArray(new double[] { 1 }).RequireGrad();
+        var x = Tensor.FromArray(new double[] { 1 }).SetRequiresGrad();
         var sgd = new Sgd([x], 1.0);
         var step = new StepSchedule(sgd, 2, 0.5);
         var rates = Enumerable.Range(0, 5).Select(_ => { step.Step(); return sgd.LearningRate; }).ToArray();
@@ -158,18 +158,18 @@ public class OptimizerTests
     [Fact]
     public void StateDictResumesExactly()
     {
-        var x1 = Tensor.FromArray(Start).RequireGrad();
+        var x1 = Tensor.FromArray(Start).SetRequiresGrad();
         var adam1 = new Adam([x1], 0.1);
         void Train(Tensor x, Optimizer optimizer, int steps)
         {
             for (int i = 0; i < steps; i++) { optimizer.ZeroGrad(); (x * x).Sum().Backward(); optimizer.Step(); }
         }
         Train(x1, adam1, 6);
-        var x2 = Tensor.FromArray(Start).RequireGrad();
+        var x2 = Tensor.FromArray(Start).SetRequiresGrad();
         var adam2 = new Adam([x2], 0.1);
         Train(x2, adam2, 3);
         var saved = adam2.StateDict();
-        var x3 = x2.Detach().Clone().RequireGrad();
+        var x3 = x2.Detach().Clone().SetRequiresGrad();
         var adam3 = new Adam([x3], 0.1);
         adam3.LoadStateDict(saved);
         Train(x3, adam3, 3);

@@ -25,8 +25,8 @@ public class AttentionTests
     public void ContextAndWeightsHaveFloat64GradientsForQueriesMemoryAndParameters(string kind)
     {
         var attention = Create(kind, 1);
-        var queries = Random64.Normal(2, Batch, QuerySteps, Size).RequireGrad();
-        var memory = Random64.Normal(3, Batch, SourceSteps, Size).RequireGrad();
+        var queries = Random64.Normal(2, Batch, QuerySteps, Size).SetRequiresGrad();
+        var memory = Random64.Normal(3, Batch, SourceSteps, Size).SetRequiresGrad();
         var leaves = new List<(string, Tensor)> { ("queries", queries), ("memory", memory) };
         leaves.AddRange(attention.NamedParameters());
         LeafGradientAssert.MatchesFiniteDifferences(() =>

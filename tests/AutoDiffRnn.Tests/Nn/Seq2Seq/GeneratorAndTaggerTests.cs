@@ -14,7 +14,7 @@ public class GeneratorAndTaggerTests
     public void TheConditionedGeneratorHasFloat64GradientsForConditionsAndParameters(RecurrentKind kind)
     {
         var model = new ConditionedSequenceGenerator(3, 6, 2, 3, layers: 2, kind: kind, dtype: DType.Float64, generator: new Generator(1));
-        var conditions = Random64.Normal(2, 2, 3).RequireGrad();
+        var conditions = Random64.Normal(2, 2, 3).SetRequiresGrad();
         var leaves = new List<(string, Tensor)> { ("conditions", conditions) };
         leaves.AddRange(model.NamedParameters());
         LeafGradientAssert.MatchesFiniteDifferences(() => model.Loss(conditions, [[3, 4, 5], [5]]), leaves);

@@ -57,9 +57,9 @@ public class Seq2SeqModelTests
     {
         var model = Tiny("additive", fused: false);
         var (state, memory) = model.Encode(Sources);
-        var hidden = state.Hidden.Detach().Clone().RequireGrad();
-        var cell = state.Cell!.Detach().Clone().RequireGrad();
-        var values = memory!.Values.Detach().Clone().RequireGrad();
+        var hidden = state.Hidden.Detach().Clone().SetRequiresGrad();
+        var cell = state.Cell!.Detach().Clone().SetRequiresGrad();
+        var values = memory!.Values.Detach().Clone().SetRequiresGrad();
         var leaves = new List<(string, Tensor)> { ("hidden", hidden), ("cell", cell), ("memory", values) };
         leaves.AddRange(model.Decoder.NamedParameters());
         LeafGradientAssert.MatchesFiniteDifferences(() =>

@@ -11,9 +11,9 @@ public class ConvolutionKernelPathTests
 {
     private static (double[] Input, double[] Weight, double[] Bias) Gradients(Tensor x, Tensor w, Tensor b, int stride, Padding padding, int groups)
     {
-        var input = x.Detach().RequireGrad();
-        var weight = w.Detach().RequireGrad();
-        var bias = b.Detach().RequireGrad();
+        var input = x.Detach().SetRequiresGrad();
+        var weight = w.Detach().SetRequiresGrad();
+        var bias = b.Detach().SetRequiresGrad();
         var y = Tensor.Conv2d(input, weight, bias, stride, padding, 1, groups);
         (y * Random64.Normal(99, y.Shape.ToArray())).Sum().Backward();
         return (input.Grad!.ToDoubleArray(), weight.Grad!.ToDoubleArray(), bias.Grad!.ToDoubleArray());

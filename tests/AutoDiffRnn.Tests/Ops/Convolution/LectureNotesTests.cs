@@ -59,7 +59,7 @@ public class LectureNotesTests
     [Fact]
     public void MaxPoolGradientIsTheNotesUpRule()
     {
-        var map = Random64.Normal(8, 1, 1, 24, 24).Detach().RequireGrad();
+        var map = Random64.Normal(8, 1, 1, 24, 24).Detach().SetRequiresGrad();
         var pooled = map.MaxPool2d(2, 2);
         var upstream = Random64.Normal(9, 1, 1, 12, 12);
         (pooled * upstream).Sum().Backward();
@@ -84,7 +84,7 @@ public class LectureNotesTests
     [Fact]
     public void MeanPoolGradientIsTheKroneckerProductWithABlockOfAQuarter()
     {
-        var map = Random64.Normal(10, 1, 1, 24, 24).Detach().RequireGrad();
+        var map = Random64.Normal(10, 1, 1, 24, 24).Detach().SetRequiresGrad();
         var upstream = Random64.Normal(11, 1, 1, 12, 12);
         (map.AvgPool2d(2, 2) * upstream).Sum().Backward();
         double[] g = upstream.ToDoubleArray(), grad = map.Grad!.ToDoubleArray();
@@ -96,7 +96,7 @@ public class LectureNotesTests
     [Fact]
     public void MaxPoolTiesSendTheGradientToTheFirstMaximumAsPyTorchDoes()
     {
-        var x = Tensor.FromArray([1.0, 3.0, 3.0, 3.0], new Shape(1, 1, 2, 2)).RequireGrad();
+        var x = Tensor.FromArray([1.0, 3.0, 3.0, 3.0], new Shape(1, 1, 2, 2)).SetRequiresGrad();
         x.MaxPool2d(2).Sum().Backward();
         Assert.Equal([0.0, 1.0, 0.0, 0.0], x.Grad!.ToDoubleArray());
     }
