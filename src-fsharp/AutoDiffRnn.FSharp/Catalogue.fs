@@ -123,7 +123,7 @@ module Catalogue =
     let private modules () =
         [ for kinds in [ CellKind.RnnTanh, RecurrentKind.RnnTanh; CellKind.RnnRelu, RecurrentKind.RnnRelu; CellKind.Lstm, RecurrentKind.Lstm; CellKind.Gru, RecurrentKind.Gru ] do
             for shape in [ 1, false; 2, true ] do
-                for fused in (if fst kinds = CellKind.Lstm || fst kinds = CellKind.Gru then [ false; true ] else [ false ]) do
+                for fused in [ false; true ] do
                     yield moduleCase kinds shape fused ]
 
     let private fused () =
@@ -157,7 +157,21 @@ module Catalogue =
                       rows[t] <- Dual.concat 1 [| Dual.mul h' mask; h |]
                   Dual.stack 0 rows)
               [| normal 30UL [| steps; batch; inputSize |]; normal 31UL [| batch; hidden |]
-                 normal 32UL [| 3 * hidden; inputSize |]; normal 33UL [| 3 * hidden; hidden |]; normal 34UL [| 3 * hidden |]; normal 35UL [| 3 * hidden |] |] ]
+                 normal 32UL [| 3 * hidden; inputSize |]; normal 33UL [| 3 * hidden; hidden |]; normal 34UL [| 3 * hidden |]; normal 35UL [| 3 * hidden |] |]
+          case "rnn_sequence (tanh) with lengths [3,2]"
+              (fun x -> Tensor.RnnSequence(x[0], x[1], x[2], x[3], x[4], x[5], false, false, lengths))
+              (fun x ->
+                  let weights = { InputWeights = x[2]; HiddenWeights = x[3]; InputBias = Some x[4]; HiddenBias = Some x[5] }
+                  let rows = Array.zeroCreate steps
+                  let mutable h = x[1]
+                  for t in 0 .. steps - 1 do
+                      let h' = Recurrent.rnnCell false weights (Dual.select 0 t x[0]) h
+                      let mask = Dual.constant [| batch; 1 |] [| for b in 0 .. batch - 1 -> if t < lengths[b] then 1.0 else 0.0 |]
+                      h <- Dual.where mask h' h
+                      rows[t] <- Dual.concat 1 [| Dual.mul h' mask; h |]
+                  Dual.stack 0 rows)
+              [| normal 40UL [| steps; batch; inputSize |]; normal 41UL [| batch; hidden |]
+                 normal 42UL [| hidden; inputSize |]; normal 43UL [| hidden; hidden |]; normal 44UL [| hidden |]; normal 45UL [| hidden |] |] ]
 
     /// <summary>Every case: the operations, the fused kernels, the recurrent modules and the sequence-to-sequence modules.</summary>
     [<CompiledName("Cases")>]

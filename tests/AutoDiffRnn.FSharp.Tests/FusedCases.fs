@@ -34,7 +34,21 @@ let private gruSequenceReference (reverse: bool) (lengths: int[]) (x: Dual[]) =
         rows[t] <- Dual.concat 1 [| h' * mask; h |]
     Dual.stack 0 rows
 
-/// lstm_sequence and gru_sequence forwards and in reverse, with ragged lengths.
+/// The reference of rnn_sequence: per step [output | hidden state].
+let private rnnSequenceReference (relu: bool) (reverse: bool) (lengths: int[]) (x: Dual[]) =
+    let input = x[0]
+    let weights = { InputWeights = x[2]; HiddenWeights = x[3]; InputBias = Some x[4]; HiddenBias = Some x[5] }
+    let steps, batch = input.Shape[0], input.Shape[1]
+    let rows = Array.zeroCreate steps
+    let mutable h = x[1]
+    for t in (if reverse then [ steps - 1 .. -1 .. 0 ] else [ 0 .. steps - 1 ]) do
+        let h' = Recurrent.rnnCell relu weights (Dual.select 0 t input) h
+        let mask = Dual.constant [| batch; 1 |] [| for b in 0 .. batch - 1 -> if t < lengths[b] then 1.0 else 0.0 |]
+        h <- Dual.where mask h' h
+        rows[t] <- Dual.concat 1 [| h' * mask; h |]
+    Dual.stack 0 rows
+
+/// lstm_sequence, gru_sequence and rnn_sequence (tanh and relu) forwards and in reverse, with ragged lengths.
 let cases =
     [ for reverse in [ false; true ] ->
         let steps, batch, inputSize, hidden = 4, 3, 2, 3
@@ -56,3 +70,14 @@ let cases =
               (fun x -> Tensor.GruSequence(x[0], x[1], x[2], x[3], x[4], x[5], reverse, lengths))
               (gruSequenceReference reverse lengths)
               inputs ]
+    @ [ for relu in [ false; true ] do
+          for reverse in [ false; true ] ->
+              let steps, batch, inputSize, hidden = 4, 3, 2, 3
+              let lengths = [| 3; 1; 4 |]
+              let inputs =
+                  [| normal 21UL [| steps; batch; inputSize |]; normal 22UL [| batch; hidden |]
+                     normal 23UL [| hidden; inputSize |]; normal 24UL [| hidden; hidden |]; normal 25UL [| hidden |]; normal 26UL [| hidden |] |]
+              GradCase.create $"rnn_sequence relu={relu} reverse={reverse} lengths [3,1,4]"
+                  (fun x -> Tensor.RnnSequence(x[0], x[1], x[2], x[3], x[4], x[5], relu, reverse, lengths))
+                  (rnnSequenceReference relu reverse lengths)
+                  inputs ]

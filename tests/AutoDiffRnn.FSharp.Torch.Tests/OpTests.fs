@@ -106,6 +106,21 @@ let private gruSequence =
              (fun x -> Tensor.GruSequence(x[0], x[1], x[2], x[3], Option.toObj (bias x 4), Option.toObj (bias x 5), reverse, Option.toObj lengths))
              (fun x -> TorchOps.gruSequence x[0] x[1] x[2] x[3] (bias x 4) (bias x 5) reverse lengths) inputs)
 
+let private rnnSequence =
+    spec "rnn_sequence" (fun r ->
+        let steps, batch, inputSize, hidden = r.Next(1, 4), r.Next(1, 4), r.Next(1, 4), r.Next(1, 3)
+        let relu, reverse, withBias, withLengths = r.Next 2 = 0, r.Next 2 = 0, r.Next 2 = 0, r.Next 2 = 0
+        let lengths = if withLengths then Some(Array.init batch (fun _ -> r.Next(1, steps + 1))) else None
+        let inputs =
+            [| normal r [| steps; batch; inputSize |]; normal r [| batch; hidden |]
+               normal r [| hidden; inputSize |]; normal r [| hidden; hidden |]
+               if withBias then normal r [| hidden |]; normal r [| hidden |] |]
+        let bias (x: 'a[]) k = if withBias then Some x[k] else None
+        let lengthsText = match lengths with Some l -> $" lengths {show l}" | None -> ""
+        case $"rnn_sequence T{steps} B{batch} I{inputSize} H{hidden} relu {relu} reverse {reverse} bias {withBias}{lengthsText}"
+             (fun x -> Tensor.RnnSequence(x[0], x[1], x[2], x[3], Option.toObj (bias x 4), Option.toObj (bias x 5), relu, reverse, Option.toObj lengths))
+             (fun x -> TorchOps.rnnSequence x[0] x[1] x[2] x[3] (bias x 4) (bias x 5) relu reverse lengths) inputs)
+
 /// One generator per operation of the core op set (and per public form that records one, e.g. transpose records permute).
 let specs : OpSpec list =
     [ binary "add" (fun a b -> a + b) (fun a s -> a + s) (fun s b -> s + b) TorchOps.add (fun r -> uniform r -2.0 2.0)
@@ -289,7 +304,8 @@ let specs : OpSpec list =
                  (fun x -> ((TorchOps.convert DType.Float32 x[0]) * TorchOps.scalarLike (TorchOps.convert DType.Float32 x[0]) c) |> TorchOps.convert DType.Float64) [| x |]
             with Float32Grid = true })
       lstmSequence
-      gruSequence ]
+      gruSequence
+      rnnSequence ]
 
 /// Every op's generator: the core ops and the convolution and pooling ops.
 let allSpecs =
