@@ -106,13 +106,9 @@ internal readonly struct VectorLanes<T>(Vector<T> value) : ILanes<VectorLanes<T>
     public static VectorLanes<T> ReluGradient(VectorLanes<T> activated, VectorLanes<T> upstream) =>
         new(Vector.ConditionalSelect(Vector.GreaterThan(activated.value, Vector<T>.Zero), upstream.value, Vector<T>.Zero));
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // small operators on a struct of one vector: the JIT inlines them
     public static VectorLanes<T> operator +(VectorLanes<T> left, VectorLanes<T> right) => new(left.value + right.value);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VectorLanes<T> operator -(VectorLanes<T> left, VectorLanes<T> right) => new(left.value - right.value);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static VectorLanes<T> operator *(VectorLanes<T> left, VectorLanes<T> right) => new(left.value * right.value);
 }
 
@@ -126,6 +122,10 @@ internal readonly struct ScalarLane<T>(T value) : ILanes<ScalarLane<T>, T> where
     public static ScalarLane<T> One => new(T.One);
 
     public static ScalarLane<T> Zero => new(T.Zero);
+
+    public static ScalarLane<T> operator +(ScalarLane<T> left, ScalarLane<T> right) => new(left.value + right.value);
+    public static ScalarLane<T> operator -(ScalarLane<T> left, ScalarLane<T> right) => new(left.value - right.value);
+    public static ScalarLane<T> operator *(ScalarLane<T> left, ScalarLane<T> right) => new(left.value * right.value);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ScalarLane<T> Load(ReadOnlySpan<T> source, nuint index) => new(Unsafe.Add(ref MemoryMarshal.GetReference(source), index));
@@ -146,12 +146,4 @@ internal readonly struct ScalarLane<T>(T value) : ILanes<ScalarLane<T>, T> where
     public static ScalarLane<T> ReluGradient(ScalarLane<T> activated, ScalarLane<T> upstream) =>
         new(activated.value > T.Zero ? upstream.value : T.Zero);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ScalarLane<T> operator +(ScalarLane<T> left, ScalarLane<T> right) => new(left.value + right.value);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ScalarLane<T> operator -(ScalarLane<T> left, ScalarLane<T> right) => new(left.value - right.value);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ScalarLane<T> operator *(ScalarLane<T> left, ScalarLane<T> right) => new(left.value * right.value);
 }

@@ -107,7 +107,7 @@ internal sealed class FusedBackward<T, TCell> where T : unmanaged, IFloatingPoin
                     CarriedHidden = carriedHidden.AsSpan(b * h, h), CarriedCell = carriedCellRow,
                     InputGateGradients = inputGates.Slice(row * g, g), HiddenGateGradients = hiddenGates.Slice(row * g, g),
                 };
-                TCell.Backward(ref step);
+                CellSteps.Backward<T, TCell>(ref step);
             }
             // + the path through W_hh (inactive rows have zero gate gradients, so their carried gradient passes unchanged)
             recurrent.Multiply(hiddenGates.Slice(stepRow * g, count * g), carriedHidden.AsSpan(first * h, count * h), count,

@@ -125,7 +125,7 @@ internal sealed class FusedForward<T, TCell> where T : unmanaged, IFloatingPoint
                     ActivatedGates = saved is null ? [] : gates.Slice(row * g, g),
                     Saved = saved is null ? [] : saved.Cell.Slice(row * TCell.SavedVectors * h, TCell.SavedVectors * h),
                 };
-                TCell.Forward(ref step);
+                CellSteps.Forward<T, TCell>(ref step);
             }
         }
     }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using AutoDiffRnn.Kernels;
 
 namespace AutoDiffRnn;
 
@@ -41,11 +42,16 @@ internal interface IFusedCell
     /// </summary>
     static abstract (Tensor Hidden, Tensor? Cell) Composed(Tensor inputProjection, Tensor hidden, Tensor? cell, Tensor weightHh, Tensor? biasHh);
 
-    /// <summary>One active step of a block of hidden units of one sequence (see <see cref="CellForwardRow{T}"/>).</summary>
-    static abstract void Forward<T>(scoped ref CellForwardRow<T> row) where T : unmanaged, IFloatingPointIeee754<T>;
+    /// <summary>
+    /// The forward of one active step for the lanes of units starting at <paramref name="j"/> of a block of one sequence (see
+    /// <see cref="CellForwardRow{T}"/>); <see cref="CellSteps"/> runs it over the block's units.
+    /// </summary>
+    static abstract void ForwardLanes<TL, T>(scoped in CellForwardRow<T> row, nuint j)
+        where TL : struct, ILanes<TL, T> where T : unmanaged, IFloatingPointIeee754<T>;
 
-    /// <summary>The backward of one active step of one sequence (see <see cref="CellBackwardRow{T}"/>).</summary>
-    static abstract void Backward<T>(scoped ref CellBackwardRow<T> row) where T : unmanaged, IFloatingPointIeee754<T>;
+    /// <summary>The backward of one active step for the lanes of units starting at <paramref name="j"/> (see <see cref="CellBackwardRow{T}"/>).</summary>
+    static abstract void BackwardLanes<TL, T>(scoped in CellBackwardRow<T> row, nuint j)
+        where TL : struct, ILanes<TL, T> where T : unmanaged, IFloatingPointIeee754<T>;
 }
 
 /// <summary>
@@ -120,4 +126,36 @@ internal ref struct CellBackwardRow<T> where T : unmanaged, IFloatingPointIeee75
 
     /// <summary>Receives the gradients of the hidden projection (G chunks) when it is separate; else the same memory as <see cref="InputGateGradients"/>.</summary>
     public Span<T> HiddenGateGradients;
+}
+
+/// <summary>Runs a cell's lane kernels over the units of a row: whole vectors, then the scalar tail (<see cref="Lanes.ForEach{T, TLoop}"/>).</summary>
+internal static class CellSteps
+{
+    /// <summary>The forward of one active step over the row's <see cref="CellForwardRow{T}.Width"/> units.</summary>
+    public static void Forward<T, TCell>(scoped ref CellForwardRow<T> row) where T : unmanaged, IFloatingPointIeee754<T> where TCell : struct, IFusedCell
+    {
+        var loop = new ForwardLoop<T, TCell> { Row = row };
+        Lanes.ForEach<T, ForwardLoop<T, TCell>>(row.Width, ref loop);
+    }
+
+    /// <summary>The backward of one active step over all H units.</summary>
+    public static void Backward<T, TCell>(scoped ref CellBackwardRow<T> row) where T : unmanaged, IFloatingPointIeee754<T> where TCell : struct, IFusedCell
+    {
+        var loop = new BackwardLoop<T, TCell> { Row = row };
+        Lanes.ForEach<T, BackwardLoop<T, TCell>>(row.HiddenSize, ref loop);
+    }
+
+    private ref struct ForwardLoop<T, TCell> : ILaneLoop<T> where T : unmanaged, IFloatingPointIeee754<T> where TCell : struct, IFusedCell
+    {
+        public CellForwardRow<T> Row;
+
+        public readonly void Run<TL>(nuint index) where TL : struct, ILanes<TL, T> => TCell.ForwardLanes<TL, T>(in Row, index);
+    }
+
+    private ref struct BackwardLoop<T, TCell> : ILaneLoop<T> where T : unmanaged, IFloatingPointIeee754<T> where TCell : struct, IFusedCell
+    {
+        public CellBackwardRow<T> Row;
+
+        public readonly void Run<TL>(nuint index) where TL : struct, ILanes<TL, T> => TCell.BackwardLanes<TL, T>(in Row, index);
+    }
 }

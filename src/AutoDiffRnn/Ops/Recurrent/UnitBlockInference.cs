@@ -12,7 +12,7 @@ namespace AutoDiffRnn;
 /// per sequence (<see cref="Gemm.Pack{T}"/>), so a core re-reads only its own slice of the recurrent weight at every step (half of W_hh on
 /// two cores: for H = 256 that slice stays in L2, where the whole weight, read by each core when the batch is split, does not). Per step
 /// and block: h_{t−1} (all units) times the block's packed weight into a small per-thread buffer, then the cell's kernel on the block's
-/// units straight from the products and the projections (<see cref="IFusedCell.Forward{T}"/> with a recurrent part), with no gate buffer
+/// units straight from the products and the projections (<see cref="IFusedCell.ForwardLanes{TL, T}"/> with a recurrent part), with no gate buffer
 /// written back. The hidden state alternates between two buffers (a step reads one and writes the other), and the steps are ordered by
 /// <see cref="StepBlockSchedule"/>.
 /// </summary>
@@ -131,7 +131,7 @@ internal static class UnitBlockInference<T, TCell> where T : unmanaged, IFloatin
                         RecurrentStride = count, PreviousHidden = previous.Slice(b * h + first, count), NextHidden = next.Slice(b * h + first, count),
                         Cell = cell, Output = output, StateOutputs = target.StateRows,
                     };
-                    TCell.Forward(ref step);
+                    CellSteps.Forward<T, TCell>(ref step);
                 }
             }
             finally { ArrayPool<T>.Shared.Return(products); }

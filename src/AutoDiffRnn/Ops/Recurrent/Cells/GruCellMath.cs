@@ -31,68 +31,49 @@ internal readonly struct GruCellMath : IFusedCell
     public static int SavedVectors => 1; // h_n = W_hn h + b_hn
     public static bool SeparateHiddenProjection => true;
 
-    public static void Forward<T>(scoped ref CellForwardRow<T> row) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void ForwardLanes<TL, T>(scoped in CellForwardRow<T> row, nuint j)
+        where TL : struct, ILanes<TL, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var loop = new ForwardLoop<T> { Row = row, H = (nuint)row.HiddenSize, RecurrentStride = (nuint)row.RecurrentStride };
-        Lanes.ForEach<T, ForwardLoop<T>>(row.Width, ref loop);
-    }
-
-    public static void Backward<T>(scoped ref CellBackwardRow<T> row) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var loop = new BackwardLoop<T> { Row = row, H = (nuint)row.HiddenSize };
-        Lanes.ForEach<T, BackwardLoop<T>>(row.HiddenSize, ref loop);
-    }
-
-    private ref struct ForwardLoop<T> : ILaneLoop<T> where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public CellForwardRow<T> Row;
-        public nuint H, RecurrentStride;
-
-        public readonly void Run<TL>(nuint j) where TL : struct, ILanes<TL, T>
+        nuint h = (nuint)row.HiddenSize, stride = (nuint)row.RecurrentStride;
+        ReadOnlySpan<T> x = row.Projection, u = row.Recurrent;
+        var reset = TL.Sigmoid(TL.Load(x, j) + TL.Load(u, j));
+        var update = TL.Sigmoid(TL.Load(x, h + j) + TL.Load(u, stride + j));
+        var hiddenN = TL.Load(u, 2 * stride + j);
+        var candidate = TL.Tanh(reset * hiddenN + TL.Load(x, 2 * h + j));
+        var hiddenNew = (TL.Load(row.PreviousHidden, j) - candidate) * update + candidate;
+        if (!row.ActivatedGates.IsEmpty)
         {
-            ReadOnlySpan<T> x = Row.Projection, u = Row.Recurrent;
-            var reset = TL.Sigmoid(TL.Load(x, j) + TL.Load(u, j));
-            var update = TL.Sigmoid(TL.Load(x, H + j) + TL.Load(u, RecurrentStride + j));
-            var hiddenN = TL.Load(u, 2 * RecurrentStride + j);
-            var candidate = TL.Tanh(reset * hiddenN + TL.Load(x, 2 * H + j));
-            if (!Row.ActivatedGates.IsEmpty)
-            {
-                reset.Store(Row.ActivatedGates, j);
-                update.Store(Row.ActivatedGates, H + j);
-                candidate.Store(Row.ActivatedGates, 2 * H + j);
-            }
-            if (!Row.Saved.IsEmpty) hiddenN.Store(Row.Saved, j);
-            var hiddenNew = (TL.Load(Row.PreviousHidden, j) - candidate) * update + candidate;
-            hiddenNew.Store(Row.NextHidden, j);
-            hiddenNew.Store(Row.Output, j);
-            if (Row.StateOutputs) hiddenNew.Store(Row.Output, H + j);
+            reset.Store(row.ActivatedGates, j);
+            update.Store(row.ActivatedGates, h + j);
+            candidate.Store(row.ActivatedGates, 2 * h + j);
         }
+        if (!row.Saved.IsEmpty) hiddenN.Store(row.Saved, j);
+        hiddenNew.Store(row.NextHidden, j);
+        hiddenNew.Store(row.Output, j);
+        if (row.StateOutputs) hiddenNew.Store(row.Output, h + j);
     }
 
-    private ref struct BackwardLoop<T> : ILaneLoop<T> where T : unmanaged, IFloatingPointIeee754<T>
+    public static void BackwardLanes<TL, T>(scoped in CellBackwardRow<T> row, nuint j)
+        where TL : struct, ILanes<TL, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public CellBackwardRow<T> Row;
-        public nuint H;
-
-        public readonly void Run<TL>(nuint j) where TL : struct, ILanes<TL, T>
-        {
-            ReadOnlySpan<T> dy = Row.OutputGradient, gates = Row.Gates;
-            var hiddenNew = TL.Load(Row.CarriedHidden, j) + TL.Load(dy, H + j) + TL.Load(dy, j); // dh'
-            var reset = TL.Load(gates, j);
-            var update = TL.Load(gates, H + j);
-            var candidate = TL.Load(gates, 2 * H + j);
-            // dn_pre = dh' (1 − n²) (1 − z)
-            var scaled = (TL.One - candidate * candidate) * hiddenNew;
-            var candidateGradient = scaled - scaled * update;
-            candidateGradient.Store(Row.InputGateGradients, 2 * H + j);
-            (candidateGradient * reset).Store(Row.HiddenGateGradients, 2 * H + j);                                  // d h_n = dn_pre r
-            var resetGradient = Lanes.SigmoidGradient<TL, T>(reset, candidateGradient * TL.Load(Row.Saved, j));   // dr_pre = dn_pre h_n r(1−r)
-            var updateGradient = Lanes.SigmoidGradient<TL, T>(update, (TL.Load(Row.PreviousHidden, j) - candidate) * hiddenNew); // dz_pre = dh' (h − n) z(1−z)
-            resetGradient.Store(Row.InputGateGradients, j);
-            resetGradient.Store(Row.HiddenGateGradients, j);
-            updateGradient.Store(Row.InputGateGradients, H + j);
-            updateGradient.Store(Row.HiddenGateGradients, H + j);
-            (hiddenNew * update).Store(Row.CarriedHidden, j);                                                        // the direct path: dh' z
-        }
+        nuint h = (nuint)row.HiddenSize;
+        ReadOnlySpan<T> dy = row.OutputGradient, gates = row.Gates;
+        Span<T> fromInput = row.InputGateGradients, fromHidden = row.HiddenGateGradients;
+        var hiddenNew = TL.Load(row.CarriedHidden, j) + TL.Load(dy, h + j) + TL.Load(dy, j); // dh'
+        var reset = TL.Load(gates, j);
+        var update = TL.Load(gates, h + j);
+        var candidate = TL.Load(gates, 2 * h + j);
+        // dn_pre = dh' (1 − n²) (1 − z)
+        var scaled = (TL.One - candidate * candidate) * hiddenNew;
+        var candidateGradient = scaled - scaled * update;
+        candidateGradient.Store(fromInput, 2 * h + j);
+        (candidateGradient * reset).Store(fromHidden, 2 * h + j);                                             // d h_n = dn_pre r
+        var resetGradient = Lanes.SigmoidGradient<TL, T>(reset, candidateGradient * TL.Load(row.Saved, j));   // dr_pre = dn_pre h_n r(1−r)
+        var updateGradient = Lanes.SigmoidGradient<TL, T>(update, (TL.Load(row.PreviousHidden, j) - candidate) * hiddenNew); // dz_pre = dh' (h − n) z(1−z)
+        resetGradient.Store(fromInput, j);
+        resetGradient.Store(fromHidden, j);
+        updateGradient.Store(fromInput, h + j);
+        updateGradient.Store(fromHidden, h + j);
+        (hiddenNew * update).Store(row.CarriedHidden, j);                                                      // the direct path: dh' z
     }
 }

@@ -32,85 +32,62 @@ internal readonly struct LstmCellMath : IFusedCell
     public static int SavedVectors => 3; // c before the step, c', tanh c'
     public static bool SeparateHiddenProjection => false;
 
-    public static void Forward<T>(scoped ref CellForwardRow<T> row) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void ForwardLanes<TL, T>(scoped in CellForwardRow<T> row, nuint j)
+        where TL : struct, ILanes<TL, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var loop = new ForwardLoop<T> { Row = row, H = (nuint)row.HiddenSize, RecurrentStride = (nuint)row.RecurrentStride };
-        Lanes.ForEach<T, ForwardLoop<T>>(row.Width, ref loop);
-    }
-
-    public static void Backward<T>(scoped ref CellBackwardRow<T> row) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var loop = new BackwardLoop<T> { Row = row, H = (nuint)row.HiddenSize };
-        Lanes.ForEach<T, BackwardLoop<T>>(row.HiddenSize, ref loop);
-    }
-
-    private ref struct ForwardLoop<T> : ILaneLoop<T> where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public CellForwardRow<T> Row;
-        public nuint H, RecurrentStride;
-
-        private readonly TL PreActivation<TL>(nuint gate, nuint j) where TL : struct, ILanes<TL, T> =>
-            Row.Recurrent.IsEmpty ? TL.Load(Row.Projection, gate * H + j)
-                : TL.Load(Row.Projection, gate * H + j) + TL.Load(Row.Recurrent, gate * RecurrentStride + j);
-
-        public readonly void Run<TL>(nuint j) where TL : struct, ILanes<TL, T>
+        nuint h = (nuint)row.HiddenSize, stride = (nuint)row.RecurrentStride;
+        ReadOnlySpan<T> x = row.Projection, u = row.Recurrent;
+        bool summed = u.IsEmpty; // the recurrent product is already in the projection
+        var input = TL.Sigmoid(summed ? TL.Load(x, j) : TL.Load(x, j) + TL.Load(u, j));
+        var forget = TL.Sigmoid(summed ? TL.Load(x, h + j) : TL.Load(x, h + j) + TL.Load(u, stride + j));
+        var candidate = TL.Tanh(summed ? TL.Load(x, 2 * h + j) : TL.Load(x, 2 * h + j) + TL.Load(u, 2 * stride + j));
+        var outputGate = TL.Sigmoid(summed ? TL.Load(x, 3 * h + j) : TL.Load(x, 3 * h + j) + TL.Load(u, 3 * stride + j));
+        var cell = TL.Load(row.Cell, j);
+        var cellNew = input * candidate + forget * cell;
+        var tanhCell = TL.Tanh(cellNew);
+        var hiddenNew = outputGate * tanhCell;
+        if (!row.ActivatedGates.IsEmpty)
         {
-            var input = TL.Sigmoid(PreActivation<TL>(0, j));
-            var forget = TL.Sigmoid(PreActivation<TL>(1, j));
-            var candidate = TL.Tanh(PreActivation<TL>(2, j));
-            var outputGate = TL.Sigmoid(PreActivation<TL>(3, j));
-            var cell = TL.Load(Row.Cell, j);
-            var cellNew = input * candidate + forget * cell;
-            var tanhCell = TL.Tanh(cellNew);
-            var hiddenNew = outputGate * tanhCell;
-            if (!Row.ActivatedGates.IsEmpty)
-            {
-                input.Store(Row.ActivatedGates, j);
-                forget.Store(Row.ActivatedGates, H + j);
-                candidate.Store(Row.ActivatedGates, 2 * H + j);
-                outputGate.Store(Row.ActivatedGates, 3 * H + j);
-            }
-            if (!Row.Saved.IsEmpty)
-            {
-                cell.Store(Row.Saved, j);
-                cellNew.Store(Row.Saved, H + j);
-                tanhCell.Store(Row.Saved, 2 * H + j);
-            }
-            cellNew.Store(Row.Cell, j);
-            hiddenNew.Store(Row.NextHidden, j);
-            hiddenNew.Store(Row.Output, j);
-            if (Row.StateOutputs)
-            {
-                hiddenNew.Store(Row.Output, H + j);
-                cellNew.Store(Row.Output, 2 * H + j);
-            }
+            input.Store(row.ActivatedGates, j);
+            forget.Store(row.ActivatedGates, h + j);
+            candidate.Store(row.ActivatedGates, 2 * h + j);
+            outputGate.Store(row.ActivatedGates, 3 * h + j);
         }
+        if (!row.Saved.IsEmpty)
+        {
+            cell.Store(row.Saved, j);
+            cellNew.Store(row.Saved, h + j);
+            tanhCell.Store(row.Saved, 2 * h + j);
+        }
+        cellNew.Store(row.Cell, j);
+        hiddenNew.Store(row.NextHidden, j);
+        hiddenNew.Store(row.Output, j);
+        if (!row.StateOutputs) return;
+        hiddenNew.Store(row.Output, h + j);
+        cellNew.Store(row.Output, 2 * h + j);
     }
 
-    private ref struct BackwardLoop<T> : ILaneLoop<T> where T : unmanaged, IFloatingPointIeee754<T>
+    public static void BackwardLanes<TL, T>(scoped in CellBackwardRow<T> row, nuint j)
+        where TL : struct, ILanes<TL, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public CellBackwardRow<T> Row;
-        public nuint H;
-
-        public readonly void Run<TL>(nuint j) where TL : struct, ILanes<TL, T>
-        {
-            ReadOnlySpan<T> dy = Row.OutputGradient, gates = Row.Gates;
-            var hiddenState = TL.Load(Row.CarriedHidden, j) + TL.Load(dy, H + j);  // dE/d(h state after the step)
-            var cellState = TL.Load(Row.CarriedCell, j) + TL.Load(dy, 2 * H + j); // dE/d(c state after the step)
-            var hiddenNew = hiddenState + TL.Load(dy, j);                          // + dE/d output
-            var input = TL.Load(gates, j);
-            var forget = TL.Load(gates, H + j);
-            var candidate = TL.Load(gates, 2 * H + j);
-            var outputGate = TL.Load(gates, 3 * H + j);
-            var tanhCell = TL.Load(Row.Saved, 2 * H + j);
-            // dc' = dc state + dh' o (1 − tanh² c')
-            var cellNew = hiddenNew * ((TL.One - tanhCell * tanhCell) * outputGate) + cellState;
-            Lanes.SigmoidGradient<TL, T>(input, candidate * cellNew).Store(Row.InputGateGradients, j);                // di = dc' g, × i(1−i)
-            Lanes.SigmoidGradient<TL, T>(forget, TL.Load(Row.Saved, j) * cellNew).Store(Row.InputGateGradients, H + j); // df = dc' c, × f(1−f)
-            ((TL.One - candidate * candidate) * input * cellNew).Store(Row.InputGateGradients, 2 * H + j);           // dg = dc' i (1 − g²)
-            Lanes.SigmoidGradient<TL, T>(outputGate, tanhCell * hiddenNew).Store(Row.InputGateGradients, 3 * H + j);  // do = dh' tanh c', × o(1−o)
-            (cellNew * forget).Store(Row.CarriedCell, j);                                                              // to the previous step: dc' f
-            TL.Zero.Store(Row.CarriedHidden, j); // no direct path h → h'
-        }
+        nuint h = (nuint)row.HiddenSize;
+        ReadOnlySpan<T> dy = row.OutputGradient, gates = row.Gates;
+        Span<T> gradients = row.InputGateGradients;
+        var hiddenState = TL.Load(row.CarriedHidden, j) + TL.Load(dy, h + j);  // dE/d(h state after the step)
+        var cellState = TL.Load(row.CarriedCell, j) + TL.Load(dy, 2 * h + j); // dE/d(c state after the step)
+        var hiddenNew = hiddenState + TL.Load(dy, j);                          // + dE/d output
+        var input = TL.Load(gates, j);
+        var forget = TL.Load(gates, h + j);
+        var candidate = TL.Load(gates, 2 * h + j);
+        var outputGate = TL.Load(gates, 3 * h + j);
+        var tanhCell = TL.Load(row.Saved, 2 * h + j);
+        // dc' = dc state + dh' o (1 − tanh² c')
+        var cellNew = hiddenNew * ((TL.One - tanhCell * tanhCell) * outputGate) + cellState;
+        Lanes.SigmoidGradient<TL, T>(input, candidate * cellNew).Store(gradients, j);                 // di = dc' g, × i(1−i)
+        Lanes.SigmoidGradient<TL, T>(forget, TL.Load(row.Saved, j) * cellNew).Store(gradients, h + j); // df = dc' c, × f(1−f)
+        ((TL.One - candidate * candidate) * input * cellNew).Store(gradients, 2 * h + j);            // dg = dc' i (1 − g²)
+        Lanes.SigmoidGradient<TL, T>(outputGate, tanhCell * hiddenNew).Store(gradients, 3 * h + j);  // do = dh' tanh c', × o(1−o)
+        (cellNew * forget).Store(row.CarriedCell, j);                                                  // to the previous step: dc' f
+        TL.Zero.Store(row.CarriedHidden, j);                                                           // no direct path h → h'
     }
 }

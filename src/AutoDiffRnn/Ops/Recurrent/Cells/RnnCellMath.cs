@@ -54,44 +54,22 @@ internal readonly struct RnnCellMath<TActivation> : IFusedCell where TActivation
     public static int SavedVectors => 0;
     public static bool SeparateHiddenProjection => false;
 
-    public static void Forward<T>(scoped ref CellForwardRow<T> row) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void ForwardLanes<TL, T>(scoped in CellForwardRow<T> row, nuint j)
+        where TL : struct, ILanes<TL, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var loop = new ForwardLoop<T> { Row = row, H = (nuint)row.HiddenSize };
-        Lanes.ForEach<T, ForwardLoop<T>>(row.Width, ref loop);
+        var preActivation = row.Recurrent.IsEmpty ? TL.Load(row.Projection, j) : TL.Load(row.Projection, j) + TL.Load(row.Recurrent, j);
+        var hiddenNew = TActivation.Apply<TL, T>(preActivation);
+        if (!row.ActivatedGates.IsEmpty) hiddenNew.Store(row.ActivatedGates, j); // the one gate's activation is h' itself
+        hiddenNew.Store(row.NextHidden, j);
+        hiddenNew.Store(row.Output, j);
+        if (row.StateOutputs) hiddenNew.Store(row.Output, (nuint)row.HiddenSize + j);
     }
 
-    public static void Backward<T>(scoped ref CellBackwardRow<T> row) where T : unmanaged, IFloatingPointIeee754<T>
+    public static void BackwardLanes<TL, T>(scoped in CellBackwardRow<T> row, nuint j)
+        where TL : struct, ILanes<TL, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var loop = new BackwardLoop<T> { Row = row, H = (nuint)row.HiddenSize };
-        Lanes.ForEach<T, BackwardLoop<T>>(row.HiddenSize, ref loop);
-    }
-
-    private ref struct ForwardLoop<T> : ILaneLoop<T> where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public CellForwardRow<T> Row;
-        public nuint H;
-
-        public readonly void Run<TL>(nuint j) where TL : struct, ILanes<TL, T>
-        {
-            var preActivation = Row.Recurrent.IsEmpty ? TL.Load(Row.Projection, j) : TL.Load(Row.Projection, j) + TL.Load(Row.Recurrent, j);
-            var hiddenNew = TActivation.Apply<TL, T>(preActivation);
-            if (!Row.ActivatedGates.IsEmpty) hiddenNew.Store(Row.ActivatedGates, j);
-            hiddenNew.Store(Row.NextHidden, j);
-            hiddenNew.Store(Row.Output, j);
-            if (Row.StateOutputs) hiddenNew.Store(Row.Output, H + j);
-        }
-    }
-
-    private ref struct BackwardLoop<T> : ILaneLoop<T> where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public CellBackwardRow<T> Row;
-        public nuint H;
-
-        public readonly void Run<TL>(nuint j) where TL : struct, ILanes<TL, T>
-        {
-            var hiddenNew = TL.Load(Row.CarriedHidden, j) + TL.Load(Row.OutputGradient, H + j) + TL.Load(Row.OutputGradient, j); // dh'
-            TActivation.Gradient<TL, T>(TL.Load(Row.Gates, j), hiddenNew).Store(Row.InputGateGradients, j);
-            TL.Zero.Store(Row.CarriedHidden, j); // no direct path h → h'
-        }
+        var upstream = TL.Load(row.CarriedHidden, j) + TL.Load(row.OutputGradient, (nuint)row.HiddenSize + j) + TL.Load(row.OutputGradient, j); // dh'
+        TActivation.Gradient<TL, T>(TL.Load(row.Gates, j), upstream).Store(row.InputGateGradients, j);
+        TL.Zero.Store(row.CarriedHidden, j); // no direct path h → h'
     }
 }
