@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using AutoDiffRnn.Kernels;
 
 namespace AutoDiffRnn;
@@ -149,6 +150,7 @@ internal static class CellSteps
     {
         public CellForwardRow<T> Row;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly void Run<TL>(nuint index) where TL : struct, ILanes<TL, T> => TCell.ForwardLanes<TL, T>(in Row, index);
     }
 
@@ -156,6 +158,7 @@ internal static class CellSteps
     {
         public CellBackwardRow<T> Row;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public readonly void Run<TL>(nuint index) where TL : struct, ILanes<TL, T> => TCell.BackwardLanes<TL, T>(in Row, index);
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using AutoDiffRnn.Kernels;
 
 namespace AutoDiffRnn;
@@ -31,6 +32,7 @@ internal readonly struct GruCellMath : IFusedCell
     public static int SavedVectors => 1; // h_n = W_hn h + b_hn
     public static bool SeparateHiddenProjection => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ForwardLanes<TL, T>(scoped in CellForwardRow<T> row, nuint j)
         where TL : struct, ILanes<TL, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -53,6 +55,7 @@ internal readonly struct GruCellMath : IFusedCell
         if (row.StateOutputs) hiddenNew.Store(row.Output, h + j);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void BackwardLanes<TL, T>(scoped in CellBackwardRow<T> row, nuint j)
         where TL : struct, ILanes<TL, T> where T : unmanaged, IFloatingPointIeee754<T>
     {

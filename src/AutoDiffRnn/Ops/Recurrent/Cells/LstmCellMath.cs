@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using AutoDiffRnn.Kernels;
 
 namespace AutoDiffRnn;
@@ -32,6 +33,7 @@ internal readonly struct LstmCellMath : IFusedCell
     public static int SavedVectors => 3; // c before the step, c', tanh c'
     public static bool SeparateHiddenProjection => false;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ForwardLanes<TL, T>(scoped in CellForwardRow<T> row, nuint j)
         where TL : struct, ILanes<TL, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -67,6 +69,7 @@ internal readonly struct LstmCellMath : IFusedCell
         cellNew.Store(row.Output, 2 * h + j);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void BackwardLanes<TL, T>(scoped in CellBackwardRow<T> row, nuint j)
         where TL : struct, ILanes<TL, T> where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using AutoDiffRnn.Kernels;
 
 namespace AutoDiffRnn;
@@ -54,6 +55,7 @@ internal readonly struct RnnCellMath<TActivation> : IFusedCell where TActivation
     public static int SavedVectors => 0;
     public static bool SeparateHiddenProjection => false;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void ForwardLanes<TL, T>(scoped in CellForwardRow<T> row, nuint j)
         where TL : struct, ILanes<TL, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -65,6 +67,7 @@ internal readonly struct RnnCellMath<TActivation> : IFusedCell where TActivation
         if (row.StateOutputs) hiddenNew.Store(row.Output, (nuint)row.HiddenSize + j);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void BackwardLanes<TL, T>(scoped in CellBackwardRow<T> row, nuint j)
         where TL : struct, ILanes<TL, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
