@@ -248,6 +248,22 @@ module TorchOps =
                 c <- c'
                 torch.cat([| h'; h; c |], 1L))
 
+    /// <summary>The counterpart of <c>rnn_sequence</c>: [T, B, 2H] with per step the output and the hidden state (tanh, or relu).</summary>
+    let rnnSequence (input: T) (hidden: T) (weightIh: T) (weightHh: T) (biasIh: T option) (biasHh: T option) (relu: bool)
+                    (reverse: bool) (lengths: int[] option) : T =
+        let steps, batch = Checked.int input.shape[0], Checked.int input.shape[1]
+        let mutable h = hidden
+        sequence steps reverse lengths batch input.dtype (fun t mask ->
+            let pre = linear (input.select(0L, int64 t)) weightIh biasIh + linear h weightHh biasHh
+            let h' = if relu then pre.relu() else pre.tanh()
+            match mask with
+            | Some m ->
+                h <- torch.where(m.ne(scalarLike m 0.0), h', h)
+                torch.cat([| h' * m; h |], 1L)
+            | None ->
+                h <- h'
+                torch.cat([| h'; h |], 1L))
+
     /// <summary>The counterpart of <c>gru_sequence</c>: [T, B, 2H] with per step the output and the hidden state.</summary>
     let gruSequence (input: T) (hidden: T) (weightIh: T) (weightHh: T) (biasIh: T option) (biasHh: T option)
                     (reverse: bool) (lengths: int[] option) : T =
@@ -320,4 +336,7 @@ module TorchOps =
               lstmSequence x[0] x[1] x[2] x[3] x[4] (bias 5) (bias 6) a.Reverse a.Lengths)
           TorchRow.create "gru_sequence" (fun (a: SequenceArguments) (x: T[]) ->
               let bias k = if a.WithBias then Some x[k] else None
-              gruSequence x[0] x[1] x[2] x[3] (bias 4) (bias 5) a.Reverse a.Lengths) ]
+              gruSequence x[0] x[1] x[2] x[3] (bias 4) (bias 5) a.Reverse a.Lengths)
+          TorchRow.create "rnn_sequence" (fun ((a: SequenceArguments), (relu: bool)) (x: T[]) ->
+              let bias k = if a.WithBias then Some x[k] else None
+              rnnSequence x[0] x[1] x[2] x[3] (bias 4) (bias 5) relu a.Reverse a.Lengths) ]

@@ -7,7 +7,7 @@ open AutoDiffRnn
 type SequenceArguments = { Reverse: bool; WithBias: bool; Lengths: int[] option }
 
 /// <summary>
-/// The op table's rows of the fused recurrent sequence ops (lstm_sequence, gru_sequence; first-order backward), against the
+/// The op table's rows of the fused recurrent sequence ops (lstm_sequence, gru_sequence, rnn_sequence; first-order backward), against the
 /// cells of <c>Recurrent</c> on duals unrolled with PyTorch's packed-sequence rule.
 /// </summary>
 [<RequireQualifiedAccess>]
@@ -44,6 +44,11 @@ module RecurrentRows =
         let w = weights arguments x 2
         unroll arguments x[0] [ x[1] ] (fun input state -> let h' = Recurrent.gruCell w input state[0] in h', [ h' ])
 
+    /// <summary>The reference of rnn_sequence (tanh, or relu): per step [output | hidden state].</summary>
+    let rnnSequenceReference (relu: bool) (arguments: SequenceArguments) (x: Dual[]) =
+        let w = weights arguments x 2
+        unroll arguments x[0] [ x[1] ] (fun input state -> let h' = Recurrent.rnnCell relu w input state[0] in h', [ h' ])
+
     let private draw (name: string) (gates: int) (states: int) (random: Random) =
         let steps, batch, inputSize, hidden = random.Next(1, 4), random.Next(1, 4), random.Next(1, 4), random.Next(1, 3)
         let arguments =
@@ -61,11 +66,18 @@ module RecurrentRows =
 
     let private bias (arguments: SequenceArguments) (x: Tensor[]) k = if arguments.WithBias then x[k] else Unchecked.defaultof<Tensor>
 
-    /// <summary>The rows: lstm_sequence and gru_sequence over T, B, I ≤ 3, H ≤ 2, either direction, with or without biases and lengths.</summary>
+    /// <summary>The rows: lstm_sequence, gru_sequence and rnn_sequence (tanh or relu) over T, B, I ≤ 3, H ≤ 2, either direction, with or without biases and lengths.</summary>
     let rows : OpSpec list =
         [ OpSpec.create "lstm_sequence" (draw "lstm_sequence" 4 2)
               (fun a x -> Tensor.LstmSequence(x[0], x[1], x[2], x[3], x[4], bias a x 5, bias a x 6, a.Reverse, Option.toObj a.Lengths))
               lstmSequenceReference
           OpSpec.create "gru_sequence" (draw "gru_sequence" 3 1)
               (fun a x -> Tensor.GruSequence(x[0], x[1], x[2], x[3], bias a x 4, bias a x 5, a.Reverse, Option.toObj a.Lengths))
-              gruSequenceReference ]
+              gruSequenceReference
+          OpSpec.create "rnn_sequence"
+              (fun random ->
+                  let relu = random.Next 2 = 0
+                  let drawn = draw (if relu then "rnn_sequence relu" else "rnn_sequence tanh") 1 1 random
+                  { Label = drawn.Label; Arguments = (drawn.Arguments, relu); Inputs = drawn.Inputs })
+              (fun (a, relu) x -> Tensor.RnnSequence(x[0], x[1], x[2], x[3], bias a x 4, bias a x 5, relu, a.Reverse, Option.toObj a.Lengths))
+              (fun (a, relu) x -> rnnSequenceReference relu a x) ]

@@ -30,7 +30,7 @@ public enum RecurrentImplementation
 {
     /// <summary>AutoDiffRnn, composed path: one tape op per primitive.</summary>
     Composed,
-    /// <summary>AutoDiffRnn, fused kernels (<c>UseFusedKernels</c>; LSTM and GRU, the RNN stays composed).</summary>
+    /// <summary>AutoDiffRnn, fused kernels (<c>UseFusedKernels</c>: the recurrence driver, for every kind including the tanh RNN).</summary>
     Fused,
     /// <summary>libtorch (TorchSharp) with the same weights, loaded by PyTorch name, on as many threads as the machine has cores.</summary>
     LibTorch,

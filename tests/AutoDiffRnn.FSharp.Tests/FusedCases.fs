@@ -6,7 +6,7 @@ open AutoDiffRnn
 open AutoDiffRnn.FSharp
 open AutoDiffRnn.FSharp.Tests.Support
 
-/// lstm_sequence and gru_sequence forwards and in reverse, with ragged lengths.
+/// lstm_sequence, gru_sequence and rnn_sequence (tanh, relu) forwards and in reverse, with ragged lengths.
 let cases =
     [ for reverse in [ false; true ] ->
         let steps, batch, inputSize, hidden = 4, 3, 2, 3
@@ -28,3 +28,14 @@ let cases =
               (fun x -> Tensor.GruSequence(x[0], x[1], x[2], x[3], x[4], x[5], reverse, lengths))
               (RecurrentRows.gruSequenceReference { Reverse = reverse; WithBias = true; Lengths = Some lengths })
               inputs ]
+    @ [ for reverse in [ false; true ] do
+          for relu in [ false; true ] ->
+              let steps, batch, inputSize, hidden = 4, 3, 2, 3
+              let lengths = [| 3; 1; 4 |]
+              let inputs =
+                  [| normal 21UL [| steps; batch; inputSize |]; normal 22UL [| batch; hidden |]
+                     normal 23UL [| hidden; inputSize |]; normal 24UL [| hidden; hidden |]; normal 25UL [| hidden |]; normal 26UL [| hidden |] |]
+              GradCase.create $"rnn_sequence relu={relu} reverse={reverse} lengths [3,1,4]"
+                  (fun x -> Tensor.RnnSequence(x[0], x[1], x[2], x[3], x[4], x[5], relu, reverse, lengths))
+                  (RecurrentRows.rnnSequenceReference relu { Reverse = reverse; WithBias = true; Lengths = Some lengths })
+                  inputs ]

@@ -196,9 +196,8 @@ let private layerCases =
           yield { two with BatchFirst = true }
           yield { two with Steps = 4; Batch = 3; Lengths = Some [| 4; 1; 3 |] }
           yield { two with Steps = 4; Batch = 3; Lengths = Some [| 2; 4; 1 |]; BatchFirst = true; InitialState = false }
-          if kind = Lstm || kind = Gru then
-              yield { two with Fused = true }
-              yield { two with Steps = 4; Batch = 3; Lengths = Some [| 3; 4; 1 |]; Fused = true } ]
+          yield { two with Fused = true }
+          yield { two with Steps = 4; Batch = 3; Lengths = Some [| 3; 4; 1 |]; Fused = true } ]
 
 [<Tests>]
 let tests =

@@ -74,7 +74,7 @@ public static class ClassifyTask
         {
             var (inputs, labels) = Batch(options.Length, options.BatchSize, generator);
             optimizer.ZeroGrad();
-            var value = Loss.CrossEntropy(head.Forward(layer.Forward(inputs).LastOutput(1)), labels);
+            var value = Loss.CrossEntropy(head.Forward(layer.Forward(inputs).LastOutput()), labels);
             value.Backward();
             GradientClipping.ClipGradNorm(layer.Parameters().Concat(head.Parameters()), 5);
             optimizer.Step();
@@ -85,7 +85,7 @@ public static class ClassifyTask
         int correct;
         using (GradMode.NoGrad())
         {
-            var predictions = head.Forward(layer.Forward(testInputs).LastOutput(1)).ArgMax(1);
+            var predictions = head.Forward(layer.Forward(testInputs).LastOutput()).ArgMax(1);
             correct = predictions.Where((prediction, i) => prediction == testLabels[i]).Count();
         }
         var metrics = new ClassifyMetrics(options.Model, options.Length, correct / 1000.0, loss, options.Steps, watch.Elapsed.TotalSeconds);

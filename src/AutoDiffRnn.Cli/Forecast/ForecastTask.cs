@@ -46,7 +46,7 @@ public static class ForecastTask
             for (int t = 0; t < options.Window; t++)
                 for (int b = 0; b < rows.Length; b++) values[t * rows.Length + b] = windows[rows[b], t];
             var input = Tensor.FromArray(values, new Shape(options.Window, rows.Length, 1), DType.Float32);
-            return head.Forward(lstm.Forward(input).LastOutput(1)).Reshape(rows.Length);
+            return head.Forward(lstm.Forward(input).LastOutput()).Reshape(rows.Length);
         }
         var watch = System.Diagnostics.Stopwatch.StartNew();
         double trainLoss = double.NaN;

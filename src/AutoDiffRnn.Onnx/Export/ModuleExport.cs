@@ -112,7 +112,7 @@ public static class ModuleExport
         return new RecurrentValues(layerInput, Join(hiddens, name + ".h_n"), cells.Count == 0 ? null : Join(cells, name + ".c_n"), lastHidden);
     }
 
-    /// <summary>The top layer's final state per sequence, [B, D·H] (forward then reverse), as <see cref="RecurrentOutput.LastOutput"/>.</summary>
+    /// <summary>The top layer's final state per sequence, [B, D·H] (forward then reverse), as <see cref="RecurrentOutput.LastOutput()"/>.</summary>
     public static string LastOutput(OnnxGraphBuilder graph, RecurrentValues values, string name)
     {
         var batchMajor = graph.Node("Transpose", [values.LastLayerHidden], name + ".last_bdh", OnnxAttribute.Ints("perm", 1, 0, 2));

@@ -60,7 +60,7 @@ public static class OnnxExport
 
     /// <summary>
     /// A many-to-one model (the CLI's classifier and forecaster): input [T, B, I] → recurrent layer → the top layer's final state
-    /// [B, D·H] (<see cref="RecurrentOutput.LastOutput"/>) → Linear head: prediction [B, out].
+    /// [B, D·H] (<see cref="RecurrentOutput.LastOutput()"/>) → Linear head: prediction [B, out].
     /// </summary>
     public static ModelProto ManyToOne(RecurrentLayer layer, Nn.Linear head, OnnxExportOptions? options = null)
     {

@@ -11,7 +11,7 @@ public enum Readout
     /// <summary>A Linear head on every step's output (a language model's logits).</summary>
     EveryStep,
 
-    /// <summary>A Linear head on the top layer's final state (<see cref="RecurrentOutput.LastOutput"/>), many-to-one.</summary>
+    /// <summary>A Linear head on the top layer's final state (<see cref="RecurrentOutput.LastOutput()"/>), many-to-one.</summary>
     LastState,
 }
 

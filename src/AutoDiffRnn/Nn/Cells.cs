@@ -57,7 +57,10 @@ public sealed class RnnCell(int inputSize, int hiddenSize, bool bias = true, boo
     public Tensor Forward(Tensor input, Tensor? hidden = null)
     {
         CheckInput(input);
-        return RecurrentMath.RnnStep(Tensor.Linear(input, WeightIh, BiasIh), hidden ?? ZeroState(input), WeightHh, BiasHh, Relu);
+        var projection = Tensor.Linear(input, WeightIh, BiasIh);
+        var state = hidden ?? ZeroState(input);
+        return Relu ? RnnCellMath<ReluActivation>.ComposedStep(projection, state, WeightHh, BiasHh)
+            : RnnCellMath<TanhActivation>.ComposedStep(projection, state, WeightHh, BiasHh);
     }
 }
 
@@ -73,7 +76,7 @@ public sealed class LstmCell(int inputSize, int hiddenSize, bool bias = true, DT
     {
         CheckInput(input);
         var (hidden, cell) = state ?? (ZeroState(input), ZeroState(input));
-        return RecurrentMath.LstmStep(Tensor.Linear(input, WeightIh, BiasIh), hidden, cell, WeightHh, BiasHh);
+        return LstmCellMath.ComposedStep(Tensor.Linear(input, WeightIh, BiasIh), hidden, cell, WeightHh, BiasHh);
     }
 }
 
@@ -88,6 +91,6 @@ public sealed class GruCell(int inputSize, int hiddenSize, bool bias = true, DTy
     public Tensor Forward(Tensor input, Tensor? hidden = null)
     {
         CheckInput(input);
-        return RecurrentMath.GruStep(Tensor.Linear(input, WeightIh, BiasIh), hidden ?? ZeroState(input), WeightHh, BiasHh);
+        return GruCellMath.ComposedStep(Tensor.Linear(input, WeightIh, BiasIh), hidden ?? ZeroState(input), WeightHh, BiasHh);
     }
 }

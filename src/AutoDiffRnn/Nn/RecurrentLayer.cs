@@ -26,14 +26,25 @@ public enum RecurrentKind
 /// <param name="Cell">The final LSTM cell state (L·D, B, H), or null for RNN and GRU.</param>
 public sealed record RecurrentOutput(Tensor Output, Tensor Hidden, Tensor? Cell)
 {
+    /// <summary>The number of directions D (1, or 2 when bidirectional): the output's last axis is D·H, the states' H.</summary>
+    public int Directions => Output.Shape[Output.Rank - 1] / Hidden.Shape[Hidden.Rank - 1];
+
     /// <summary>
     /// The Keras-style "last output" for many-to-one models: the top layer's final hidden state of each sequence, (B, D·H) —
     /// for the forward direction the state at each sequence's own last step, for the reverse direction the state after step 0.
     /// </summary>
-    public Tensor LastOutput(int directions) =>
-        directions == 1
+    public Tensor LastOutput() =>
+        Directions == 1
             ? Hidden.Select(0, Hidden.Shape[0] - 1)
             : Tensor.Concat([Hidden.Select(0, Hidden.Shape[0] - 2), Hidden.Select(0, Hidden.Shape[0] - 1)], 1);
+
+    /// <summary>
+    /// <see cref="LastOutput()"/>, checking that <paramref name="directions"/> is the layer's own direction count (kept for callers written
+    /// before the output knew it).
+    /// </summary>
+    public Tensor LastOutput(int directions) =>
+        directions == Directions ? LastOutput()
+            : throw new ArgumentException($"LastOutput: the layer has {Directions} direction(s), got {directions}", nameof(directions));
 }
 
 /// <summary>
@@ -47,20 +58,27 @@ public class RecurrentLayer : Module
 {
     private readonly (Tensor WeightIh, Tensor WeightHh, Tensor? BiasIh, Tensor? BiasHh)[] cells;
     private readonly Generator? dropoutGenerator;
+    private readonly FusedCellRunner cellKind;
 
     /// <summary>Creates the layer; see the properties for the meaning of each argument.</summary>
     public RecurrentLayer(RecurrentKind kind, int inputSize, int hiddenSize, int numLayers = 1, bool bias = true, bool batchFirst = false,
         double dropout = 0, bool bidirectional = false, DType dtype = DType.Float32, Generator? generator = null)
     {
-        string name = kind switch { RecurrentKind.Lstm => "LSTM", RecurrentKind.Gru => "GRU", _ => "RNN" };
+        (Name, cellKind) = kind switch
+        {
+            RecurrentKind.Lstm => ("LSTM", FusedCellRunner.For<LstmCellMath>()),
+            RecurrentKind.Gru => ("GRU", FusedCellRunner.For<GruCellMath>()),
+            RecurrentKind.RnnRelu => ("RNN", FusedCellRunner.For<RnnCellMath<ReluActivation>>()),
+            _ => ("RNN", FusedCellRunner.For<RnnCellMath<TanhActivation>>()),
+        };
         if (inputSize <= 0 || hiddenSize <= 0 || numLayers <= 0)
-            throw new ArgumentException($"{name}: input size, hidden size and layer count must be positive, got {inputSize}, {hiddenSize}, {numLayers}");
+            throw new ArgumentException($"{Name}: input size, hidden size and layer count must be positive, got {inputSize}, {hiddenSize}, {numLayers}");
         if (dropout < 0 || dropout > 1)
-            throw new ArgumentOutOfRangeException(nameof(dropout), $"{name}: dropout must be in [0, 1], got {dropout}");
+            throw new ArgumentOutOfRangeException(nameof(dropout), $"{Name}: dropout must be in [0, 1], got {dropout}");
         (Kind, InputSize, HiddenSize, NumLayers, HasBias, BatchFirst, DropoutProbability) = (kind, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout);
         Directions = bidirectional ? 2 : 1;
         dropoutGenerator = generator;
-        int gates = kind switch { RecurrentKind.Lstm => 4, RecurrentKind.Gru => 3, _ => 1 };
+        int gates = cellKind.Gates;
         double bound = 1 / Math.Sqrt(hiddenSize);
         cells = new (Tensor, Tensor, Tensor?, Tensor?)[numLayers * Directions];
         for (int layer = 0; layer < numLayers; layer++)
@@ -100,7 +118,15 @@ public class RecurrentLayer : Module
     /// <summary>Dropout applied to each layer's output except the last, in training mode.</summary>
     public double DropoutProbability { get; }
 
-    private string Name => Kind switch { RecurrentKind.Lstm => "LSTM", RecurrentKind.Gru => "GRU", _ => "RNN" };
+    /// <summary>
+    /// Use the fused kernels (<see cref="Tensor.LstmSequence"/>, <see cref="Tensor.GruSequence"/>, <see cref="Tensor.RnnSequence"/>): one
+    /// recorded op per layer and direction with a hand-written backward, several times faster than the composed path and equal to it to
+    /// rounding. Their backward is first-order only, so leave it off for gradients of gradients. Off by default; applies to every kind.
+    /// </summary>
+    public bool UseFusedKernels { get; set; }
+
+    /// <summary>"LSTM", "GRU" or "RNN", for messages.</summary>
+    private string Name { get; }
 
     /// <summary>
     /// Runs the layer over a sequence: input (T, B, I) or (B, T, I) with batchFirst; optional initial states (L·D, B, H)
@@ -118,79 +144,34 @@ public class RecurrentLayer : Module
         CheckState(initialHidden, stateShape, "initial hidden state");
         if (Kind == RecurrentKind.Lstm) CheckState(initialCell, stateShape, "initial cell state");
         else if (initialCell is not null) throw new ArgumentException($"{Name}: only an LSTM takes an initial cell state");
-        var masks = lengths is null ? null : StepMasks(lengths, steps, batch, input.DType);
-        if (UseFusedKernels && Kind is RecurrentKind.Lstm or RecurrentKind.Gru)
-            return ForwardFused(sequence, initialHidden, initialCell, lengths, steps, batch);
+        CheckLengths(lengths, steps, batch);
+        if (UseFusedKernels && !GradMode.IsEnabled && batch > 0 && cellKind.InferenceBlocks(input.DType, batch, HiddenSize) > 1)
+            return ForwardInference(sequence, initialHidden, initialCell, lengths);
 
         var finalHidden = new Tensor[NumLayers * Directions];
-        var finalCell = new Tensor[NumLayers * Directions];
-        // Work on one tensor per time step: selecting steps from a stacked tensor would make each step's backward
-        // materialize a gradient of the whole sequence (quadratic in T).
-        var layerInput = new Tensor[steps];
-        for (int t = 0; t < steps; t++) layerInput[t] = sequence.Select(0, t);
+        var finalCell = new Tensor?[NumLayers * Directions];
+        var layerInput = new LayerSequence(sequence);
+        var masks = UseFusedKernels || lengths is null ? null : StepMasks(lengths, steps, batch, input.DType);
         for (int layer = 0; layer < NumLayers; layer++)
         {
-            var directionOutputs = new Tensor[Directions][];
-            for (int direction = 0; direction < Directions; direction++)
-            {
-                int index = layer * Directions + direction;
-                var hidden = initialHidden?.Select(0, index) ?? Tensor.Zeros(new Shape(batch, HiddenSize), input.DType);
-                var cell = Kind == RecurrentKind.Lstm ? initialCell?.Select(0, index) ?? Tensor.Zeros(new Shape(batch, HiddenSize), input.DType) : null;
-                (directionOutputs[direction], finalHidden[index], finalCell[index]) =
-                    RunDirection(layerInput, cells[index], hidden, cell, reverse: direction == 1, masks);
-            }
-            for (int t = 0; t < steps; t++)
-            {
-                var output = Directions == 1 ? directionOutputs[0][t] : Tensor.Concat([directionOutputs[0][t], directionOutputs[1][t]], 1);
-                if (layer < NumLayers - 1 && DropoutProbability > 0)
-                    output = output.Dropout(DropoutProbability, IsTraining, dropoutGenerator);
-                layerInput[t] = output;
-            }
-        }
-        var stacked = Tensor.Stack(layerInput, BatchFirst ? 1 : 0);
-        return new RecurrentOutput(stacked, Tensor.Stack(finalHidden, 0), Kind == RecurrentKind.Lstm ? Tensor.Stack(finalCell, 0) : null);
-    }
-
-    /// <summary>
-    /// Use the fused kernels (<see cref="Tensor.LstmSequence"/>, <see cref="Tensor.GruSequence"/>): one recorded op per layer and direction
-    /// with a hand-written backward, several times faster than the composed path and equal to it to rounding. Their backward is first-order
-    /// only, so leave it off for gradients of gradients. Off by default; applies to LSTMs and GRUs.
-    /// </summary>
-    public bool UseFusedKernels { get; set; }
-
-    private RecurrentOutput ForwardFused(Tensor sequence, Tensor? initialHidden, Tensor? initialCell, int[]? lengths, int steps, int batch)
-    {
-        // without recording, split over the cores by hidden units once a step is worth it (small steps keep the single-threaded step loop,
-        // whose row-vector products and projections computed beside the recurrence cost less than a split)
-        if (Kind == RecurrentKind.Lstm && !GradMode.IsEnabled && batch > 0 && InferenceBlocks(sequence.DType, batch) > 1)
-            return ForwardLstmInference(sequence, initialHidden, initialCell, lengths, steps, batch);
-        var finalHidden = new Tensor[NumLayers * Directions];
-        var finalCell = new Tensor[NumLayers * Directions];
-        var layerInput = sequence;
-        for (int layer = 0; layer < NumLayers; layer++)
-        {
-            var directionOutputs = new Tensor[Directions];
-            var input = layerInput;
+            var directionOutputs = new LayerSequence[Directions];
+            var inputOfLayer = layerInput;
             int currentLayer = layer;
             void RunDirection(int direction)
             {
                 int index = currentLayer * Directions + direction;
-                var hidden = initialHidden?.Select(0, index) ?? Tensor.Zeros(new Shape(batch, HiddenSize), sequence.DType);
-                var (weightIh, weightHh, biasIh, biasHh) = cells[index];
-                bool reverse = direction == 1;
-                var result = Kind == RecurrentKind.Lstm
-                    ? Tensor.LstmSequence(input, hidden, initialCell?.Select(0, index) ?? Tensor.Zeros(new Shape(batch, HiddenSize), sequence.DType),
-                        weightIh, weightHh, biasIh, biasHh, reverse, lengths)
-                    : Tensor.GruSequence(input, hidden, weightIh, weightHh, biasIh, biasHh, reverse, lengths);
-                directionOutputs[direction] = result.Narrow(2, 0, HiddenSize);
-                var last = result.Select(0, reverse ? 0 : steps - 1); // the state after the last processed step
-                finalHidden[index] = last.Narrow(1, HiddenSize, HiddenSize);
-                if (Kind == RecurrentKind.Lstm) finalCell[index] = last.Narrow(1, 2 * HiddenSize, HiddenSize);
+                var zeros = Tensor.Zeros(new Shape(batch, HiddenSize), input.DType);
+                var hidden = initialHidden?.Select(0, index) ?? zeros;
+                var cell = Kind == RecurrentKind.Lstm ? initialCell?.Select(0, index) ?? zeros : null;
+                (directionOutputs[direction], finalHidden[index], finalCell[index]) = UseFusedKernels
+                    ? FusedDirection(inputOfLayer.Whole, cells[index], hidden, cell, reverse: direction == 1, lengths)
+                    : ComposedDirection(inputOfLayer.Steps, cells[index], hidden, cell, reverse: direction == 1, masks);
             }
-            if (Directions == 1) RunDirection(0);
+            if (Directions == 1 || !UseFusedKernels)
+                for (int direction = 0; direction < Directions; direction++) RunDirection(direction);
             else
             {
-                // The two directions are independent: run them on two threads (the recording mode is per thread, so pass it on).
+                // The two fused directions are independent: run them on two threads (the recording mode is per thread, so pass it on).
                 bool recording = GradMode.IsEnabled;
                 Parallel.For(0, Directions, direction =>
                 {
@@ -198,64 +179,31 @@ public class RecurrentLayer : Module
                     RunDirection(direction);
                 });
             }
-            layerInput = Directions == 1 ? directionOutputs[0] : Tensor.Concat(directionOutputs, 2);
+            layerInput = LayerSequence.Concat(directionOutputs);
             if (layer < NumLayers - 1 && DropoutProbability > 0)
                 layerInput = layerInput.Dropout(DropoutProbability, IsTraining, dropoutGenerator);
         }
-        var output = BatchFirst ? layerInput.Transpose(0, 1) : layerInput;
-        return new RecurrentOutput(output, Tensor.Stack(finalHidden, 0), Kind == RecurrentKind.Lstm ? Tensor.Stack(finalCell, 0) : null);
+        var output = layerInput.Whole;
+        return new RecurrentOutput(BatchFirst ? output.Transpose(0, 1) : output, Tensor.Stack(finalHidden, 0),
+            Kind == RecurrentKind.Lstm ? Tensor.Stack(finalCell.Select(cell => cell!).ToArray(), 0) : null);
+    }
+
+    /// <summary>One direction as one fused op: its output rows [T, B, (2 or 3)·H] give the layer output and the final states.</summary>
+    private (LayerSequence Output, Tensor Hidden, Tensor? Cell) FusedDirection(Tensor sequence,
+        (Tensor WeightIh, Tensor WeightHh, Tensor? BiasIh, Tensor? BiasHh) weights, Tensor hidden, Tensor? cell, bool reverse, int[]? lengths)
+    {
+        var result = cellKind.Sequence(new RecurrenceInputs(sequence, hidden, cell, weights.WeightIh, weights.WeightHh, weights.BiasIh,
+            weights.BiasHh, reverse, lengths));
+        var last = result.Select(0, reverse ? 0 : sequence.Shape[0] - 1); // the state after the last processed step
+        return (new LayerSequence(result.Narrow(2, 0, HiddenSize)), last.Narrow(1, HiddenSize, HiddenSize),
+            cell is null ? null : last.Narrow(1, 2 * HiddenSize, HiddenSize));
     }
 
     /// <summary>
-    /// The fused LSTM when nothing is recorded: each layer and direction runs <see cref="LstmInference"/>, which writes its hidden states
-    /// straight into the layer's output [T, B, D·H] (at its direction's columns) and its final states into h_n and c_n, so no per-step
-    /// state rows, slices or concatenations are built. The two directions of a bidirectional layer run side by side, each on its share of
-    /// the cores.
+    /// One direction on core ops, one tensor per time step (selecting steps from a stacked tensor would make each step's backward
+    /// materialize a gradient of the whole sequence: quadratic in T); padded steps keep the states through <paramref name="masks"/>.
     /// </summary>
-    private RecurrentOutput ForwardLstmInference(Tensor sequence, Tensor? initialHidden, Tensor? initialCell, int[]? lengths, int steps, int batch)
-    {
-        var stateShape = new Shape(NumLayers * Directions, batch, HiddenSize);
-        var finalHidden = Tensor.Empty(stateShape, sequence.DType);
-        var finalCell = Tensor.Empty(stateShape, sequence.DType);
-        bool float32 = sequence.DType == DType.Float32;
-        int blocks = InferenceBlocks(sequence.DType, batch);
-        bool directionsSideBySide = Directions > 1 && Kernels.Gemm.MaxParallelism > 1;
-        if (directionsSideBySide) blocks = Math.Max(1, blocks / Directions);
-        var layerInput = sequence;
-        for (int layer = 0; layer < NumLayers; layer++)
-        {
-            // every element is written (padded steps get zeros), so the storage need not be cleared first
-            var outputShape = new Shape(steps, batch, Directions * HiddenSize);
-            var layerOutput = new Tensor(float32 ? GC.AllocateUninitializedArray<float>(outputShape.ElementCount)
-                : GC.AllocateUninitializedArray<double>(outputShape.ElementCount), outputShape);
-            var input = layerInput;
-            int currentLayer = layer;
-            void RunDirection(int direction)
-            {
-                int index = currentLayer * Directions + direction;
-                var (weightIh, weightHh, biasIh, biasHh) = cells[index];
-                var target = new LstmInferenceTarget(layerOutput, Directions * HiddenSize, direction * HiddenSize, StateRows: false,
-                    finalHidden, finalCell, index * batch * HiddenSize);
-                var hidden = initialHidden?.Select(0, index);
-                var cell = initialCell?.Select(0, index);
-                if (float32) LstmInference.Run<float>(input, hidden, cell, weightIh, weightHh, biasIh, biasHh, direction == 1, lengths, target, blocks);
-                else LstmInference.Run<double>(input, hidden, cell, weightIh, weightHh, biasIh, biasHh, direction == 1, lengths, target, blocks);
-            }
-            if (!directionsSideBySide)
-                for (int direction = 0; direction < Directions; direction++) RunDirection(direction);
-            else Parallel.For(0, Directions, RunDirection);
-            layerInput = layerOutput;
-            if (layer < NumLayers - 1 && DropoutProbability > 0)
-                layerInput = layerInput.Dropout(DropoutProbability, IsTraining, dropoutGenerator);
-        }
-        return new RecurrentOutput(BatchFirst ? layerInput.Transpose(0, 1) : layerInput, finalHidden, finalCell);
-    }
-
-    private int InferenceBlocks(DType dtype, int batch) => dtype == DType.Float32
-        ? LstmSequenceOp.InferenceBlocks<float>(batch, HiddenSize)
-        : LstmSequenceOp.InferenceBlocks<double>(batch, HiddenSize);
-
-    private (Tensor[] Outputs, Tensor Hidden, Tensor Cell) RunDirection(Tensor[] sequence,
+    private (LayerSequence Output, Tensor Hidden, Tensor? Cell) ComposedDirection(Tensor[] sequence,
         (Tensor WeightIh, Tensor WeightHh, Tensor? BiasIh, Tensor? BiasHh) weights, Tensor hidden, Tensor? cell, bool reverse, Tensor[]? masks)
     {
         int steps = sequence.Length;
@@ -264,20 +212,7 @@ public class RecurrentLayer : Module
         {
             int t = reverse ? steps - 1 - k : k;
             var projection = Tensor.Linear(sequence[t], weights.WeightIh, weights.BiasIh);
-            Tensor nextHidden;
-            Tensor? nextCell = null;
-            switch (Kind)
-            {
-                case RecurrentKind.Lstm:
-                    (nextHidden, nextCell) = RecurrentMath.LstmStep(projection, hidden, cell!, weights.WeightHh, weights.BiasHh);
-                    break;
-                case RecurrentKind.Gru:
-                    nextHidden = RecurrentMath.GruStep(projection, hidden, weights.WeightHh, weights.BiasHh);
-                    break;
-                default:
-                    nextHidden = RecurrentMath.RnnStep(projection, hidden, weights.WeightHh, weights.BiasHh, Kind == RecurrentKind.RnnRelu);
-                    break;
-            }
+            var (nextHidden, nextCell) = cellKind.ComposedStep(projection, hidden, cell, weights.WeightHh, weights.BiasHh);
             if (masks is null)
             {
                 hidden = nextHidden;
@@ -292,26 +227,110 @@ public class RecurrentLayer : Module
                 outputs[t] = nextHidden * active;
             }
         }
-        return (outputs, hidden, cell ?? hidden);
+        return (new LayerSequence(outputs), hidden, cell);
     }
 
-    private static Tensor[] StepMasks(int[] lengths, int steps, int batch, DType dtype)
+    /// <summary>
+    /// The fused kernels when nothing is recorded and a step is worth splitting: each layer and direction runs
+    /// <see cref="UnitBlockInference{T, TCell}"/>, which writes its hidden states straight into the layer's output [T, B, D·H] (at its
+    /// direction's columns) and its final states into h_n (and c_n), so no per-step state rows, slices or concatenations are built. The two
+    /// directions of a bidirectional layer run side by side, each on its share of the cores.
+    /// </summary>
+    private RecurrentOutput ForwardInference(Tensor sequence, Tensor? initialHidden, Tensor? initialCell, int[]? lengths)
     {
+        int steps = sequence.Shape[0], batch = sequence.Shape[1];
+        var stateShape = new Shape(NumLayers * Directions, batch, HiddenSize);
+        var finalHidden = Tensor.Empty(stateShape, sequence.DType);
+        var finalCell = cellKind.HasCellState ? Tensor.Empty(stateShape, sequence.DType) : null;
+        int blocks = cellKind.InferenceBlocks(sequence.DType, batch, HiddenSize);
+        bool directionsSideBySide = Directions > 1 && Kernels.Gemm.MaxParallelism > 1;
+        if (directionsSideBySide) blocks = Math.Max(1, blocks / Directions);
+        var layerInput = sequence;
+        for (int layer = 0; layer < NumLayers; layer++)
+        {
+            // every element is written (padded steps get zeros), so the storage need not be cleared first
+            var outputShape = new Shape(steps, batch, Directions * HiddenSize);
+            var layerOutput = new Tensor(sequence.DType == DType.Float32 ? GC.AllocateUninitializedArray<float>(outputShape.ElementCount)
+                : GC.AllocateUninitializedArray<double>(outputShape.ElementCount), outputShape);
+            var input = layerInput;
+            int currentLayer = layer;
+            void RunDirection(int direction)
+            {
+                int index = currentLayer * Directions + direction;
+                var (weightIh, weightHh, biasIh, biasHh) = cells[index];
+                var target = new InferenceTarget(layerOutput, Directions * HiddenSize, direction * HiddenSize, StateRows: false,
+                    finalHidden, finalCell, index * batch * HiddenSize);
+                cellKind.Infer(new RecurrenceInputs(input, initialHidden?.Select(0, index), initialCell?.Select(0, index), weightIh, weightHh,
+                    biasIh, biasHh, direction == 1, lengths), target, blocks);
+            }
+            if (!directionsSideBySide)
+                for (int direction = 0; direction < Directions; direction++) RunDirection(direction);
+            else Parallel.For(0, Directions, RunDirection);
+            layerInput = layerOutput;
+            if (layer < NumLayers - 1 && DropoutProbability > 0)
+                layerInput = layerInput.Dropout(DropoutProbability, IsTraining, dropoutGenerator);
+        }
+        return new RecurrentOutput(BatchFirst ? layerInput.Transpose(0, 1) : layerInput, finalHidden, finalCell);
+    }
+
+    private static void CheckLengths(int[]? lengths, int steps, int batch)
+    {
+        if (lengths is null) return;
         if (lengths.Length != batch)
             throw new ArgumentException($"recurrent layer: {lengths.Length} lengths given for a batch of {batch}");
         foreach (var length in lengths)
             if (length < 1 || length > steps)
                 throw new ArgumentOutOfRangeException(nameof(lengths), $"recurrent layer: length {length} is outside 1..{steps}");
-        return Enumerable.Range(0, steps)
+    }
+
+    private static Tensor[] StepMasks(int[] lengths, int steps, int batch, DType dtype) =>
+        Enumerable.Range(0, steps)
             .Select(t => Tensor.FromArray(lengths.Select(length => t < length ? 1.0 : 0.0).ToArray(), new Shape(batch, 1), dtype))
             .ToArray();
-    }
 
     private void CheckState(Tensor? state, Shape expected, string what)
     {
         if (state is not null && state.Shape != expected)
             throw new ArgumentException($"{Name}: the {what} must be {expected} (layers·directions, batch, hidden), got {state.Shape}");
     }
+}
+
+/// <summary>
+/// A layer's input or output sequence, held the way its producer made it — one tensor [T, B, F] (the fused path) or one tensor [B, F]
+/// per step (the composed path) — and converted only when a consumer needs the other form.
+/// </summary>
+internal sealed class LayerSequence
+{
+    private Tensor? whole;
+    private Tensor[]? steps;
+
+    /// <summary>A sequence held as one tensor [T, B, F].</summary>
+    public LayerSequence(Tensor whole) => this.whole = whole;
+
+    /// <summary>A sequence held as one tensor [B, F] per step.</summary>
+    public LayerSequence(Tensor[] steps) => this.steps = steps;
+
+    /// <summary>The sequence as one tensor [T, B, F].</summary>
+    public Tensor Whole => whole ??= Tensor.Stack(steps!, 0);
+
+    /// <summary>The sequence as one tensor per step.</summary>
+    public Tensor[] Steps => steps ??= Enumerable.Range(0, whole!.Shape[0]).Select(t => whole.Select(0, t)).ToArray();
+
+    /// <summary>The directions side by side on the feature axis.</summary>
+    public static LayerSequence Concat(LayerSequence[] directions)
+    {
+        if (directions.Length == 1) return directions[0];
+        if (directions.All(direction => direction.whole is not null))
+            return new LayerSequence(Tensor.Concat(directions.Select(direction => direction.Whole).ToArray(), 2));
+        return new LayerSequence(Enumerable.Range(0, directions[0].Steps.Length)
+            .Select(t => Tensor.Concat(directions.Select(direction => direction.Steps[t]).ToArray(), 1)).ToArray());
+    }
+
+    /// <summary>Dropout on every element, in the form the sequence is held.</summary>
+    public LayerSequence Dropout(double probability, bool training, Generator? generator) =>
+        steps is not null && whole is null
+            ? new LayerSequence(steps.Select(step => step.Dropout(probability, training, generator)).ToArray())
+            : new LayerSequence(Whole.Dropout(probability, training, generator));
 }
 
 /// <summary>An Elman RNN over sequences, as <c>torch.nn.RNN</c> (tanh, or relu with <c>relu: true</c>).</summary>

@@ -43,7 +43,7 @@ public static class QuickStarts
         for (int step = 0; step < 100; step++)
         {
             optimizer.ZeroGrad();
-            var last = lstm.Forward(inputs).LastOutput(directions: 1);
+            var last = lstm.Forward(inputs).LastOutput();
             var stepLoss = Loss.CrossEntropy(head.Forward(last), labels);
             losses.Add(stepLoss.ToScalar());
             stepLoss.Backward();

@@ -6,7 +6,7 @@ using AutoDiffRnn.Tests.Support;
 namespace AutoDiffRnn.Tests.Nn;
 
 /// <summary>
-/// The LSTM forward without recording, split over the cores by hidden units (<see cref="LstmInference"/>), against the recording path of
+/// The LSTM forward without recording, split over the cores by hidden units (<see cref="UnitBlockInference{T, TCell}"/>), against the recording path of
 /// the fused op and against the composed path, in float64; and the step schedule that orders its blocks.
 /// </summary>
 public class LstmInferenceTests
@@ -32,8 +32,8 @@ public class LstmInferenceTests
 
         var recorded = Tensor.LstmSequence(x, h0, c0, weightIh, weightHh, biasIh, biasHh, reverse, lengths); // saves its steps: the step loop
         var output = Tensor.Empty(new Shape(steps, batch, 3 * hidden), DType.Float64);
-        LstmInference.Run<double>(x, h0, c0, weightIh, weightHh, biasIh, biasHh, reverse, lengths,
-            LstmInferenceTarget.SequenceRows(output, hidden), blocks);
+        UnitBlockInference<double, LstmCellMath>.Run(new RecurrenceInputs(x, h0, c0, weightIh, weightHh, biasIh, biasHh, reverse, lengths),
+            InferenceTarget.SequenceRows(output, hidden, cellState: true), blocks);
 
         TensorAssert.Close(recorded, output, 1e-12);
         if (lengths is not null) Assert.Equal(0.0, output.ToDoubleArray()[((steps - 1) * batch + batch - 1) * 3 * hidden]); // padded: zero output
@@ -66,7 +66,7 @@ public class LstmInferenceTests
         TensorAssert.Close(composed.Output, fused.Output, 1e-12);
         TensorAssert.Close(composed.Hidden, fused.Hidden, 1e-12);
         TensorAssert.Close(composed.Cell!, fused.Cell!, 1e-12);
-        Assert.True(LstmSequenceOp.InferenceBlocks<double>(batch, hidden) == (hidden == 192 ? AutoDiffRnn.Kernels.Gemm.MaxParallelism : 1)
+        Assert.True(RecurrenceSplit.InferenceBlocks<double>(batch, hidden, gates: 4) == (hidden == 192 ? AutoDiffRnn.Kernels.Gemm.MaxParallelism : 1)
                     || AutoDiffRnn.Kernels.Gemm.MaxParallelism == 1);
     }
 

@@ -139,6 +139,23 @@ public class RecurrentLayerTests
         TensorAssert.Close(result.Output.Select(0, 0).Narrow(1, Hidden, Hidden), last.Narrow(1, Hidden, Hidden)); // reverse: after step 0
     }
 
+    /// <summary>The output knows its direction count: LastOutput() needs no argument, and a wrong count given to the old form is refused.</summary>
+    [Theory]
+    [InlineData(RecurrentKind.RnnTanh, false)]
+    [InlineData(RecurrentKind.Lstm, true)]
+    public void LastOutputTakesTheDirectionsFromTheOutput(RecurrentKind kind, bool bidirectional)
+    {
+        var layer = Make(kind, 2, bidirectional, true, seed: 15);
+        var result = layer.Forward(Random64.Normal(16, 4, 3, Input), lengths: [4, 2, 1]);
+        int directions = bidirectional ? 2 : 1;
+        Assert.Equal(directions, result.Directions);
+        TensorAssert.Close(result.LastOutput(directions), result.LastOutput(), 0);
+        Assert.Equal(new Shape(3, directions * Hidden), result.LastOutput().Shape);
+        TensorAssert.Close(result.Hidden.Select(0, 2 * directions - 1), result.LastOutput().Narrow(1, (directions - 1) * Hidden, Hidden), 0);
+        var error = Assert.Throws<ArgumentException>(() => result.LastOutput(3 - directions));
+        Assert.Contains($"{directions} direction", error.Message);
+    }
+
     [Fact]
     public void StateDictRoundTripsIntoAnotherLayer()
     {

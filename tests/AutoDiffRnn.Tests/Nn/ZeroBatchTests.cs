@@ -76,6 +76,9 @@ public class ZeroBatchTests
     [InlineData(false)]
     public void FusedSequenceOpsAcceptAnEmptyBatch(bool lstm)
     {
+        var rnn = Tensor.RnnSequence(Tensor.Zeros(new Shape(Steps, 0, Input)), Tensor.Zeros(new Shape(0, Hidden)),
+            Tensor.Zeros(new Shape(Hidden, Input)), Tensor.Zeros(new Shape(Hidden, Hidden)), null, null, relu: lstm);
+        Assert.Equal(new Shape(Steps, 0, 2 * Hidden), rnn.Shape);
         var weights = (ih: Tensor.Zeros(new Shape((lstm ? 4 : 3) * Hidden, Input)), hh: Tensor.Zeros(new Shape((lstm ? 4 : 3) * Hidden, Hidden)));
         var state = Tensor.Zeros(new Shape(0, Hidden));
         var input = Tensor.Zeros(new Shape(Steps, 0, Input));

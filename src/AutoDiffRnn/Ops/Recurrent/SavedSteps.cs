@@ -10,17 +10,26 @@ internal interface ISavedSteps
 }
 
 /// <summary>
-/// Step buffers a fused recurrent op saves for its backward, all in one array rented from <see cref="ArrayPool{T}.Shared"/> and
-/// returned when the tape frees the node (<c>Tape.Record</c>'s release action), so a training loop reuses them instead of allocating
-/// megabytes per step. The array holds <paramref name="parts"/> blocks of (steps · batch) rows × hidden units each.
+/// The step buffers the fused recurrence driver saves for its backward, all in one array rented from <see cref="ArrayPool{T}.Shared"/>
+/// and returned when the tape frees the node (<c>Tape.Record</c>'s release action), so a training loop reuses them instead of
+/// allocating megabytes per step. Per step and sequence (row t·B + b): the activated gates (G·H), the hidden state before the step (H),
+/// and the cell's own vectors (<see cref="IFusedCell.SavedVectors"/>·H), each kind in its own block of rows.
 /// </summary>
-internal class SavedSteps<T>(int parts, int steps, int batch, int hiddenSize) : ISavedSteps
+internal sealed class SavedSteps<T>(int gates, int cellVectors, int steps, int batch, int hiddenSize) : ISavedSteps
 {
     private readonly int rows = steps * batch, h = hiddenSize;
-    private T[]? buffer = ArrayPool<T>.Shared.Rent(parts * steps * batch * hiddenSize);
+    private T[]? buffer = ArrayPool<T>.Shared.Rent((gates + 1 + cellVectors) * steps * batch * hiddenSize);
 
-    /// <summary>The rows × <paramref name="width"/> elements that start at block <paramref name="index"/> (a width of w hidden sizes spans w blocks).</summary>
-    protected Span<T> Part(int index, int width) =>
+    /// <summary>The activated gates, rows × G·H.</summary>
+    public Span<T> Gates => Part(0, gates * h);
+
+    /// <summary>The hidden state before each step, rows × H (the right operand of dW_hh).</summary>
+    public Span<T> PreviousHidden => Part(gates, h);
+
+    /// <summary>The cell's own saved vectors, rows × (SavedVectors·H).</summary>
+    public Span<T> Cell => Part(gates + 1, cellVectors * h);
+
+    private Span<T> Part(int index, int width) =>
         (buffer ?? throw new ObjectDisposedException(GetType().Name)).AsSpan(index * rows * h, rows * width);
 
     /// <inheritdoc/>

@@ -1,7 +1,7 @@
 namespace AutoDiffRnn;
 
 /// <summary>
-/// Hands out the blocks of hidden units of each step of a recurrence split over the cores by hidden units (see <see cref="LstmInference"/>):
+/// Hands out the blocks of hidden units of each step of a recurrence split over the cores by hidden units (see <see cref="UnitBlockInference{T, TCell}"/>):
 /// a worker waits until every block of the previous step is done, then claims blocks of the current step, its own first (so each core
 /// keeps re-reading the same slice of the recurrent weight from its own cache), then any block nobody has claimed yet. A worker that
 /// starts late or never starts only leaves its blocks to the others, so the recurrence cannot deadlock on a busy thread pool.
