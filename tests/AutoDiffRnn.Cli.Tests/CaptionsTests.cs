@@ -80,7 +80,7 @@ public sealed class CaptionsTests : IDisposable
     public void TheGlobalFeatureVariantRunsWithoutAttention()
     {
         var run = CliRun.Of("train", "captions", "--attention", "none", "--steps", "2", "--channels", "4", "--hidden-size", "8", "--embedding-size", "4",
-            "--batch-size", "4", "--test-size", "4", "--output", folder);
+            "--batch-size", "4", "--test-size", "4", "--colour-channels", "0", "--schedule", "constant", "--output", folder);
         Assert.True(run.ExitCode == 0, run.Error);
         Assert.Contains("without attention", run.Output);
     }
@@ -94,12 +94,14 @@ public sealed class CaptionsTests : IDisposable
         CliRun.Of("train", "captions", "--learning-rate", "-1").AssertFails(Usage, "--learning-rate");
         CliRun.Of("train", "captions", "--test-size", "0").AssertFails(Usage, "--test-size");
         CliRun.Of("train", "captions", "--word-dropout", "1").AssertFails(Usage, "--word-dropout");
+        CliRun.Of("train", "captions", "--colour-channels", "-1").AssertFails(Usage, "--colour-channels", "at least 0");
+        CliRun.Of("train", "captions", "--schedule", "linear").AssertFails(Usage, "--schedule", "linear");
     }
 
     [Fact]
     public void WordDropoutFeedsUnknownWordsAndChangesTheLoss()
     {
-        var model = new ImageCaptioner(CaptionsTask.Vocabulary.Count, (2, 4), 3, 4, attend: true, DType.Float64, new Generator(2));
+        var model = new ImageCaptioner(CaptionsTask.Vocabulary.Count, (2, 4), 3, 4, attend: true, dtype: DType.Float64, generator: new Generator(2));
         var scenes = Scenes(6, 3, heldOut: false);
         var images = model.Images(scenes);
         var captions = scenes.Select(CaptionsTask.Encode).ToArray();
@@ -107,6 +109,26 @@ public sealed class CaptionsTests : IDisposable
         Assert.Equal(plain, model.Loss(images, captions).ToScalar());
         Assert.NotEqual(plain, model.Loss(images, captions, 0.9, 3, new Generator(1)).ToScalar());
         Assert.Throws<ArgumentOutOfRangeException>(() => model.Loss(images, captions, 1.0, 3, new Generator(1)));
+    }
+
+    [Fact]
+    public void TheSplitEncodersShapeFeaturesDoNotDependOnColour()
+    {
+        var scene = Scenes(9, 1, heldOut: false)[0];
+        // the same scene in other colours: red and blue swapped, green halved (the foreground mask stays the same)
+        const int plane = SceneGenerator.Size * SceneGenerator.Size;
+        var pixels = new float[scene.Pixels.Length];
+        for (int i = 0; i < plane; i++)
+            (pixels[i], pixels[plane + i], pixels[2 * plane + i]) = (scene.Pixels[2 * plane + i], scene.Pixels[plane + i] / 2, scene.Pixels[i]);
+        var recoloured = scene with { Pixels = pixels };
+        var split = new ImageCaptioner(CaptionsTask.Vocabulary.Count, (4, 6), 3, 4, attend: true, colourChannels: 5, dtype: DType.Float64, generator: new Generator(4));
+        var (first, second) = (split.Features(split.Images([scene])), split.Features(split.Images([recoloured])));
+        Assert.Equal(new Shape(1, 6 + 5, 8, 8), first.Shape);
+        Assert.Equal(11, split.FeatureChannels);
+        Assert.Equal(first.Narrow(1, 0, 6).ToDoubleArray(), second.Narrow(1, 0, 6).ToDoubleArray());           // shape stream: colour-blind
+        Assert.NotEqual(first.Narrow(1, 6, 5).ToDoubleArray(), second.Narrow(1, 6, 5).ToDoubleArray());        // colour stream: not
+        var joint = new ImageCaptioner(CaptionsTask.Vocabulary.Count, (4, 6), 3, 4, attend: true, colourChannels: 0, dtype: DType.Float64, generator: new Generator(4));
+        Assert.NotEqual(joint.Features(joint.Images([scene])).ToDoubleArray(), joint.Features(joint.Images([recoloured])).ToDoubleArray());
     }
 
     [Fact]
@@ -119,12 +141,14 @@ public sealed class CaptionsTests : IDisposable
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void TheCaptionersLossGradientMatchesFiniteDifferencesInFloat64(bool attend)
+    [InlineData(true, 0)]
+    [InlineData(false, 0)]
+    [InlineData(true, 3)]
+    [InlineData(false, 3)]
+    public void TheCaptionersLossGradientMatchesFiniteDifferencesInFloat64(bool attend, int colourChannels)
     {
         var random = new Generator(3);
-        var model = captioner = new ImageCaptioner(CaptionsTask.Vocabulary.Count, (2, 3), 3, 4, attend, DType.Float64, random);
+        var model = captioner = new ImageCaptioner(CaptionsTask.Vocabulary.Count, (2, 3), 3, 4, attend, colourChannels, DType.Float64, random);
         var scenes = Scenes(4, 2, heldOut: false);
         var images = model.Images(scenes);
         var captions = scenes.Select(CaptionsTask.Encode).ToArray();

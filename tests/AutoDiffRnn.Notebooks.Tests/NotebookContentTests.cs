@@ -26,6 +26,7 @@ public class NotebookContentTests
         "06-stacked-bidirectional-variable-length.ipynb",
         "07-seq2seq-with-attention.ipynb",
         "08-verifying-gradients.ipynb",
+        "09-from-convolutions-to-captions.ipynb",
         "10-deploying-with-onnx.ipynb",
     ];
 

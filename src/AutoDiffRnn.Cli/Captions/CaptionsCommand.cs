@@ -13,6 +13,9 @@ internal static class CaptionsCommand
         var attention = new Option<string>("--attention") { Description = "additive (attend over the 8x8 feature grid) or none (global features set the decoder's state)", DefaultValueFactory = _ => defaults.Attention };
         attention.AcceptOnlyFromAmong("additive", "none");
         var channels = CommonOptions.Int("--channels", "channels of the second convolution (the first has half)", defaults.Channels2).AtLeast(2);
+        var colour = CommonOptions.Int("--colour-channels", "channels of the colour stream (1x1 convolution over RGB; the 3x3 convolutions then see only the shape mask and coordinates), 0 for one joint stream", defaults.ColourChannels).AtLeast(0);
+        var schedule = new Option<string>("--schedule") { Description = "learning-rate schedule: cosine (decays to a tenth) or constant", DefaultValueFactory = _ => defaults.Schedule };
+        schedule.AcceptOnlyFromAmong("cosine", "constant");
         var hidden = CommonOptions.HiddenSize(defaults.HiddenSize, "decoder hidden size");
         var embedding = CommonOptions.EmbeddingSize(defaults.EmbeddingSize, "word embedding size");
         var wordDropout = new Option<double>("--word-dropout") { Description = "probability of feeding UNK instead of the previous word while training", DefaultValueFactory = _ => defaults.WordDropout }
@@ -27,7 +30,7 @@ internal static class CaptionsCommand
         var metrics = CommonOptions.Metrics();
         var command = new Command("captions", "One-to-many from images: a CNN encoder and an LSTM decoder attending over the feature grid caption generated scenes; evaluated on colour-shape pairs never seen in training.")
         {
-            attention, channels, hidden, embedding, wordDropout, batch, steps, rate, beam, test, seed, output, metrics,
+            attention, channels, colour, hidden, embedding, wordDropout, batch, steps, rate, schedule, beam, test, seed, output, metrics,
         };
         command.SetAction(parse =>
         {
@@ -35,7 +38,7 @@ internal static class CaptionsCommand
             int secondChannels = parse.GetValue(channels);
             var options = defaults with
             {
-                Attention = parse.GetValue(attention)!, Channels1 = secondChannels / 2, Channels2 = secondChannels, HiddenSize = parse.GetValue(hidden),
+                Attention = parse.GetValue(attention)!, Channels1 = secondChannels / 2, Channels2 = secondChannels, ColourChannels = parse.GetValue(colour), Schedule = parse.GetValue(schedule)!, HiddenSize = parse.GetValue(hidden),
                 EmbeddingSize = parse.GetValue(embedding), WordDropout = parse.GetValue(wordDropout), BatchSize = parse.GetValue(batch), Steps = parse.GetValue(steps), LearningRate = parse.GetValue(rate),
                 BeamWidth = parse.GetValue(beam), TestSize = parse.GetValue(test), Seed = parse.GetValue(seed), Output = parse.GetValue(output)!,
                 MetricsFile = parse.GetValue(metrics),

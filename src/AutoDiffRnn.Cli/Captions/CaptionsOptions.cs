@@ -12,6 +12,12 @@ public sealed record CaptionsOptions
     /// <summary>Channels of the second convolution (the memory size).</summary>
     public int Channels2 { get; init; } = 32;
 
+    /// <summary>Channels of the colour stream (a 1×1 convolution over RGB only; the 3×3 convolutions then see only the mask and coordinates), or 0 for one joint stream over all channels.</summary>
+    public int ColourChannels { get; init; } = 8;
+
+    /// <summary>"cosine" (the learning rate decays to a tenth along a half cosine) or "constant".</summary>
+    public string Schedule { get; init; } = "cosine";
+
     /// <summary>Word embedding size.</summary>
     public int EmbeddingSize { get; init; } = 32;
 

@@ -44,8 +44,9 @@ public static class CaptionsTask
         var total = Stopwatch.StartNew();
         var random = new Generator(options.Seed);
         var model = new ImageCaptioner(Vocabulary.Count, (options.Channels1, options.Channels2), options.EmbeddingSize, options.HiddenSize,
-            attend: options.Attention != "none", generator: random);
+            attend: options.Attention != "none", options.ColourChannels, generator: random);
         var optimizer = new Adam(model.Parameters(), options.LearningRate);
+        var schedule = options.Schedule == "cosine" ? new CosineSchedule(optimizer, options.Steps, options.LearningRate / 10) : null;
         var losses = new List<double>();
         for (int step = 1; step <= options.Steps; step++)
         {
@@ -55,6 +56,7 @@ public static class CaptionsTask
             loss.Backward();
             GradientClipping.ClipGradNorm(model.NamedParameters(), 5);
             optimizer.Step();
+            schedule?.Step();
             losses.Add(loss.ToScalar());
             if (step % 100 == 0 || step == options.Steps)
                 log.WriteLine($"step {step}/{options.Steps}: loss {losses.Skip(Math.Max(0, losses.Count - 50)).Average():F4} ({total.Elapsed.TotalSeconds:F0} s)");

@@ -20,6 +20,7 @@ public sealed class ImageCaptioner : Module
     public const int Positions = 64;
 
     private readonly Conv2d conv1, conv2;
+    private readonly Conv2d? colour;
     private readonly MaxPool2d pool = new(2);
     private readonly Linear initialHidden, initialCell;
 
@@ -29,19 +30,28 @@ public sealed class ImageCaptioner : Module
     /// <param name="embeddingSize">Word embedding size.</param>
     /// <param name="hiddenSize">Decoder hidden size.</param>
     /// <param name="attend">Attend over the grid positions (false: global features only).</param>
+    /// <param name="colourChannels">
+    /// 0: one joint stream (both convolutions see all six input channels). Otherwise a split encoder: the two 3×3 convolutions see only
+    /// the colour-blind channels (mask and coordinates), and a 1×1 convolution with this many channels sees only RGB, max-pooled 4×4 to
+    /// the same grid; the two are concatenated. Shape features then do not depend on colour, so a held-out colour–shape pair gives
+    /// shape features seen in training.
+    /// </param>
     /// <param name="dtype">Element type of the parameters.</param>
     /// <param name="generator">Seeded initialization.</param>
     public ImageCaptioner(int vocabularySize, (int First, int Second) channels, int embeddingSize, int hiddenSize, bool attend,
-        DType dtype = DType.Float32, Generator? generator = null)
+        int colourChannels = 0, DType dtype = DType.Float32, Generator? generator = null)
     {
-        conv1 = RegisterModule("conv1", new Conv2d(InputChannels, channels.First, 3, padding: Padding.Same, dtype: dtype, generator: generator));
+        if (colourChannels < 0) throw new ArgumentOutOfRangeException(nameof(colourChannels), $"ImageCaptioner: colour channels must be 0 or more, got {colourChannels}");
+        int shapeInputs = colourChannels == 0 ? InputChannels : InputChannels - 3;
+        conv1 = RegisterModule("conv1", new Conv2d(shapeInputs, channels.First, 3, padding: Padding.Same, dtype: dtype, generator: generator));
         conv2 = RegisterModule("conv2", new Conv2d(channels.First, channels.Second, 3, padding: Padding.Same, dtype: dtype, generator: generator));
-        initialHidden = RegisterModule("initial_hidden", new Linear(channels.Second * Positions, hiddenSize, dtype: dtype, generator: generator));
-        initialCell = RegisterModule("initial_cell", new Linear(channels.Second * Positions, hiddenSize, dtype: dtype, generator: generator));
-        var attention = attend ? new AdditiveAttention(hiddenSize, channels.Second, hiddenSize, dtype, generator) : null;
+        if (colourChannels > 0) colour = RegisterModule("colour", new Conv2d(3, colourChannels, 1, dtype: dtype, generator: generator));
+        FeatureChannels = channels.Second + colourChannels;
+        initialHidden = RegisterModule("initial_hidden", new Linear(FeatureChannels * Positions, hiddenSize, dtype: dtype, generator: generator));
+        initialCell = RegisterModule("initial_cell", new Linear(FeatureChannels * Positions, hiddenSize, dtype: dtype, generator: generator));
+        var attention = attend ? new AdditiveAttention(hiddenSize, FeatureChannels, hiddenSize, dtype, generator) : null;
         Decoder = RegisterModule("decoder", new Seq2SeqDecoder(vocabularySize, embeddingSize, hiddenSize, attention: attention,
             paddingIndex: Tokens.Padding, dtype: dtype, generator: generator));
-        FeatureChannels = channels.Second;
         DType = dtype;
     }
 
@@ -51,7 +61,7 @@ public sealed class ImageCaptioner : Module
     /// <summary>The padding, BOS and EOS ids.</summary>
     public SequenceTokens Tokens => SequenceTokens.Default;
 
-    /// <summary>Channels of each feature vector (the memory size).</summary>
+    /// <summary>Channels of each feature vector (the memory size): the shape stream's and the colour stream's.</summary>
     public int FeatureChannels { get; }
 
     /// <summary>The parameters' element type.</summary>
@@ -84,13 +94,23 @@ public sealed class ImageCaptioner : Module
         if (images.Rank != 4 || images.Shape[1] != InputChannels || images.Shape[2] != SceneGenerator.Size || images.Shape[3] != SceneGenerator.Size)
             throw new ArgumentException($"ImageCaptioner: expected images (batch, {InputChannels}, {SceneGenerator.Size}, {SceneGenerator.Size}), got {images.Shape}");
         int batch = images.Shape[0];
-        var features = pool.Forward(conv2.Forward(pool.Forward(conv1.Forward(images).Relu())).Relu());          // (B, C, 8, 8)
+        var features = Features(images);                                                                          // (B, C, 8, 8)
         var flat = features.Reshape(batch, FeatureChannels * Positions);
         var state = new DecoderState(initialHidden.Forward(flat).Tanh().Reshape(1, batch, Decoder.HiddenSize),
             initialCell.Forward(flat).Reshape(1, batch, Decoder.HiddenSize));
         if (Decoder.Attention is null) return (state, null);
         var memory = features.Reshape(batch, FeatureChannels, Positions).Transpose(1, 2);                         // (B, 64, C)
         return (state, Decoder.Attention.Prepare(memory, Tensor.Ones(new Shape(batch, Positions), DType)));
+    }
+
+    /// <summary>The 8×8 feature grid (B, <see cref="FeatureChannels"/>, 8, 8) of images (B, 6, 32, 32).</summary>
+    public Tensor Features(Tensor images)
+    {
+        if (colour is null) return pool.Forward(conv2.Forward(pool.Forward(conv1.Forward(images).Relu())).Relu());
+        var shapes = images.Narrow(1, 3, InputChannels - 3);                                                       // mask, x, y
+        var shapeFeatures = pool.Forward(conv2.Forward(pool.Forward(conv1.Forward(shapes).Relu())).Relu());
+        var colourFeatures = colour.Forward(images.Narrow(1, 0, 3)).Relu().MaxPool2d(4);
+        return Tensor.Concat([shapeFeatures, colourFeatures], 1);
     }
 
     /// <summary>

@@ -83,7 +83,8 @@ internal static class MaxPool2dOp
 
     /// <summary>
     /// The common case without padding: the window's offsets are computed once, and each window is a straight scan of them
-    /// (no bounds tests), with the same tie rule (the first maximum; NaN wins).
+    /// (no bounds tests), with the same tie rule (the first maximum; NaN wins). Rows of 2×2 stride-2 windows and of stride-1 windows
+    /// are vectorized over the width (<see cref="MaxPoolRows"/>); the scalar scan finishes each row.
     /// </summary>
     private static void ForwardInterior<T>(ReadOnlySpan<T> x, Span<T> y, int[] positions, PoolGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -91,14 +92,21 @@ internal static class MaxPool2dOp
         Span<int> offsets = taps <= 256 ? stackalloc int[taps] : new int[taps];
         for (int i = 0; i < g.KernelHeight; i++)
             for (int j = 0; j < g.KernelWidth; j++) offsets[i * g.KernelWidth + j] = i * g.DilationHeight * g.Width + j * g.DilationWidth;
+        bool twoByTwo = g is { KernelHeight: 2, KernelWidth: 2, StrideHeight: 2, StrideWidth: 2, DilationHeight: 1, DilationWidth: 1 };
+        bool strideOne = g.StrideWidth == 1 && taps > 1;
         for (int p = 0; p < g.Planes; p++)
         {
             var source = x.Slice(p * plane, plane);
             int outputBase = p * outPlane;
             for (int oh = 0; oh < g.OutHeight; oh++)
             {
-                int rowStart = oh * g.StrideHeight * g.Width;
-                for (int ow = 0; ow < g.OutWidth; ow++)
+                int rowStart = oh * g.StrideHeight * g.Width, k0 = outputBase + oh * g.OutWidth;
+                var outputRow = y.Slice(k0, g.OutWidth);
+                var positionRow = positions.AsSpan(k0, g.OutWidth);
+                int done = twoByTwo
+                    ? MaxPoolRows.Window2x2(source.Slice(rowStart, g.Width), source.Slice(rowStart + g.Width, g.Width), outputRow, positionRow, p * plane + rowStart, g.Width)
+                    : strideOne ? MaxPoolRows.StrideOne(source[rowStart..], offsets, outputRow, positionRow, p * plane + rowStart) : 0;
+                for (int ow = done; ow < g.OutWidth; ow++)
                 {
                     int corner = rowStart + ow * g.StrideWidth;
                     int best = corner;
@@ -114,9 +122,8 @@ internal static class MaxPool2dOp
                                 if (T.IsNaN(value)) break;
                             }
                         }
-                    int k = outputBase + oh * g.OutWidth + ow;
-                    y[k] = bestValue;
-                    positions[k] = p * plane + best;
+                    outputRow[ow] = bestValue;
+                    positionRow[ow] = p * plane + best;
                 }
             }
         }
@@ -124,6 +131,7 @@ internal static class MaxPool2dOp
 
     private static void Scatter<T>(ReadOnlySpan<T> gradient, int[] positions, Span<T> result) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        result.Clear();                                     // the sum starts from zero whatever storage the tensor was given
         for (int k = 0; k < positions.Length; k++) result[positions[k]] += gradient[k];
     }
 }
