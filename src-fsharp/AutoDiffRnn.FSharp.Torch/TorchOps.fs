@@ -69,6 +69,11 @@ module TorchOps =
     /// <summary>Matrix product of 2-D or batched 3-D tensors, either side optionally transposed in its last two axes.</summary>
     let matmulWith (transposeA: bool) (transposeB: bool) (a: T) (b: T) : T = torch.matmul(transposeLast transposeA a, transposeLast transposeB b)
 
+    /// <summary>torch.nn.functional.layer_norm over the last axis, weight and bias optional.</summary>
+    let layerNorm (epsilon: float) (weight: T option) (bias: T option) (x: T) : T =
+        let none = Unchecked.defaultof<T>
+        torch.nn.functional.layer_norm(x, [| x.shape[x.shape.Length - 1] |], Option.defaultValue none weight, Option.defaultValue none bias, epsilon)
+
     /// <summary>x Wᵀ + b.</summary>
     let linear (x: T) (weight: T) (bias: T option) : T =
         torch.nn.functional.linear(x, weight, match bias with Some b -> b | None -> Unchecked.defaultof<T>)

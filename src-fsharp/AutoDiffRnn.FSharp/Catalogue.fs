@@ -87,6 +87,8 @@ module Catalogue =
           case "sum over axes [0,2]" (fun x -> x[0].Sum([| 0; 2 |], false)) (fun x -> Dual.sumAxes [| 0; 2 |] false x[0]) [| x234 |]
           case "max over axis 1" (fun x -> x[0].Max(1, true)) (fun x -> Dual.maxAxes [| 1 |] true x[0]) [| x234 |]
           case "min over all" (fun x -> x[0].Min()) (fun x -> Dual.min x[0]) [| x234 |]
+          case "layer_norm [2,3,4] weight [4] bias [4]" (fun x -> Tensor.LayerNorm(x[0], x[1], x[2]))
+              (fun x -> Dual.layerNorm 1e-5 (Some x[1]) (Some x[2]) x[0]) [| x234; uniform 11UL 0.5 1.5 [| 4 |]; y4 |]
           case "softmax axis 1" (fun x -> x[0].Softmax(1)) (fun x -> Dual.softmax 1 x[0]) [| x234 |]
           case "log_softmax axis 2" (fun x -> x[0].LogSoftmax(2)) (fun x -> Dual.logSoftmax 2 x[0]) [| x234 |]
           case "logsumexp axis 0" (fun x -> x[0].LogSumExp(0, false)) (fun x -> Dual.logSumExpAxes [| 0 |] false x[0]) [| x234 |]

@@ -420,6 +420,26 @@ let private dropout =
                     (fun x -> Dual.dropout mask probability x[0]) [| x |]
     })
 
+let private layerNorm =
+    spec "layer_norm" (gen {
+        let! leading = shape 0 2
+        // at least 3 features: with 1 or 2 the normalised row is constant (±1) and the Jacobian nearly 0, so the dot-product check
+        // compares two cancellations
+        let! features = Gen.choose (3, 5)
+        let! form = Gen.elements [ 0; 1; 2; 3 ] // weight and bias, weight only, bias only, neither
+        let! epsilon = Gen.elements [ 1e-5; 0.1 ]
+        let! input = tensor (Array.append leading [| features |])
+        let! weight = tensor [| features |]
+        let! bias = tensor [| features |]
+        let name = $"layer_norm {input.Shape} eps {epsilon} form {form}"
+        return
+            match form with
+            | 0 -> case name (fun x -> Tensor.LayerNorm(x[0], x[1], x[2], epsilon)) (fun x -> Dual.layerNorm epsilon (Some x[1]) (Some x[2]) x[0]) [| input; weight; bias |]
+            | 1 -> case name (fun x -> Tensor.LayerNorm(x[0], x[1], null, epsilon)) (fun x -> Dual.layerNorm epsilon (Some x[1]) None x[0]) [| input; weight |]
+            | 2 -> case name (fun x -> Tensor.LayerNorm(x[0], null, x[1], epsilon)) (fun x -> Dual.layerNorm epsilon None (Some x[1]) x[0]) [| input; bias |]
+            | _ -> case name (fun x -> Tensor.LayerNorm(x[0], null, null, epsilon)) (fun x -> Dual.layerNorm epsilon None None x[0]) [| input |]
+    })
+
 let private linear =
     spec "linear" (gen {
         let! leading = shape 0 2
@@ -456,6 +476,7 @@ let specs : OpSpec list =
       where
       dropout
       linear
+      layerNorm
       reductionSpec "sum" sumForms (uniform -2.0 2.0)
       { reductionSpec "mean" meanForms (uniform -2.0 2.0) with Records = [ "sum" ] }
       reductionSpec "max" maxForms distinct

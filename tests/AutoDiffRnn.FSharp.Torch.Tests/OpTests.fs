@@ -163,6 +163,16 @@ let specs : OpSpec list =
           let mask = tensorOf shape (fun () -> if draws.NextDouble() >= probability then 1.0 else 0.0)
           case $"dropout {show shape} p {probability} seed {seed}" (fun x -> x[0].Dropout(probability, true, Generator(seed)))
                (fun x -> TorchOps.dropout (TorchTensor.ofTensor mask) probability x[0]) [| normal r shape |])
+      spec "layer_norm" (fun r ->
+          let features = r.Next(1, 6)
+          let input, weight, bias = normal r (Array.append (shapeOf r 0 2) [| features |]), normal r [| features |], normal r [| features |]
+          let epsilon = if r.Next 2 = 0 then 1e-5 else 0.1
+          if r.Next 2 = 0 then
+              case $"layer_norm {input.Shape} eps {epsilon} with weight and bias" (fun x -> Tensor.LayerNorm(x[0], x[1], x[2], epsilon))
+                   (fun x -> TorchOps.layerNorm epsilon (Some x[1]) (Some x[2]) x[0]) [| input; weight; bias |]
+          else
+              case $"layer_norm {input.Shape} eps {epsilon}" (fun x -> Tensor.LayerNorm(x[0], null, null, epsilon))
+                   (fun x -> TorchOps.layerNorm epsilon None None x[0]) [| input |])
       spec "linear" (fun r ->
           let leading = shapeOf r 0 2
           let features, outputs = r.Next(1, 5), r.Next(1, 5)
