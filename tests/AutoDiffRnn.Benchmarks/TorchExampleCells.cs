@@ -50,13 +50,8 @@ public static class TorchExampleCells
         _ => throw new ArgumentException($"torch example cell: unknown cell '{name}'"),
     };
 
-    /// <summary>As the AutoDiffRnn cells: (v − mean) / sqrt(var + 1e-5) · gain + bias over the last axis, composed of ops.</summary>
-    private static LibTorchTensor LayerNorm(LibTorchTensor v, LibTorchTensor gain, LibTorchTensor bias)
-    {
-        var centered = v - v.mean([-1L], keepdim: true);
-        var variance = (centered * centered).mean([-1L], keepdim: true);
-        return centered / (variance + 1e-5).sqrt() * gain + bias;
-    }
+    private static LibTorchTensor LayerNorm(LibTorchTensor v, LibTorchTensor gain, LibTorchTensor bias) =>
+        nn.functional.layer_norm(v, [v.shape[^1]], gain, bias, 1e-5);
 
     /// <summary>The cell over time: inputs [T, B, I], returns the stacked outputs [T, B, H].</summary>
     public static LibTorchTensor Run(Func<LibTorchTensor, LibTorchTensor[], LibTorchTensor[]> step, LibTorchTensor inputs, LibTorchTensor[] state)

@@ -96,10 +96,10 @@ public sealed class ExampleCell
             case "layernorm-lstm":
                 return new ExampleCell(name, 2, p, (x, s) =>
                 {
-                    var gates = (LayerNorm(Tensor.Linear(x, p[0], null), p[3], p[4]) + LayerNorm(Tensor.Linear(s[0], p[1], null), p[5], p[6]) + p[2])
+                    var gates = (Tensor.LayerNorm(Tensor.Linear(x, p[0], null), p[3], p[4]) + Tensor.LayerNorm(Tensor.Linear(s[0], p[1], null), p[5], p[6]) + p[2])
                         .Chunk(4, 1);
                     var c = gates[1].Sigmoid() * s[1] + gates[0].Sigmoid() * gates[2].Tanh();
-                    return [gates[3].Sigmoid() * LayerNorm(c, p[7], p[8]).Tanh(), c];
+                    return [gates[3].Sigmoid() * Tensor.LayerNorm(c, p[7], p[8]).Tanh(), c];
                 });
             case "mgu":
                 return new ExampleCell(name, 1, p, (x, s) =>
@@ -110,14 +110,6 @@ public sealed class ExampleCell
                 });
             default: throw new ArgumentException($"example cell: unknown cell '{name}'; the cells are {string.Join(", ", Names)}");
         }
-    }
-
-    /// <summary>Layer normalisation over the last axis written with public ops: (v − mean) / sqrt(var + 1e-5) · gain + bias.</summary>
-    public static Tensor LayerNorm(Tensor v, Tensor gain, Tensor bias)
-    {
-        var centered = v - v.Mean(-1, keepDim: true);
-        var variance = (centered * centered).Mean(-1, keepDim: true);
-        return centered / (variance + 1e-5).Sqrt() * gain + bias;
     }
 
     /// <summary>Random inputs [B, I] and state tensors [B, H].</summary>
