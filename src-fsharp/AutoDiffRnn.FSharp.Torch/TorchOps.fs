@@ -120,6 +120,11 @@ module TorchOps =
     /// <summary>Matrix product of 2-D or batched 3-D tensors, either side optionally transposed in its last two axes.</summary>
     let matmulWith (transposeA: bool) (transposeB: bool) (a: T) (b: T) : T = torch.matmul(transposeLast transposeA a, transposeLast transposeB b)
 
+    /// <summary>torch.nn.functional.layer_norm over the last axis, weight and bias optional.</summary>
+    let layerNorm (epsilon: float) (weight: T option) (bias: T option) (x: T) : T =
+        let none = Unchecked.defaultof<T>
+        torch.nn.functional.layer_norm(x, [| x.shape[x.shape.Length - 1] |], Option.defaultValue none weight, Option.defaultValue none bias, epsilon)
+
     /// <summary>x Wᵀ + b.</summary>
     let linear (x: T) (weight: T) (bias: T option) : T =
         torch.nn.functional.linear(x, weight, match bias with Some b -> b | None -> Unchecked.defaultof<T>)
@@ -292,6 +297,8 @@ module TorchOps =
           TorchRow.create "pow" (fun exponent (x: T[]) -> pow exponent x[0])
           TorchRow.unary "exp" exp
           TorchRow.unary "log" log
+          TorchRow.create "layer_norm" (fun (epsilon: float, withWeight: bool, withBias: bool) (x: T[]) ->
+              layerNorm epsilon (if withWeight then Some x[1] else None) (if withBias then Some x[x.Length - 1] else None) x[0])
           TorchRow.unary "log1p" (fun x -> x.log1p())
           TorchRow.unary "sqrt" sqrt
           TorchRow.unary "abs" abs

@@ -346,6 +346,18 @@ module Dual =
     [<CompiledName("Mean")>]
     let mean x = meanAxes (allAxes x) false x
 
+    /// <summary>
+    /// Layer normalisation over the last axis, composed of the ops above: (x − mean) / √(biased var + ε), times weight, plus bias
+    /// (each optional, [D]), as torch.nn.functional.layer_norm.
+    /// </summary>
+    [<CompiledName("LayerNorm")>]
+    let layerNorm (epsilon: float) (weight: Dual option) (bias: Dual option) (x: Dual) =
+        let axis = x.Rank - 1
+        let centered = sub x (meanAxis axis true x)
+        let normalized = div centered (sqrt (add (meanAxis axis true (mul centered centered)) (scalar epsilon)))
+        let scaled = match weight with Some w -> mul normalized w | None -> normalized
+        match bias with Some b -> add scaled b | None -> scaled
+
     /// The extreme (by better) over the given axes; the tangent is the mean of the tangents at the extreme (ties share it).
     let private extremeAxes (operation: string) (better: float -> float -> bool) (axes: int[]) (keepDim: bool) (x: Dual) =
         if x.Count = 0 then invalidArg "x" $"{operation}: cannot reduce an empty tensor of shape {show x.Shape}"

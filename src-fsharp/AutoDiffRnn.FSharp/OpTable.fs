@@ -315,6 +315,24 @@ module OpTable =
           pow
           OpSpec.unary "exp" normal (fun x -> x.Exp()) Dual.exp
           OpSpec.unary "log" (Uniform(0.2, 3.0)) (fun x -> x.Log()) Dual.log
+          // layer_norm over the last axis; arguments: epsilon and which of weight and bias are inputs. At least 3 features: with 1 or 2
+          // the normalised row is constant (±1) and the dot-product check would compare two cancellations.
+          OpSpec.create "layer_norm"
+              (fun random ->
+                  let leading = Array.init (random.Next 3) (fun _ -> random.Next(1, 4))
+                  let features = random.Next(3, 6)
+                  let epsilon = if random.Next 2 = 0 then 1e-5 else 0.1
+                  let withWeight, withBias = random.Next 2 = 0, random.Next 2 = 0
+                  let input = Draw.tensor random Normal (Array.append leading [| features |])
+                  { Label = $"layer_norm {Draw.show input.Shape} eps {epsilon} weight {withWeight} bias {withBias}"
+                    Arguments = (epsilon, withWeight, withBias)
+                    Inputs = [| input
+                                if withWeight then Draw.tensor random Normal [| features |]
+                                if withBias then Draw.tensor random Normal [| features |] |] })
+              (fun (epsilon, withWeight, withBias) x ->
+                  Tensor.LayerNorm(x[0], (if withWeight then x[1] else null), (if withBias then x[x.Length - 1] else null), epsilon))
+              (fun (epsilon, withWeight, withBias) x ->
+                  Dual.layerNorm epsilon (if withWeight then Some x[1] else None) (if withBias then Some x[x.Length - 1] else None) x[0])
           OpSpec.unary "log1p" (Uniform(-0.9, 3.0)) (fun x -> x.Log1p()) (Dual.pointwise (fun v -> Math.Log(1.0 + v)) (fun v _ -> 1.0 / (1.0 + v)))
           OpSpec.unary "sqrt" (Uniform(0.2, 3.0)) (fun x -> x.Sqrt()) Dual.sqrt
           OpSpec.unary "abs" (AwayFromZero(0.05, 2.0)) (fun x -> x.Abs()) Dual.abs

@@ -38,13 +38,18 @@ internal static class OperationReplay
         ["matmul"] = (x, a, _) => { var (transposeA, transposeB) = ((bool, bool))a!; return MatMulOp.Apply(x[0], x[1], transposeA, transposeB); },
         ["linear"] = (x, _, _) => LinearOp.Apply(x[0], x[1], x.Length > 2 ? x[2] : null),
         ["concat"] = (x, a, _) => ConcatOp.Apply(x, (int)a!),
+        ["layer_norm"] = (x, a, _) =>
+        {
+            var (epsilon, hasWeight, hasBias) = ((double, bool, bool))a!;
+            return LayerNormOp.Apply(x[0], hasWeight ? x[1] : null, hasBias ? x[hasWeight ? 2 : 1] : null, epsilon);
+        },
     };
 
     /// <summary>True when the compiler can replay the op.</summary>
     public static bool IsKnown(TracedOperation operation) =>
         replays.ContainsKey(operation.Name) && (operation.Attributes is not null || !NeedsAttributes(operation.Name));
 
-    private static bool NeedsAttributes(string name) => name is "clamp" or "pow" or "leaky_relu" or "narrow" or "sum" or "matmul" or "concat";
+    private static bool NeedsAttributes(string name) => name is "clamp" or "pow" or "leaky_relu" or "narrow" or "sum" or "matmul" or "concat" or "layer_norm";
 
     /// <summary>Runs the op on <paramref name="inputs"/> (recorded on the tape when an input requires gradients).</summary>
     public static Tensor Run(TracedOperation operation, Tensor[] inputs, Shape outputShape) =>

@@ -7,14 +7,14 @@ public class CompiledCellTests
 {
     private const int Batch = 3, Input = 5, Hidden = 4;
 
-    public static TheoryData<string> Cells => new(ZooCell.Names);
+    public static TheoryData<string> Cells => new(ExampleCell.Names);
 
     [Theory]
     [MemberData(nameof(Cells))]
     public void Compiled_step_equals_eager_step_in_values_and_every_gradient(string name)
     {
-        var cell = ZooCell.Create(name, Input, Hidden);
-        var (x, state) = cell.Arguments(Batch, Input, Hidden);
+        var cell = ExampleCell.Create(name, Input, Hidden, DType.Float64, new Generator(11));
+        var (x, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
         var compiled = cell.Compile();
         Tensor[] arguments = [x, .. state];
         var eager = CompiledComparison.Run(a => cell.Step(a[0], a[1..]), arguments, cell.Parameters);
@@ -27,14 +27,14 @@ public class CompiledCellTests
     [MemberData(nameof(Cells))]
     public void Compiled_step_passes_the_finite_difference_gradient_check_for_arguments_and_parameters(string name)
     {
-        var cell = ZooCell.Create(name, 3, 2);
-        var (x, state) = cell.Arguments(2, 3, 2);
+        var cell = ExampleCell.Create(name, 3, 2, DType.Float64, new Generator(11));
+        var (x, state) = cell.Arguments(2, 3, 2, DType.Float64, new Generator(5));
         int stateCount = state.Length;
         string? fallback = "not run";
         // every evaluation builds the cell around the (perturbed) parameters and compiles it, so parameters are checked too
         GradientAssert.MatchesFiniteDifferences(values =>
         {
-            var compiled = ZooCell.FromParameters(name, values[(1 + stateCount)..]).Compile();
+            var compiled = ExampleCell.FromParameters(name, values[(1 + stateCount)..]).Compile();
             var outputs = compiled.Step(values[0], values[1..(1 + stateCount)]);
             fallback = compiled.FallbackReason;
             return Tensor.Concat(outputs.Select(output => output.Reshape(-1)).ToArray(), 0);
@@ -45,8 +45,8 @@ public class CompiledCellTests
     [Fact]
     public void The_lstm_compiles_to_two_products_and_one_fused_region()
     {
-        var cell = ZooCell.Create("lstm", Input, Hidden);
-        var (x, state) = cell.Arguments(Batch, Input, Hidden);
+        var cell = ExampleCell.Create("lstm", Input, Hidden, DType.Float64, new Generator(11));
+        var (x, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
         var plan = cell.Compile().Describe(x, state);
         Assert.Equal(2, CountLines(plan, "eager linear"));
         Assert.Equal(1, CountLines(plan, "fused region"));
@@ -56,13 +56,13 @@ public class CompiledCellTests
     [Fact]
     public void A_new_input_shape_compiles_again_and_a_known_one_does_not()
     {
-        var cell = ZooCell.Create("gru", Input, Hidden);
+        var cell = ExampleCell.Create("gru", Input, Hidden, DType.Float64, new Generator(11));
         var compiled = cell.Compile();
-        var (x, state) = cell.Arguments(Batch, Input, Hidden);
+        var (x, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
         compiled.Step(x, state);
         compiled.Step(x, state);
         Assert.Equal(1, compiled.CompilationCount);
-        var (wider, widerState) = cell.Arguments(Batch + 2, Input, Hidden);
+        var (wider, widerState) = cell.Arguments(Batch + 2, Input, Hidden, DType.Float64, new Generator(5));
         var outputs = compiled.Step(wider, widerState);
         Assert.Equal(2, compiled.CompilationCount);
         Assert.Equal(new Shape(Batch + 2, Hidden), outputs[0].Shape);
@@ -92,8 +92,8 @@ public class CompiledCellTests
     [Fact]
     public void Each_call_records_one_node_on_the_tape()
     {
-        var cell = ZooCell.Create("mgu", Input, Hidden);
-        var (x, state) = cell.Arguments(Batch, Input, Hidden);
+        var cell = ExampleCell.Create("mgu", Input, Hidden, DType.Float64, new Generator(11));
+        var (x, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
         var output = cell.Compile().Step(x, state)[0];
         Assert.Equal("compiled_cell", output.GradFn!.OperationName);
         Assert.Equal(2 + cell.Parameters.Length, output.GradFn.Inputs.Count); // the input, the state, then the captured parameters
@@ -104,8 +104,8 @@ public class CompiledCellTests
     [Fact]
     public void Under_no_grad_nothing_is_recorded_and_values_match()
     {
-        var cell = ZooCell.Create("peephole", Input, Hidden);
-        var (x, state) = cell.Arguments(Batch, Input, Hidden);
+        var cell = ExampleCell.Create("peephole", Input, Hidden, DType.Float64, new Generator(11));
+        var (x, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
         using var _ = AutoDiffRnn.Autodiff.GradMode.NoGrad();
         var compiled = cell.Compile().Step(x, state);
         var eager = cell.Step(x, state);
@@ -116,8 +116,8 @@ public class CompiledCellTests
     [Fact]
     public void Gradients_of_gradients_fall_back_to_the_eager_graph()
     {
-        var cell = ZooCell.Create("gru", Input, Hidden);
-        var (x, state) = cell.Arguments(Batch, Input, Hidden);
+        var cell = ExampleCell.Create("gru", Input, Hidden, DType.Float64, new Generator(11));
+        var (x, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
         double[] SecondOrder(CompiledCell compiled)
         {
             var h = state[0].Detach().Clone().SetRequiresGrad();
@@ -140,8 +140,8 @@ public class CompiledCellTests
     [Fact]
     public void Arguments_of_different_element_types_are_refused_naming_both()
     {
-        var cell = ZooCell.Create("gru", Input, Hidden);
-        var (x, state) = cell.Arguments(Batch, Input, Hidden);
+        var cell = ExampleCell.Create("gru", Input, Hidden, DType.Float64, new Generator(11));
+        var (x, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
         var error = Assert.Throws<ArgumentException>(() => cell.Compile().Step(x.To(DType.Float32), state));
         Assert.Contains("float32", error.Message);
         Assert.Contains("float64", error.Message);

@@ -9,14 +9,14 @@ public class RecurrenceTests
     private const int Steps = 5, Batch = 3, Input = 4, Hidden = 3;
     private static readonly int[] Lengths = [5, 2, 4];
 
-    public static TheoryData<string> Cells => new(ZooCell.Names);
+    public static TheoryData<string> Cells => new(ExampleCell.Names);
 
     [Theory]
     [MemberData(nameof(Cells))]
     public void A_compiled_cell_over_a_sequence_with_lengths_equals_the_eager_cell_in_values_and_every_gradient(string name)
     {
-        var cell = ZooCell.Create(name, Input, Hidden);
-        var (_, state) = cell.Arguments(Batch, Input, Hidden);
+        var cell = ExampleCell.Create(name, Input, Hidden, DType.Float64, new Generator(11));
+        var (_, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
         var inputs = Tensor.Normal(new Shape(Steps, Batch, Input), dtype: DType.Float64, generator: new Generator(21));
         Func<Tensor[], Tensor[]> Run(CompiledCell compiled) => a =>
         {
@@ -35,13 +35,13 @@ public class RecurrenceTests
     [MemberData(nameof(Cells))]
     public void A_compiled_cell_over_a_sequence_passes_the_finite_difference_gradient_check(string name)
     {
-        var cell = ZooCell.Create(name, 2, 2);
-        var (_, state) = cell.Arguments(2, 2, 2);
+        var cell = ExampleCell.Create(name, 2, 2, DType.Float64, new Generator(11));
+        var (_, state) = cell.Arguments(2, 2, 2, DType.Float64, new Generator(5));
         var inputs = Tensor.Normal(new Shape(3, 2, 2), dtype: DType.Float64, generator: new Generator(4));
         int stateCount = state.Length;
         GradientAssert.MatchesFiniteDifferences(values =>
         {
-            var compiled = ZooCell.FromParameters(name, values[(1 + stateCount)..]).Compile();
+            var compiled = ExampleCell.FromParameters(name, values[(1 + stateCount)..]).Compile();
             var result = Recurrence.Run(compiled, values[0], values[1..(1 + stateCount)], [3, 2], reverse: true);
             return Tensor.Concat([result.Output.Reshape(-1), .. result.FinalStates[0].Select(s => s.Reshape(-1))], 0);
         }, [inputs, .. state, .. cell.Parameters.Select(parameter => parameter.Detach().Clone())]);
@@ -55,7 +55,7 @@ public class RecurrenceTests
         var layer = new RecurrentLayer(kind, Input, Hidden, numLayers: 2, bidirectional: true, dtype: DType.Float64, generator: new Generator(8));
         var parameters = layer.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter);
         string cellName = kind == RecurrentKind.Lstm ? "lstm" : "gru";
-        CompiledCell CellOf(string suffix) => ZooCell.FromParameters(cellName,
+        CompiledCell CellOf(string suffix) => ExampleCell.FromParameters(cellName,
             [parameters["weight_ih" + suffix], parameters["weight_hh" + suffix], parameters["bias_ih" + suffix], parameters["bias_hh" + suffix]]).Compile();
         var layers = new[] { new RecurrenceLayer(CellOf("_l0"), CellOf("_l0_reverse")), new RecurrenceLayer(CellOf("_l1"), CellOf("_l1_reverse")) };
         var generator = new Generator(30);
@@ -76,7 +76,7 @@ public class RecurrenceTests
     [Fact]
     public void Bad_lengths_and_inputs_are_refused_naming_the_cell_and_the_shapes()
     {
-        var cell = ZooCell.Create("gru", Input, Hidden).Compile();
+        var cell = ExampleCell.Create("gru", Input, Hidden, DType.Float64, new Generator(11)).Compile();
         var inputs = Tensor.Zeros(new Shape(Steps, Batch, Input), DType.Float64);
         var state = new[] { Tensor.Zeros(new Shape(Batch, Hidden), DType.Float64) };
         var tooLong = Assert.Throws<ArgumentOutOfRangeException>(() => Recurrence.Run(cell, inputs, state, [1, 6, 2]));

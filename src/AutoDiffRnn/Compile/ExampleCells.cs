@@ -1,14 +1,13 @@
-using AutoDiffRnn.Compile;
-
-namespace AutoDiffRnn.Tests.Compile;
+namespace AutoDiffRnn.Compile;
 
 /// <summary>
-/// The five cells of issue 19 written with public ops only, each with its own parameters (float64 or float32, seeded): a standard LSTM
-/// and GRU (PyTorch's equations and gate order), a peephole LSTM, a layer-normalised LSTM and a minimal gated unit.
+/// Five recurrent cells written with public ops only, each with its own parameters, ready to compile: a standard LSTM and GRU
+/// (PyTorch's equations, gate order and parameter layout: weight_ih, weight_hh, bias_ih, bias_hh), a peephole LSTM, a layer-normalised
+/// LSTM and a minimal gated unit. They show how a custom cell is written, and the tests and benchmarks of the compiler use them.
 /// </summary>
-public sealed class ZooCell
+public sealed class ExampleCell
 {
-    private ZooCell(string name, int stateCount, Tensor[] parameters, Func<Tensor, Tensor[], Tensor[]> step)
+    private ExampleCell(string name, int stateCount, Tensor[] parameters, Func<Tensor, Tensor[], Tensor[]> step)
     {
         Name = name;
         StateCount = stateCount;
@@ -31,14 +30,15 @@ public sealed class ZooCell
     /// <summary>The cell compiled (or, with <paramref name="compile"/> false, run eagerly through the same wrapper).</summary>
     public CompiledCell Compile(bool compile = true) => Compiled.Cell(Step, Name, compile);
 
+    /// <inheritdoc />
     public override string ToString() => Name;
 
-    public static readonly string[] Names = ["lstm", "gru", "peephole", "layernorm-lstm", "mgu"];
+    /// <summary>The cells: "lstm", "gru", "peephole", "layernorm-lstm", "mgu".</summary>
+    public static readonly IReadOnlyList<string> Names = ["lstm", "gru", "peephole", "layernorm-lstm", "mgu"];
 
     /// <summary>One of <see cref="Names"/> with input size <paramref name="input"/> and hidden size <paramref name="hidden"/>.</summary>
-    public static ZooCell Create(string name, int input, int hidden, DType dtype = DType.Float64, ulong seed = 11)
+    public static ExampleCell Create(string name, int input, int hidden, DType dtype = DType.Float32, Generator? generator = null)
     {
-        var generator = new Generator(seed);
         double bound = 1 / Math.Sqrt(hidden);
         var parameters = ParameterShapes(name, input, hidden).Select(entry => entry.Gain
             ? (Tensor.Ones(entry.Shape, dtype) + Tensor.Uniform(entry.Shape, -0.1, 0.1, dtype, generator)).Detach().SetRequiresGrad()
@@ -59,24 +59,24 @@ public sealed class ZooCell
             "layernorm-lstm" => [W(4 * hidden, input), W(4 * hidden, hidden), V(4 * hidden), V(4 * hidden, true), V(4 * hidden),
                 V(4 * hidden, true), V(4 * hidden), V(hidden, true), V(hidden)],
             "mgu" => [W(hidden, input), W(hidden, hidden), V(hidden), W(hidden, input), W(hidden, hidden), V(hidden)],
-            _ => throw new ArgumentException($"unknown cell {name}"),
+            _ => throw new ArgumentException($"example cell: unknown cell '{name}'; the cells are {string.Join(", ", Names)}"),
         };
     }
 
     /// <summary>The cell <paramref name="name"/> reading the given parameters (see <see cref="ParameterShapes"/>).</summary>
-    public static ZooCell FromParameters(string name, Tensor[] p)
+    public static ExampleCell FromParameters(string name, Tensor[] p)
     {
         switch (name)
         {
             case "lstm":
-                return new ZooCell(name, 2, p, (x, s) =>
+                return new ExampleCell(name, 2, p, (x, s) =>
                 {
                     var gates = (Tensor.Linear(x, p[0], p[2]) + Tensor.Linear(s[0], p[1], p[3])).Chunk(4, 1);
                     var c = gates[1].Sigmoid() * s[1] + gates[0].Sigmoid() * gates[2].Tanh();
                     return [gates[3].Sigmoid() * c.Tanh(), c];
                 });
             case "gru":
-                return new ZooCell(name, 1, p, (x, s) =>
+                return new ExampleCell(name, 1, p, (x, s) =>
                 {
                     var gi = Tensor.Linear(x, p[0], p[2]).Chunk(3, 1);
                     var gh = Tensor.Linear(s[0], p[1], p[3]).Chunk(3, 1);
@@ -86,7 +86,7 @@ public sealed class ZooCell
                     return [(1.0 - z) * n + z * s[0]];
                 });
             case "peephole":
-                return new ZooCell(name, 2, p, (x, s) =>
+                return new ExampleCell(name, 2, p, (x, s) =>
                 {
                     var gates = (Tensor.Linear(x, p[0], p[2]) + Tensor.MatMul(s[0], p[1], transposeB: true)).Chunk(4, 1);
                     var c = (gates[1] + p[4] * s[1]).Sigmoid() * s[1] + (gates[0] + p[3] * s[1]).Sigmoid() * gates[2].Tanh();
@@ -94,36 +94,27 @@ public sealed class ZooCell
                     return [o * c.Tanh(), c];
                 });
             case "layernorm-lstm":
-                return new ZooCell(name, 2, p, (x, s) =>
+                return new ExampleCell(name, 2, p, (x, s) =>
                 {
-                    var gates = (LayerNorm(Tensor.Linear(x, p[0], null), p[3], p[4]) + LayerNorm(Tensor.Linear(s[0], p[1], null), p[5], p[6]) + p[2])
+                    var gates = (Tensor.LayerNorm(Tensor.Linear(x, p[0], null), p[3], p[4]) + Tensor.LayerNorm(Tensor.Linear(s[0], p[1], null), p[5], p[6]) + p[2])
                         .Chunk(4, 1);
                     var c = gates[1].Sigmoid() * s[1] + gates[0].Sigmoid() * gates[2].Tanh();
-                    return [gates[3].Sigmoid() * LayerNorm(c, p[7], p[8]).Tanh(), c];
+                    return [gates[3].Sigmoid() * Tensor.LayerNorm(c, p[7], p[8]).Tanh(), c];
                 });
             case "mgu":
-                return new ZooCell(name, 1, p, (x, s) =>
+                return new ExampleCell(name, 1, p, (x, s) =>
                 {
                     var f = (Tensor.Linear(x, p[0], p[2]) + Tensor.Linear(s[0], p[1], null)).Sigmoid();
                     var candidate = (Tensor.Linear(x, p[3], p[5]) + Tensor.Linear(f * s[0], p[4], null)).Tanh();
                     return [(1.0 - f) * s[0] + f * candidate];
                 });
-            default: throw new ArgumentException($"unknown cell {name}");
+            default: throw new ArgumentException($"example cell: unknown cell '{name}'; the cells are {string.Join(", ", Names)}");
         }
     }
 
-    /// <summary>Layer normalisation over the last axis written with public ops: (v − mean) / sqrt(var + 1e-5) · gain + bias.</summary>
-    public static Tensor LayerNorm(Tensor v, Tensor gain, Tensor bias)
-    {
-        var centered = v - v.Mean(-1, keepDim: true);
-        var variance = (centered * centered).Mean(-1, keepDim: true);
-        return centered / (variance + 1e-5).Sqrt() * gain + bias;
-    }
-
     /// <summary>Random inputs [B, I] and state tensors [B, H].</summary>
-    public (Tensor Input, Tensor[] State) Arguments(int batch, int input, int hidden, DType dtype = DType.Float64, ulong seed = 5)
+    public (Tensor Input, Tensor[] State) Arguments(int batch, int input, int hidden, DType dtype = DType.Float32, Generator? generator = null)
     {
-        var generator = new Generator(seed);
         var x = Tensor.Normal(new Shape(batch, input), dtype: dtype, generator: generator);
         var state = Enumerable.Range(0, StateCount).Select(_ => Tensor.Normal(new Shape(batch, hidden), 0, 0.5, dtype, generator)).ToArray();
         return (x, state);
