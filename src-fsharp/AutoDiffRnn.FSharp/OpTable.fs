@@ -324,13 +324,13 @@ module OpTable =
                   let epsilon = if random.Next 2 = 0 then 1e-5 else 0.1
                   let withWeight, withBias = random.Next 2 = 0, random.Next 2 = 0
                   let input = Draw.tensor random Normal (Array.append leading [| features |])
-                  { Label = $"layer_norm {Draw.show input.Shape} eps {epsilon} weight {withWeight} bias {withBias}"
+                  { Label = $"layer_norm {input.Shape} eps {epsilon} weight {withWeight} bias {withBias}"
                     Arguments = (epsilon, withWeight, withBias)
                     Inputs = [| input
                                 if withWeight then Draw.tensor random Normal [| features |]
                                 if withBias then Draw.tensor random Normal [| features |] |] })
               (fun (epsilon, withWeight, withBias) x ->
-                  Tensor.LayerNorm(x[0], (if withWeight then x[1] else null), (if withBias then x[x.Length - 1] else null), epsilon))
+                  Tensor.LayerNorm(x[0], (if withWeight then x[1] else Unchecked.defaultof<Tensor>), (if withBias then x[x.Length - 1] else Unchecked.defaultof<Tensor>), epsilon))
               (fun (epsilon, withWeight, withBias) x ->
                   Dual.layerNorm epsilon (if withWeight then Some x[1] else None) (if withBias then Some x[x.Length - 1] else None) x[0])
           OpSpec.unary "log1p" (Uniform(-0.9, 3.0)) (fun x -> x.Log1p()) (Dual.pointwise (fun v -> Math.Log(1.0 + v)) (fun v _ -> 1.0 / (1.0 + v)))

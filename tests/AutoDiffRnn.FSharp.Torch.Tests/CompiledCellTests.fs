@@ -26,9 +26,9 @@ let private compare (kind: RecurrentKind) (layers: int) (bidirectional: bool) (l
     let recurrenceLayers =
         [ for l in 0 .. layers - 1 ->
             if bidirectional then RecurrenceLayer(cellOf $"_l{l}", cellOf $"_l{l}_reverse") else RecurrenceLayer(cellOf $"_l{l}") ]
-    let x = (normal random [| steps; batch; inputSize |]).RequireGrad()
-    let h0 = (normal random [| layers * directions; batch; hidden |]).RequireGrad()
-    let c0 = (normal random [| layers * directions; batch; hidden |]).RequireGrad()
+    let x = (normal random [| steps; batch; inputSize |]).SetRequiresGrad()
+    let h0 = (normal random [| layers * directions; batch; hidden |]).SetRequiresGrad()
+    let c0 = (normal random [| layers * directions; batch; hidden |]).SetRequiresGrad()
     let states = [| for k in 0 .. layers * directions - 1 -> if lstm then [| h0.Select(0, k); c0.Select(0, k) |] else [| h0.Select(0, k) |] |]
     let ours = Recurrence.Run(recurrenceLayers, x, states, Option.toObj lengths)
     let hn = Tensor.Stack([| for s in ours.FinalStates -> s[0] |], 0)

@@ -14,7 +14,7 @@ public class ReadmeOwnCellTests
         // README begin
         var g = new Generator(seed: 1);
         int input = 8, hidden = 32;
-        Tensor P(params int[] shape) => Tensor.Uniform(new Shape(shape), -0.2, 0.2, generator: g).RequireGrad();
+        Tensor P(params int[] shape) => Tensor.Uniform(new Shape(shape), -0.2, 0.2, generator: g).SetRequiresGrad();
         Tensor wx = P(4 * hidden, input), wh = P(4 * hidden, hidden), b = P(4 * hidden), pi = P(hidden), pf = P(hidden), po = P(hidden), wo = P(2, hidden);
         var peephole = Compiled.Cell((x, s) =>                    // s = [h, c]; returns the new [h, c]
         {

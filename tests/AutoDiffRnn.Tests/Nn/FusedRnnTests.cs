@@ -34,8 +34,8 @@ public class FusedRnnTests
             {
                 UseFusedKernels = fused,
             };
-            var x = Random64.Normal(82, steps, batch, input).RequireGrad();
-            var h0 = Random64.Normal(83, layers * directions, batch, hidden).RequireGrad();
+            var x = Random64.Normal(82, steps, batch, input).SetRequiresGrad();
+            var h0 = Random64.Normal(83, layers * directions, batch, hidden).SetRequiresGrad();
             var result = initialState ? layer.Forward(x, h0, null, lengths) : layer.Forward(x, lengths: lengths);
             Assert.Null(result.Cell);
             ((result.Output * Random64.Normal(85, result.Output.Shape.ToArray())).Sum()
@@ -67,8 +67,8 @@ public class FusedRnnTests
             {
                 UseFusedKernels = fused,
             };
-            var x = Random64.Normal(92, steps, batch, input).RequireGrad();
-            var h0 = Random64.Normal(93, 2, batch, hidden).RequireGrad();
+            var x = Random64.Normal(92, steps, batch, input).SetRequiresGrad();
+            var h0 = Random64.Normal(93, 2, batch, hidden).SetRequiresGrad();
             var result = layer.Forward(x, h0, null, lengths);
             ((result.Output * Random64.Normal(95, result.Output.Shape.ToArray())).Sum()
              + (result.Hidden * Random64.Normal(96, result.Hidden.Shape.ToArray())).Sum()).Backward();
@@ -85,12 +85,12 @@ public class FusedRnnTests
     [InlineData(true)]
     public void FusedRnnGradientsMatchFiniteDifferences(bool relu)
     {
-        var x = Random64.Normal(100, 4, 2, 3).RequireGrad();
-        var h0 = Random64.Normal(101, 2, 3).RequireGrad();
-        var wih = Random64.Normal(102, 3, 3).RequireGrad();
-        var whh = Random64.Normal(103, 3, 3).RequireGrad();
-        var bih = Random64.Normal(104, 3).RequireGrad();
-        var bhh = Random64.Normal(105, 3).RequireGrad();
+        var x = Random64.Normal(100, 4, 2, 3).SetRequiresGrad();
+        var h0 = Random64.Normal(101, 2, 3).SetRequiresGrad();
+        var wih = Random64.Normal(102, 3, 3).SetRequiresGrad();
+        var whh = Random64.Normal(103, 3, 3).SetRequiresGrad();
+        var bih = Random64.Normal(104, 3).SetRequiresGrad();
+        var bhh = Random64.Normal(105, 3).SetRequiresGrad();
         foreach (var reverse in new[] { false, true })
             LeafGradientAssert.MatchesFiniteDifferences(() => Tensor.RnnSequence(x, h0, wih, whh, bih, bhh, relu, reverse, [4, 2]),
                 [("x", x), ("h0", h0), ("weight_ih", wih), ("weight_hh", whh), ("bias_ih", bih), ("bias_hh", bhh)]);
@@ -106,7 +106,7 @@ public class FusedRnnTests
     {
         int steps = 7, input = 5, gates = kind == RecurrentKind.Gru ? 3 : 1;
         int[] lengths = Enumerable.Range(0, batch).Select(b => steps - (2 * b) % steps).ToArray();
-        var x = Random64.Normal(111, steps, batch, input).RequireGrad();
+        var x = Random64.Normal(111, steps, batch, input).SetRequiresGrad();
         var h0 = Random64.Normal(112, batch, hidden);
         var weightIh = Random64.Normal(114, gates * hidden, input) * Tensor.Scalar(0.3, DType.Float64);
         var weightHh = Random64.Normal(115, gates * hidden, hidden) * Tensor.Scalar(0.3, DType.Float64);

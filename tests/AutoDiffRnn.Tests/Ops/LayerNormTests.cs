@@ -53,7 +53,7 @@ public class LayerNormTests
         var inputs = Draw(2, 5, 7);
         double[] SecondOrder(Func<Tensor[], Tensor> function)
         {
-            var leaves = inputs.Select(x => x.Detach().Clone().RequireGrad()).ToArray();
+            var leaves = inputs.Select(x => x.Detach().Clone().SetRequiresGrad()).ToArray();
             var output = function(leaves);
             (output * Tensor.Normal(output.Shape, dtype: DType.Float64, generator: new Generator(9))).Sum().Backward(createGraph: true);
             var first = leaves.Select(leaf => leaf.Grad!).ToArray();
@@ -81,7 +81,7 @@ public class LayerNormTests
     public void A_compiled_cell_replays_layer_norm_as_its_own_op()
     {
         var inputs = Draw(3, 6, 11);
-        var weight = inputs[1].Detach().Clone().RequireGrad();
+        var weight = inputs[1].Detach().Clone().SetRequiresGrad();
         var compiled = Compiled.Cell((x, s) => [(Tensor.LayerNorm(x, weight, null) + s[0]).Tanh()], "ln-cell");
         var state = Tensor.Normal(new Shape(2, 3, 6), dtype: DType.Float64, generator: new Generator(12));
         var eager = CompiledComparison.Run(a => compiled.StepEagerly(a[0], a[1]), [inputs[0], state], [weight]);

@@ -34,7 +34,7 @@ public class MaxPoolVectorizedTests
         var (expected, expectedPositions, outHeight, outWidth) = Reference(values, planes, height, width, kernelHeight, kernelWidth, strideHeight, strideWidth, dilation);
         foreach (var dtype in new[] { DType.Float32, DType.Float64 })
         {
-            var input = Tensor.FromArray(values, new Shape(1, planes, height, width), dtype).RequireGrad();
+            var input = Tensor.FromArray(values, new Shape(1, planes, height, width), dtype).SetRequiresGrad();
             var output = input.MaxPool2d((kernelHeight, kernelWidth), (strideHeight, strideWidth), dilation: (dilation, dilation));
             Assert.Equal(new Shape(1, planes, outHeight, outWidth), output.Shape);
             var actual = output.ToDoubleArray();
