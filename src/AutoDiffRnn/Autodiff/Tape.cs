@@ -49,6 +49,9 @@ public static class Tape
 
         var gradients = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [output] = outputGradient };
         var owned = new HashSet<Tensor>(ReferenceEqualityComparer.Instance); // gradient sums allocated here, safe to add into
+        // Gradients this pass creates are its own: once consumed they go back to the storage pool (a leaf adopts the last one it gets).
+        // Only first-order passes recycle; a recorded backward keeps every gradient, as its graph may read them.
+        var recycling = createGraph ? null : new GradientRecycling();
         using var recording = GradMode.Set(enabled: createGraph);
         var order = TopologicalOrder(output);
         for (int position = order.Count - 1; position >= 0; position--)
@@ -56,10 +59,11 @@ public static class Tape
             var tensor = order[position];
             if (!gradients.Remove(tensor, out var gradient))
                 continue;
+            recycling?.Unplace(gradient);
             var node = tensor.GradFn;
             if (node is null)
             {
-                AccumulateIntoLeaf(tensor, gradient, createGraph);
+                AccumulateIntoLeaf(tensor, gradient, createGraph, recycling);
                 continue;
             }
             var inputGradients = Anomaly.IsEnabled ? Anomaly.ApplyChecked(node, gradient) : node.Apply(gradient);
@@ -75,29 +79,56 @@ public static class Tape
                     throw new InvalidOperationException(
                         $"backward: '{node.OperationName}' returned a gradient of shape {inputGradient.Shape} for its input {i} of shape {input.Shape}");
                 if (!gradients.TryGetValue(input, out var sum))
+                {
                     gradients[input] = inputGradient;
+                    recycling?.Place(inputGradient);
+                }
                 else if (createGraph)
                     gradients[input] = sum + inputGradient;
                 else if (owned.Contains(sum))
+                {
                     sum.AddInPlace(inputGradient); // a sum this pass allocated: nobody else sees it
+                    recycling?.ConsumeAfterNode(inputGradient);
+                }
                 else
                 {
                     var total = sum + inputGradient;
                     owned.Add(total);
                     gradients[input] = total;
+                    recycling!.Unplace(sum);
+                    recycling.Place(total);
+                    recycling.ConsumeAfterNode(sum);
+                    recycling.ConsumeAfterNode(inputGradient);
                 }
             }
+            // only now: the node may have returned one gradient for several inputs (add), or its own incoming gradient (a no-op reshape)
+            recycling?.ConsumeAfterNode(gradient);
+            recycling?.NodeDone();
         }
     }
 
-    private static void AccumulateIntoLeaf(Tensor leaf, Tensor gradient, bool createGraph)
+    private static void AccumulateIntoLeaf(Tensor leaf, Tensor gradient, bool createGraph, GradientRecycling? recycling)
     {
         if (leaf.Grad is null)
-            leaf.Grad = createGraph ? gradient : gradient.Detach().Clone(); // a gradient of its own, safe to update in place
+        {
+            // a gradient of its own, safe to update in place: the one this pass created if nothing else holds it, else a copy
+            var own = createGraph ? gradient : recycling!.CanAdopt(gradient) ? gradient : gradient.Detach().Clone();
+            if (!createGraph)
+            {
+                own.KeepPastScope();
+                own.IsLibraryGradient = true;
+                recycling!.Adopted(own);
+                recycling.Consumed(gradient); // the copied one, if it was copied
+            }
+            leaf.Grad = own;
+        }
         else if (createGraph)
             leaf.Grad = leaf.Grad + gradient;
         else
+        {
             leaf.Grad.AddInPlace(gradient);
+            recycling!.Consumed(gradient);
+        }
     }
 
     /// <summary>Every tensor reachable from <paramref name="output"/> through recorded nodes, inputs before outputs.</summary>
