@@ -73,8 +73,13 @@ public static class Tape
             {
                 var input = node.Inputs[i];
                 var inputGradient = inputGradients[i];
-                if (inputGradient is null || !input.RequiresGrad)
+                if (inputGradient is null)
                     continue;
+                if (!input.RequiresGrad)
+                {
+                    recycling?.ConsumeAfterNode(inputGradient); // computed for an input that needs none (e.g. a fused op's zero initial state)
+                    continue;
+                }
                 if (inputGradient.Shape != input.Shape)
                     throw new InvalidOperationException(
                         $"backward: '{node.OperationName}' returned a gradient of shape {inputGradient.Shape} for its input {i} of shape {input.Shape}");
