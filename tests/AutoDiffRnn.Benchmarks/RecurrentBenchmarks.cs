@@ -104,6 +104,7 @@ public class RecurrentBenchmarks
             TorchForward().Output.sum().backward();
             return;
         }
+        using var step = TensorScope.Begin(); // as libtorch's dispose scope: the step's tensors go back to the storage pool
         layer.ZeroGrad();
         layer.Forward(input).Output.Sum().Backward();
     }
@@ -119,7 +120,8 @@ public class RecurrentBenchmarks
             return TorchForward().Output.shape;
         }
         using var _ = GradMode.NoGrad();
-        return layer.Forward(input).Output;
+        using var call = TensorScope.Begin();
+        return layer.Forward(input).Output.Shape;
     }
 
     private TorchRecurrentOutput TorchForward() =>

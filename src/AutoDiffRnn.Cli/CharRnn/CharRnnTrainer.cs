@@ -73,6 +73,7 @@ public sealed class CharRnnTrainer(CharRnnOptions options, TextWriter log)
         var targets = new int[steps * batch];
         for (; step < options.Steps && !StopRequested; step++)
         {
+            using var stepScope = TensorScope.Begin(); // the step's tensors go back to the storage pool when it ends: no garbage per step
             var generator = new Generator(options.Seed * 1_000_003UL + (ulong)step);
             for (int b = 0; b < batch; b++)
             {

@@ -50,6 +50,9 @@ public static class Tape
 
         var gradients = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [output] = outputGradient };
         var owned = new HashSet<Tensor>(ReferenceEqualityComparer.Instance); // gradient sums allocated here, safe to add into
+        // Gradients this pass creates are its own: once consumed they go back to the storage pool (a leaf adopts the last one it gets).
+        // Only first-order passes recycle; a recorded backward keeps every gradient, as its graph may read them.
+        var recycling = createGraph ? null : new GradientRecycling();
         using var recording = GradMode.Set(enabled: createGraph);
         var order = TopologicalOrder(output);
         for (int position = order.Count - 1; position >= 0; position--)
@@ -57,10 +60,11 @@ public static class Tape
             var tensor = order[position];
             if (!gradients.Remove(tensor, out var gradient))
                 continue;
+            recycling?.Unplace(gradient);
             var node = tensor.GradFn;
             if (node is null)
             {
-                AccumulateIntoLeaf(tensor, gradient, createGraph);
+                AccumulateIntoLeaf(tensor, gradient, createGraph, recycling);
                 continue;
             }
             var inputGradients = Anomaly.IsEnabled ? Anomaly.ApplyChecked(node, gradient) : node.Apply(gradient);
@@ -70,24 +74,42 @@ public static class Tape
             {
                 var input = node.Inputs[i];
                 var inputGradient = inputGradients[i];
-                if (inputGradient is null || !input.RequiresGrad)
+                if (inputGradient is null)
                     continue;
+                if (!input.RequiresGrad)
+                {
+                    recycling?.ConsumeAfterNode(inputGradient); // computed for an input that needs none (e.g. a fused op's zero initial state)
+                    continue;
+                }
                 if (inputGradient.Shape != input.Shape)
                     throw new InvalidOperationException(
                         $"backward: '{node.OperationName}' returned a gradient of shape {inputGradient.Shape} for its input {i} of shape {input.Shape}");
                 if (!gradients.TryGetValue(input, out var sum))
+                {
                     gradients[input] = inputGradient;
+                    recycling?.Place(inputGradient);
+                }
                 else if (createGraph)
                     gradients[input] = sum + inputGradient;
                 else if (owned.Contains(sum))
+                {
                     sum.AddInPlace(inputGradient); // a sum this pass allocated: nobody else sees it
+                    recycling?.ConsumeAfterNode(inputGradient);
+                }
                 else
                 {
                     var total = sum + inputGradient;
                     owned.Add(total);
                     gradients[input] = total;
+                    recycling!.Unplace(sum);
+                    recycling.Place(total);
+                    recycling.ConsumeAfterNode(sum);
+                    recycling.ConsumeAfterNode(inputGradient);
                 }
             }
+            // only now: the node may have returned one gradient for several inputs (add), or its own incoming gradient (a no-op reshape)
+            recycling?.ConsumeAfterNode(gradient);
+            recycling?.NodeDone();
         }
     }
 
@@ -140,14 +162,28 @@ public static class Tape
         return inputs.Select(input => gradients.GetValueOrDefault(input)).ToArray();
     }
 
-    private static void AccumulateIntoLeaf(Tensor leaf, Tensor gradient, bool createGraph)
+    private static void AccumulateIntoLeaf(Tensor leaf, Tensor gradient, bool createGraph, GradientRecycling? recycling)
     {
         if (leaf.Grad is null)
-            leaf.Grad = createGraph ? gradient : gradient.Detach().Clone(); // a gradient of its own, safe to update in place
+        {
+            // a gradient of its own, safe to update in place: the one this pass created if nothing else holds it, else a copy
+            var own = createGraph ? gradient : recycling!.CanAdopt(gradient) ? gradient : gradient.Detach().Clone();
+            if (!createGraph)
+            {
+                own.KeepPastScope();
+                own.IsLibraryGradient = true;
+                recycling!.Adopted(own);
+                recycling.Consumed(gradient); // the copied one, if it was copied
+            }
+            leaf.Grad = own;
+        }
         else if (createGraph)
             leaf.Grad = leaf.Grad + gradient;
         else
+        {
             leaf.Grad.AddInPlace(gradient);
+            recycling!.Consumed(gradient);
+        }
     }
 
     /// <summary>Every tensor reachable from <paramref name="output"/> through recorded nodes, inputs before outputs.</summary>

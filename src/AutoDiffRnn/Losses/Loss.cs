@@ -26,18 +26,21 @@ public static class Loss
         if (logProbabilities.Rank != 2 || logProbabilities.Shape[0] != targets.Length)
             throw new ArgumentException($"nll: expected [N, C] scores for {targets.Length} targets, got {logProbabilities.Shape}");
         int classes = logProbabilities.Shape[1];
-        var picked = new List<int>(targets.Length);
+        int counted = 0;
         for (int i = 0; i < targets.Length; i++)
         {
             if (targets[i] == ignoreIndex) continue;
             if (targets[i] < 0 || targets[i] >= classes)
                 throw new ArgumentOutOfRangeException(nameof(targets), $"nll: target {targets[i]} at position {i} is outside [0, {classes})");
-            picked.Add(i * classes + targets[i]);
+            counted++;
         }
-        if (picked.Count == 0)
+        if (counted == 0)
             return reduction == Reduction.Sum ? (logProbabilities * 0.0).Sum() : (logProbabilities * 0.0).Sum() / 0.0; // NaN mean, as PyTorch
-        var total = -logProbabilities.Reshape(-1).IndexSelect(0, picked.ToArray()).Sum();
-        return reduction == Reduction.Sum ? total : total * (1.0 / picked.Count);
+        var picked = new int[counted]; // flat positions of the target scores, sized once (no list growing every step)
+        for (int i = 0, next = 0; i < targets.Length; i++)
+            if (targets[i] != ignoreIndex) picked[next++] = i * classes + targets[i];
+        var total = -logProbabilities.Reshape(-1).IndexSelect(0, picked).Sum();
+        return reduction == Reduction.Sum ? total : total * (1.0 / counted);
     }
 
     /// <summary>Mean (or summed) squared error.</summary>

@@ -25,7 +25,7 @@ internal static class ExtremumOp
         var output = Tensor.Empty(keptShape, x.DType);
         if (output.ElementCount > 0 && x.DType == DType.Float32) Reduce<float>(x, reduced, output.Span<float>(), maximum);
         else if (output.ElementCount > 0) Reduce<double>(x, reduced, output.Span<double>(), maximum);
-        var result = keepDim ? output : new Tensor(output.Storage, SumOp.DroppedShape(x.Shape, reduced));
+        var result = keepDim ? output : output.Alias(SumOp.DroppedShape(x.Shape, reduced));
         var reducedAxes = Enumerable.Range(0, x.Rank).Where(a => reduced[a]).ToArray();
         return Tape.Record(name, result, [x], g =>
         {

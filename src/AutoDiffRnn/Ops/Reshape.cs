@@ -10,7 +10,7 @@ internal static class ReshapeOp
     {
         var shape = Resolve(x, dimensions);
         if (shape == x.Shape) return x;
-        var output = new Tensor(x.Storage, shape); // storage is shared: tensors are never mutated through the API
+        var output = x.Alias(shape); // storage is shared: tensors are never mutated through the API
         return Tape.Record(Name, output, [x], g => [Apply(g, x.Shape.Dimensions)]);
     }
 

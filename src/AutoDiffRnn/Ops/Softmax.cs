@@ -35,7 +35,7 @@ internal static class SoftmaxOp
             case Kind.LogSoftmax:
                 return Tape.Record(name, output, [x], g => [g - output.Exp() * g.Sum(normalized, keepDim: true)]);
             default:
-                var value = keepDim ? output : new Tensor(output.Storage, SumOp.DroppedShape(x.Shape, reduced));
+                var value = keepDim ? output : output.Alias(SumOp.DroppedShape(x.Shape, reduced));
                 return Tape.Record(name, value, [x], g => [g.Reshape(keptShape) * (x - value.Reshape(keptShape)).Exp()]);
         }
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Numerics.Tensors;
 using AutoDiffRnn.Autodiff;
@@ -18,7 +19,7 @@ internal static class SumOp
         var output = Tensor.Empty(keptShape, x.DType);
         if (x.DType == DType.Float32) Reduce<float>(x.Span<float>(), x.Shape, reduced, output.Span<float>());
         else Reduce<double>(x.Span<double>(), x.Shape, reduced, output.Span<double>());
-        var result = keepDim ? output : new Tensor(output.Storage, DroppedShape(x.Shape, reduced));
+        var result = keepDim ? output : output.Alias(DroppedShape(x.Shape, reduced));
         return Tape.Record(Name, result, [x], g => [g.Reshape(keptShape).Expand(x.Shape)], attributes: reduced);
     }
 
@@ -49,8 +50,9 @@ internal static class SumOp
     private static void Reduce<T>(ReadOnlySpan<T> source, Shape shape, bool[] reduced, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (reduced.All(r => r)) { destination[0] = TensorPrimitives.Sum(source); return; }
-        // Reduce one axis at a time, innermost first, viewing the tensor as [outer, size, inner].
-        var current = source.ToArray();
+        // Reduce one axis at a time, innermost first, viewing the tensor as [outer, size, inner] (partial sums in pooled buffers).
+        ReadOnlySpan<T> current = source;
+        T[]? buffer = null;
         var dims = shape.ToArray();
         for (int axis = dims.Length - 1; axis >= 0; axis--)
         {
@@ -58,18 +60,23 @@ internal static class SumOp
             int outer = 1, inner = 1, size = dims[axis];
             for (int i = 0; i < axis; i++) outer *= dims[i];
             for (int i = axis + 1; i < dims.Length; i++) inner *= dims[i];
-            var next = new T[outer * inner];
+            var nextBuffer = ArrayPool<T>.Shared.Rent(outer * inner);
+            var next = nextBuffer.AsSpan(0, outer * inner);
+            next.Clear();
             for (int o = 0; o < outer; o++)
             {
-                var block = current.AsSpan(o * size * inner, size * inner);
-                if (inner == 1) { next[o] = TensorPrimitives.Sum((ReadOnlySpan<T>)block); continue; }
-                var row = next.AsSpan(o * inner, inner);
+                var block = current.Slice(o * size * inner, size * inner);
+                if (inner == 1) { next[o] = TensorPrimitives.Sum(block); continue; }
+                var row = next.Slice(o * inner, inner);
                 for (int k = 0; k < size; k++) TensorPrimitives.Add(row, block.Slice(k * inner, inner), row);
             }
+            if (buffer is not null) ArrayPool<T>.Shared.Return(buffer);
+            buffer = nextBuffer;
             current = next;
             dims[axis] = 1;
         }
         current.CopyTo(destination);
+        if (buffer is not null) ArrayPool<T>.Shared.Return(buffer);
     }
 
     /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>

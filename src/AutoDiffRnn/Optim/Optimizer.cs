@@ -70,7 +70,7 @@ public abstract class Optimizer
                 "Set NonFiniteGradients = NonFiniteGradientPolicy.SkipStep to skip such steps, or use anomaly mode (Anomaly.Detect()) to find the op that produced them",
                 atFault);
         }
-        state ??= Parameters.Select(p => Enumerable.Range(0, BuffersPerParameter).Select(_ => Tensor.ZerosLike(p)).ToArray()).ToArray();
+        state ??= NewState();
         StepCount++;
         for (int i = 0; i < Parameters.Count; i++)
         {
@@ -80,6 +80,10 @@ public abstract class Optimizer
             else Update<double>(parameter.Span<double>(), gradient.Span<double>(), state[i]);
         }
     }
+
+    /// <summary>Zeroed state buffers for every parameter, created outside any <see cref="TensorScope"/> (they live as long as the optimizer).</summary>
+    private Tensor[][] NewState() => TensorScope.Outside(() =>
+        Parameters.Select(p => Enumerable.Range(0, BuffersPerParameter).Select(_ => Tensor.ZerosLike(p)).ToArray()).ToArray());
 
     private void ValidateGradients()
     {
@@ -135,7 +139,7 @@ public abstract class Optimizer
     {
         StepCount = saved.TryGetValue("step", out var step) ? (long)step.ToScalar() : 0;
         if (!saved.ContainsKey("0.0") || BuffersPerParameter == 0) { state = null; return; }
-        state = Parameters.Select(p => Enumerable.Range(0, BuffersPerParameter).Select(_ => Tensor.ZerosLike(p)).ToArray()).ToArray();
+        state = NewState();
         for (int i = 0; i < state.Length; i++)
             for (int k = 0; k < state[i].Length; k++)
             {

@@ -13,7 +13,8 @@ namespace AutoDiffRnn;
 /// </remarks>
 public sealed partial class Tensor
 {
-    private readonly Array data;
+    private Array? data;
+    private readonly int elementCount;
     private bool requiresGrad;
 
     internal Tensor(Array data, Shape shape)
@@ -27,12 +28,23 @@ public sealed partial class Tensor
         if (data.Length != shape.ElementCount)
             throw new ArgumentException($"tensor: shape {shape} needs {shape.ElementCount} elements but {data.Length} were given");
         this.data = data;
+        elementCount = data.Length;
         Shape = shape;
+        Serial = Interlocked.Increment(ref lastSerial);
+        scope = TensorScope.Current;
+        scope?.Track(this);
     }
 
-    /// <summary>A zero-filled tensor of the given shape and type.</summary>
-    internal static Tensor Empty(Shape shape, DType dtype) =>
-        new(dtype == DType.Float32 ? new float[shape.ElementCount] : new double[shape.ElementCount], shape);
+    /// <summary>A zero-filled tensor of the given shape and type, its storage rented from <see cref="TensorStoragePool"/>.</summary>
+    internal static Tensor Empty(Shape shape, DType dtype) => Rented(shape, dtype, clear: true);
+
+    /// <summary>
+    /// A tensor whose storage is rented from <see cref="TensorStoragePool"/> without clearing: for kernels that write every element.
+    /// </summary>
+    internal static Tensor Uninitialized(Shape shape, DType dtype) => Rented(shape, dtype, clear: false);
+
+    private static Tensor Rented(Shape shape, DType dtype, bool clear) =>
+        new(TensorStoragePool.Rent(shape.ElementCount, dtype, clear), shape) { storage = StorageState.Pooled };
 
     /// <summary>The size along each dimension.</summary>
     public Shape Shape { get; }
@@ -44,7 +56,7 @@ public sealed partial class Tensor
     public int Rank => Shape.Rank;
 
     /// <summary>The total number of elements.</summary>
-    public int ElementCount => data.Length;
+    public int ElementCount => elementCount;
 
     /// <summary>
     /// Whether operations on this tensor are recorded so that gradients can flow to it.
@@ -72,10 +84,10 @@ public sealed partial class Tensor
     public bool IsLeaf => GradFn is null;
 
     /// <summary>The storage as a typed span (T must match <see cref="DType"/>).</summary>
-    internal Span<T> Span<T>() where T : unmanaged => ((T[])data).AsSpan();
+    internal Span<T> Span<T>() where T : unmanaged => ((T[])(data ?? throw Released())).AsSpan();
 
-    /// <summary>The storage array.</summary>
-    internal Array Storage => data;
+    /// <summary>The storage array (throws if the tensor was released).</summary>
+    internal Array Storage => data ?? throw Released();
 
     /// <summary>
     /// Sets <see cref="RequiresGrad"/> on this leaf and returns it, for chaining (PyTorch's <c>requires_grad_()</c>):
@@ -88,14 +100,29 @@ public sealed partial class Tensor
         return this;
     }
 
-    /// <summary>Clears <see cref="Grad"/>.</summary>
-    public void ZeroGrad() => Grad = null;
+    /// <summary>
+    /// Clears <see cref="Grad"/>. A gradient the backward pass created goes back to the storage pool, so the next backward pass
+    /// reuses its memory: the cleared gradient tensor is released, and reading it afterwards throws. Clone a gradient to keep it.
+    /// A gradient assigned by the caller is only dropped.
+    /// </summary>
+    public void ZeroGrad()
+    {
+        var gradient = Grad;
+        Grad = null;
+        if (gradient is not null && gradient.IsLibraryGradient)
+            gradient.Release(ReleaseReason.ZeroGrad);
+    }
 
-    /// <summary>A tensor sharing no graph with this one: same values, a leaf, no gradient.</summary>
-    public Tensor Detach() => new(data, Shape);
+    /// <summary>A tensor sharing no graph with this one: same values (the same storage), a leaf, no gradient.</summary>
+    public Tensor Detach() => Alias(Shape);
 
     /// <summary>A copy with its own storage, not recorded on the tape.</summary>
-    public Tensor Clone() => new((Array)data.Clone(), Shape);
+    public Tensor Clone()
+    {
+        var copy = Uninitialized(Shape, DType);
+        Array.Copy(Storage, copy.Storage, elementCount);
+        return copy;
+    }
 
     /// <summary>The value of a one-element tensor as a double.</summary>
     public double ToScalar()
@@ -110,10 +137,11 @@ public sealed partial class Tensor
     {
         get
         {
-            if ((ulong)flatIndex >= (ulong)data.Length)
+            var values = Storage;
+            if ((ulong)flatIndex >= (ulong)values.Length)
                 throw new ArgumentOutOfRangeException(nameof(flatIndex),
-                    $"index: flat index {flatIndex} is outside a tensor of shape {Shape} ({data.Length} elements, valid 0..{data.Length - 1})");
-            return data is float[] f ? f[flatIndex] : ((double[])data)[flatIndex];
+                    $"index: flat index {flatIndex} is outside a tensor of shape {Shape} ({values.Length} elements, valid 0..{values.Length - 1})");
+            return values is float[] f ? f[flatIndex] : ((double[])values)[flatIndex];
         }
     }
 
@@ -136,10 +164,10 @@ public sealed partial class Tensor
     }
 
     /// <summary>The values as a new float array (converted if the tensor is float64).</summary>
-    public float[] ToFloatArray() => data is float[] f ? (float[])f.Clone() : Array.ConvertAll((double[])data, v => (float)v);
+    public float[] ToFloatArray() => Storage is float[] f ? (float[])f.Clone() : Array.ConvertAll((double[])Storage, v => (float)v);
 
     /// <summary>The values as a new double array (converted if the tensor is float32).</summary>
-    public double[] ToDoubleArray() => data is double[] d ? (double[])d.Clone() : Array.ConvertAll((float[])data, v => (double)v);
+    public double[] ToDoubleArray() => Storage is double[] d ? (double[])d.Clone() : Array.ConvertAll((float[])Storage, v => (double)v);
 
     /// <summary>This tensor converted to another element type (recorded: gradients convert back).</summary>
     public Tensor To(DType dtype) => ConvertOp.Apply(this, dtype);
@@ -166,6 +194,6 @@ public sealed partial class Tensor
             throw new ArgumentException($"copy: cannot copy a tensor of shape {source.Shape} into one of shape {Shape}");
         var converted = source.To(DType);
         using (Autodiff.GradMode.NoGrad())
-            Array.Copy(converted.Storage, data, data.Length);
+            Array.Copy(converted.Storage, Storage, elementCount);
     }
 }

@@ -91,8 +91,8 @@ public sealed partial class Tensor
     /// <summary>Writes one element (no recording: for building tensors and for optimizers).</summary>
     internal void SetFlat(int flatIndex, double value)
     {
-        if (data is float[] floats) floats[flatIndex] = (float)value;
-        else ((double[])data)[flatIndex] = value;
+        if (Storage is float[] floats) floats[flatIndex] = (float)value;
+        else ((double[])Storage)[flatIndex] = value;
     }
 
     private static Shape CheckedShape(string operation, int length, Shape? shape)
