@@ -12,13 +12,13 @@ namespace AutoDiffRnn.Tests.Tensors;
 /// </summary>
 public class StoragePoolTests
 {
-    private static Tensor Leaf(params double[] values) => Tensor.FromArray(values).RequireGrad();
+    private static Tensor Leaf(params double[] values) => Tensor.FromArray(values).SetRequiresGrad();
 
     [Fact]
     public void GradientsThroughFanOutViewsAndRepeatedInputsAreExact()
     {
         // f(x) = Σ (x + x) ⊙ reshape(x²) + Σ tanh(x): df/dx = 6x² + 1 − tanh²(x), with add returning one gradient for both inputs
-        var x = Tensor.FromArray([0.5, -1.25, 2.0, 0.75, -0.5, 1.5], new Shape(2, 3)).RequireGrad();
+        var x = Tensor.FromArray([0.5, -1.25, 2.0, 0.75, -0.5, 1.5], new Shape(2, 3)).SetRequiresGrad();
         var squares = (x * x).Reshape(3, 2).Reshape(2, 3);
         (((x + x) * squares).Sum() + x.Tanh().Sum()).Backward();
         var expected = x.ToDoubleArray().Select(v => 6 * v * v + 1 - Math.Tanh(v) * Math.Tanh(v)).ToArray();
@@ -115,7 +115,7 @@ public class StoragePoolTests
     [Fact]
     public void GradientsAndOptimizerStateOutliveTheStepScope()
     {
-        var weight = Tensor.FromArray([0.5, -0.25], new Shape(2)).RequireGrad();
+        var weight = Tensor.FromArray([0.5, -0.25], new Shape(2)).SetRequiresGrad();
         var optimizer = new Adam([weight], 0.1);
         for (int step = 0; step < 2; step++)
         {
