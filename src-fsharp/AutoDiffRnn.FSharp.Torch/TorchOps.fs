@@ -253,14 +253,15 @@ module TorchOps =
                 c <- c'
                 torch.cat([| h'; h; c |], 1L))
 
-    /// <summary>The counterpart of <c>rnn_sequence</c>: [T, B, 2H] with per step the output and the hidden state (tanh, or relu).</summary>
-    let rnnSequence (input: T) (hidden: T) (weightIh: T) (weightHh: T) (biasIh: T option) (biasHh: T option) (relu: bool)
-                    (reverse: bool) (lengths: int[] option) : T =
+    /// <summary>
+    /// A cell with one state (GRU, tanh or relu RNN) over input [T, B, I]: [T, B, 2H] with per step the output (zero past a sequence's
+    /// length) and the hidden state (carried unchanged past the length).
+    /// </summary>
+    let private hiddenStateSequence (cell: T -> T -> T) (input: T) (hidden: T) (reverse: bool) (lengths: int[] option) : T =
         let steps, batch = Checked.int input.shape[0], Checked.int input.shape[1]
         let mutable h = hidden
         sequence steps reverse lengths batch input.dtype (fun t mask ->
-            let pre = linear (input.select(0L, int64 t)) weightIh biasIh + linear h weightHh biasHh
-            let h' = if relu then pre.relu() else pre.tanh()
+            let h' = cell (input.select(0L, int64 t)) h
             match mask with
             | Some m ->
                 h <- torch.where(m.ne(scalarLike m 0.0), h', h)
@@ -269,20 +270,18 @@ module TorchOps =
                 h <- h'
                 torch.cat([| h'; h |], 1L))
 
+    /// <summary>The counterpart of <c>rnn_sequence</c>: [T, B, 2H] with per step the output and the hidden state (tanh, or relu).</summary>
+    let rnnSequence (input: T) (hidden: T) (weightIh: T) (weightHh: T) (biasIh: T option) (biasHh: T option) (relu: bool)
+                    (reverse: bool) (lengths: int[] option) : T =
+        let cell (x: T) (h: T) =
+            let pre = linear x weightIh biasIh + linear h weightHh biasHh
+            if relu then pre.relu() else pre.tanh()
+        hiddenStateSequence cell input hidden reverse lengths
+
     /// <summary>The counterpart of <c>gru_sequence</c>: [T, B, 2H] with per step the output and the hidden state.</summary>
     let gruSequence (input: T) (hidden: T) (weightIh: T) (weightHh: T) (biasIh: T option) (biasHh: T option)
                     (reverse: bool) (lengths: int[] option) : T =
-        let steps, batch = Checked.int input.shape[0], Checked.int input.shape[1]
-        let mutable h = hidden
-        sequence steps reverse lengths batch input.dtype (fun t mask ->
-            let h' = gruCell weightIh weightHh biasIh biasHh (input.select(0L, int64 t)) h
-            match mask with
-            | Some m ->
-                h <- torch.where(m.ne(scalarLike m 0.0), h', h)
-                torch.cat([| h' * m; h |], 1L)
-            | None ->
-                h <- h'
-                torch.cat([| h'; h |], 1L))
+        hiddenStateSequence (gruCell weightIh weightHh biasIh biasHh) input hidden reverse lengths
 
     /// <summary>
     /// The libtorch rows of the core ops and the fused sequences, one per row of <c>OpTable.core</c> and <c>RecurrentRows.rows</c>
