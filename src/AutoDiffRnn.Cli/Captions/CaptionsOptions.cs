@@ -34,7 +34,7 @@ public sealed record CaptionsOptions
     public int Steps { get; init; } = 2500;
 
     /// <summary>Adam's learning rate.</summary>
-    public double LearningRate { get; init; } = 3e-3;
+    public double LearningRate { get; init; } = 5e-3;
 
     /// <summary>Beam width of the beam-search evaluation.</summary>
     public int BeamWidth { get; init; } = 3;
