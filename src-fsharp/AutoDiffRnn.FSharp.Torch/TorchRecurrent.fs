@@ -146,6 +146,23 @@ module TorchRecurrent =
                 { Output = unpack output; Hidden = h; Cell = Some c }
 
     /// <summary>
+    /// Backpropagates ⟨uOutput, output⟩ + ⟨uHidden, h_n⟩ + ⟨uCell, c_n⟩ (the last where both exist) through libtorch's forward pass:
+    /// the weighted loss every comparison with a libtorch recurrent module differentiates.
+    /// </summary>
+    [<CompiledName("BackwardWeighted")>]
+    let backwardWeighted (output: TorchRecurrentOutput) (uOutput: Tensor) (uHidden: Tensor) (uCell: Tensor option) =
+        let main = (output.Output * TorchTensor.ofTensor uOutput).sum() + (output.Hidden * TorchTensor.ofTensor uHidden).sum()
+        let loss =
+            match output.Cell, uCell with
+            | Some cell, Some u -> main + (cell * TorchTensor.ofTensor u).sum()
+            | _ -> main
+        loss.backward()
+
+    /// <summary>A libtorch tensor's gradient, or zeros where no gradient reached it.</summary>
+    [<CompiledName("GradientOrZeros")>]
+    let gradientOrZeros (t: torch.Tensor) = match t.grad with null -> torch.zeros_like(t) | g -> g
+
+    /// <summary>
     /// The layer against libtorch's module loaded with its weights (arranged by the layout), in the layer's dtype: the output, h_n and
     /// c_n, and the gradients of ⟨u₁, output⟩ + ⟨u₂, h_n⟩ + ⟨u₃, c_n⟩ (u drawn from N(0, 1) by the seed) with respect to the input,
     /// the initial states and every parameter by name. The layer's gradients are zeroed first and left filled.
@@ -176,13 +193,8 @@ module TorchRecurrent =
         let tx = TorchTensor.leafOf x
         let th, tc = h |> Option.map TorchTensor.leafOf, c |> Option.map TorchTensor.leafOf
         let theirs = forward m layer.BatchFirst tx th tc lengths
-        let theirLoss =
-            let main = (theirs.Output * TorchTensor.ofTensor uOutput).sum() + (theirs.Hidden * TorchTensor.ofTensor uHidden).sum()
-            match theirs.Cell, uCell with
-            | Some cell, Some u -> main + (cell * TorchTensor.ofTensor u).sum()
-            | _ -> main
-        theirLoss.backward()
-        let theirGrad (t: torch.Tensor) = match t.grad with null -> torch.zeros_like(t) | g -> g
+        backwardWeighted theirs uOutput uHidden uCell
+        let theirGrad = gradientOrZeros
         let errors =
             [ yield "output", Agreement.tensorError ours.Output (TorchTensor.toTensor theirs.Output)
               yield "h_n", Agreement.tensorError ours.Hidden (TorchTensor.toTensor theirs.Hidden)

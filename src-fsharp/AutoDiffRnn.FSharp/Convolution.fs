@@ -176,21 +176,20 @@ module Convolution =
                                  yield (plane * h + row) * w + column, (plane * oh + y) * ow + x, 1.0 / float (rd * cd) |]
         terms, [| n; c; oh; ow |]
 
-    let private average (terms: (int * int * float)[]) (outShape: int[]) (x: Dual) =
-        let primal = Array.zeroCreate (Layout.count outShape)
-        let tangent = Array.zeroCreate (Layout.count outShape)
+    /// The linear map of the terms (source, target, weight) on primal and tangent alike: each target accumulates weight × its source,
+    /// or, transposed, each source accumulates weight × its target.
+    let private accumulate (terms: (int * int * float)[]) (shape: int[]) (transposed: bool) (d: Dual) =
+        let primal = Array.zeroCreate (Layout.count shape)
+        let tangent = Array.zeroCreate (Layout.count shape)
         for source, target, weight in terms do
-            primal[target] <- primal[target] + weight * x.Primal[source]
-            tangent[target] <- tangent[target] + weight * x.Tangent[source]
-        Dual.create outShape primal tangent
+            let read, write = if transposed then target, source else source, target
+            primal[write] <- primal[write] + weight * d.Primal[read]
+            tangent[write] <- tangent[write] + weight * d.Tangent[read]
+        Dual.create shape primal tangent
 
-    let private spread (terms: (int * int * float)[]) (inShape: int[]) (g: Dual) =
-        let primal = Array.zeroCreate (Layout.count inShape)
-        let tangent = Array.zeroCreate (Layout.count inShape)
-        for source, target, weight in terms do
-            primal[source] <- primal[source] + weight * g.Primal[target]
-            tangent[source] <- tangent[source] + weight * g.Tangent[target]
-        Dual.create inShape primal tangent
+    let private average (terms: (int * int * float)[]) (outShape: int[]) (x: Dual) = accumulate terms outShape false x
+
+    let private spread (terms: (int * int * float)[]) (inShape: int[]) (g: Dual) = accumulate terms inShape true g
 
     let private poolTerms (p: PoolSettings) (countIncludePad: bool) (shape: int[]) =
         let kh, kw = p.Kernel

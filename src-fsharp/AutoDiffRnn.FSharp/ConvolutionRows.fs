@@ -13,6 +13,10 @@ module ConvolutionRows =
 
     let private values (random: Random) (shape: int[]) = Draw.tensor random (Uniform(-1.0, 1.0)) shape
 
+    /// The weights and biases of the empty-tensor sweep's calls: ones plus Σx (a sum over nothing, 0), so that they depend on x and
+    /// the backward pass computes their gradients over no batch too (conv2d_weight_grad runs).
+    let private ones (shape: int[]) (x: Tensor) = Tensor.Ones(Shape(shape), x.DType) + x.Sum()
+
     /// <summary>The output shape of a grid case.</summary>
     let outputShape (c: ConvGridCase) =
         let top, bottom, left, right = c.Sides
@@ -27,6 +31,7 @@ module ConvolutionRows =
                 let inputs = [| values random c.InputShape; values random c.WeightShape; values random [| c.OutChannels |] |]
                 { Label = string c; Arguments = c; Inputs = (if c.WithBias then inputs else inputs[..1]) })
             (fun c x -> c.Apply x) (fun c x -> Convolution.conv2d c.Settings x[0] x[1] (if c.WithBias then Some x[2] else None))
+        |> OpSpec.onEmpty [ "no batch", (fun x -> Tensor.Conv2d(x.Reshape(0, 2, 5, 5), ones [| 3; 2; 3; 3 |] x, ones [| 3 |] x)) ]
 
     let private conv2dInputGrad =
         OpSpec.create "conv2d_input_grad"
@@ -36,6 +41,7 @@ module ConvolutionRows =
                 { Label = $"conv2d_input_grad of {c}"; Arguments = (c, x); Inputs = [| values random (outputShape c); values random c.WeightShape |] })
             (fun (c, x) u -> Diff.vjpRecordedWith [| u[1] |] (fun input -> c.Apply [| input; u[1] |]) (x.To(u[0].DType)) u[0])
             (fun (c, _) u -> Convolution.conv2dInputGrad c.Settings c.InputShape u[0] u[1])
+        |> OpSpec.notSweptOnEmpty "it runs in the backward pass of the conv2d and conv1d calls"
 
     let private conv2dWeightGrad =
         OpSpec.create "conv2d_weight_grad"
@@ -45,6 +51,7 @@ module ConvolutionRows =
                 { Label = $"conv2d_weight_grad of {c}"; Arguments = (c, weight); Inputs = [| values random c.InputShape; values random (outputShape c) |] })
             (fun (c, weight) u -> Diff.vjpRecordedWith [| u[0] |] (fun w -> c.Apply [| u[0]; w |]) (weight.To(u[0].DType)) u[1])
             (fun (c, _) u -> Convolution.conv2dWeightGrad c.Settings c.WeightShape u[0] u[1])
+        |> OpSpec.notSweptOnEmpty "it runs in the backward pass of the conv2d and conv1d calls"
 
     let private conv1d =
         OpSpec.create "conv1d"
@@ -61,6 +68,7 @@ module ConvolutionRows =
                 let y = Convolution.conv2d settings (Dual.reshape c.InputShape x[0]) (Dual.reshape c.WeightShape x[1]) (if c.WithBias then Some x[2] else None)
                 Dual.reshape [| y.Shape[0]; y.Shape[1]; y.Shape[3] |] y)
         |> OpSpec.recording [ "conv2d"; "reshape" ]
+        |> OpSpec.onEmpty [ "no batch", (fun x -> Tensor.Conv1d(x.Reshape(0, 2, 5), ones [| 3; 2; 3 |] x, ones [| 3 |] x)) ]
 
     let private maxPool2d =
         OpSpec.create "max_pool2d"
@@ -68,6 +76,7 @@ module ConvolutionRows =
                 let p = PoolGrid.draw random true
                 { Label = $"max_pool2d {p}"; Arguments = p; Inputs = [| Draw.tensor random Distinct p.Shape |] })
             (fun p x -> p.MaxPool x[0]) (fun p x -> Convolution.maxPool2d p.Settings x[0])
+        |> OpSpec.onEmpty [ "no batch", (fun x -> x.Reshape(0, 2, 4, 4).MaxPool2d(2)) ]
 
     let private maxPool2dBackward =
         OpSpec.create "max_pool2d_backward"
@@ -77,6 +86,7 @@ module ConvolutionRows =
                 { Label = $"max_pool2d_backward {p}"; Arguments = (p, x); Inputs = [| values random ((p.MaxPool x).Shape.ToArray()) |] })
             (fun (p, x) u -> Diff.vjpRecorded p.MaxPool (x.To(u[0].DType)) u[0])
             (fun (p, x) u -> Convolution.maxPool2dBackward p.Settings p.Shape (x.ToDoubleArray()) u[0])
+        |> OpSpec.notSweptOnEmpty "it runs in the backward pass of the max_pool2d calls"
 
     let private avgPool2d =
         OpSpec.create "avg_pool2d"
@@ -84,6 +94,7 @@ module ConvolutionRows =
                 let p = PoolGrid.draw random false
                 { Label = $"avg_pool2d {p}"; Arguments = p; Inputs = [| values random p.Shape |] })
             (fun p x -> p.AvgPool x[0]) (fun p x -> Convolution.avgPool2d p.Settings p.CountIncludePad x[0])
+        |> OpSpec.onEmpty [ "no batch", (fun x -> x.Reshape(0, 2, 4, 4).AvgPool2d(2)) ]
 
     let private avgPool2dBackward =
         OpSpec.create "avg_pool2d_backward"
@@ -93,6 +104,7 @@ module ConvolutionRows =
                 { Label = $"avg_pool2d_backward {p}"; Arguments = (p, x); Inputs = [| values random ((p.AvgPool x).Shape.ToArray()) |] })
             (fun (p, x) u -> Diff.vjpRecorded p.AvgPool (x.To(u[0].DType)) u[0])
             (fun (p, _) u -> Convolution.avgPool2dBackward p.Settings p.CountIncludePad p.Shape u[0])
+        |> OpSpec.notSweptOnEmpty "it runs in the backward pass of the avg_pool2d calls"
 
     let private adaptiveAvgPool2d =
         OpSpec.create "adaptive_avg_pool2d"
@@ -101,6 +113,7 @@ module ConvolutionRows =
                 let size = random.Next(1, shape[2] + 2), random.Next(1, shape[3] + 2)
                 { Label = $"adaptive_avg_pool2d {Draw.show shape} to {size}"; Arguments = size; Inputs = [| values random shape |] })
             (fun size x -> x[0].AdaptiveAvgPool2d(struct (fst size, snd size))) (fun size x -> Convolution.adaptiveAvgPool2d size x[0])
+        |> OpSpec.onEmpty [ "no batch", (fun x -> x.Reshape(0, 2, 5, 5).AdaptiveAvgPool2d(struct (2, 3))) ]
 
     let private pool1d =
         OpSpec.create "max_pool1d and avg_pool1d"
@@ -120,6 +133,7 @@ module ConvolutionRows =
                 Dual.add (Dual.mulScalar 2.0 (to1d (Convolution.maxPool2d settings as2d)))
                          (to1d (Convolution.avgPool2d { settings with Dilation = (1, 1) } p.CountIncludePad as2d)))
         |> OpSpec.recording [ "max_pool2d"; "avg_pool2d" ]
+        |> OpSpec.onEmpty [ "no batch", (fun x -> let x = x.Reshape(0, 2, 6) in x.MaxPool1d(2) * 2.0 + x.AvgPool1d(2)) ]
 
     let private flatten =
         OpSpec.create "flatten"
@@ -133,6 +147,7 @@ module ConvolutionRows =
                 let shape = x[0].Shape
                 Dual.reshape (Array.concat [ shape[.. first - 1]; [| Array.fold (*) 1 shape[first .. last] |]; shape[last + 1 ..] ]) x[0])
         |> OpSpec.recording [ "reshape" ]
+        |> OpSpec.onEmpty [ "dims 1..2 of no batch", (fun x -> x.Reshape(0, 2, 3).Flatten(1, 2)); "all dims", (fun x -> x.Flatten(0, -1)) ]
 
     /// <summary>The rows: conv2d and its two backward ops, max/avg/adaptive pooling and their backward ops, the 1-D and flatten forms.</summary>
     let rows : OpSpec list =

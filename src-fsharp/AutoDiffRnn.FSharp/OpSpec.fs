@@ -109,6 +109,29 @@ type OpSample =
         { GradCase.create this.Label this.CSharp this.Reference this.Inputs with Float32Grid = this.Float32Grid }
 
 /// <summary>
+/// How the empty-tensor sweep meets a row. The sweep hands each call a leaf x with a zero-size dimension ([0], [2,0] or [0,3],
+/// float32 or float64); since x holds no elements, a call may reshape it to any shape with a zero in it. The result must be empty
+/// or (where a sum runs over nothing) zeros, and the backward pass must give x a gradient of its shape.
+/// </summary>
+[<NoEquality; NoComparison>]
+type EmptyCases =
+    /// <summary>Named calls of the op on x (each name says which form it calls: "axis 0", "tensor with scalar", …).</summary>
+    | Calls of (string * (Tensor -> Tensor)) list
+    /// <summary>The row is not swept, for the reason given (e.g. its op runs only in the backward pass of a swept row).</summary>
+    | NotSwept of reason: string
+
+/// <summary>One call of the empty-tensor sweep: the row, which form it calls, and the call on the empty leaf.</summary>
+[<NoEquality; NoComparison>]
+type EmptyCall =
+    {
+      /// <summary>The row's name.</summary>
+      Row: string
+      /// <summary>Which form the call makes ("axis 0", "tensor with scalar", …).</summary>
+      Form: string
+      /// <summary>The call on the empty leaf.</summary>
+      Apply: Tensor -> Tensor }
+
+/// <summary>
 /// One row of the op table: an op (or a public form that records other ops, e.g. transpose records permute), how to draw its
 /// inputs and arguments, its C# call and its reference on duals. Every suite draws its cases from the rows.
 /// </summary>
@@ -120,7 +143,11 @@ type OpSpec =
       /// <summary>The names of <c>Operations.Names</c> every drawn case records on the tape.</summary>
       Records: string list
       /// <summary>A seeded draw.</summary>
-      Draw: Random -> OpSample }
+      Draw: Random -> OpSample
+      /// <summary>How the empty-tensor sweep calls the row; None until the row says (the sweep fails naming such rows).</summary>
+      Empty: EmptyCases option
+      /// <summary>Fixed cases every suite checks besides the draws (e.g. a reduction over each axis of a [2,3,4] tensor).</summary>
+      Fixed: unit -> GradCase list }
 
 /// <summary>Building rows.</summary>
 [<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
@@ -138,21 +165,36 @@ module OpSpec =
             fun random ->
                 let drawn = draw random
                 { Row = name; Label = drawn.Label; Arguments = box drawn.Arguments; Inputs = drawn.Inputs
-                  CSharp = csharp drawn.Arguments; Reference = reference drawn.Arguments; Float32Grid = false } }
+                  CSharp = csharp drawn.Arguments; Reference = reference drawn.Arguments; Float32Grid = false }
+          Empty = None
+          Fixed = fun () -> [] }
 
     /// <summary>The row with the names of the ops its cases record (when they are not just the row's name).</summary>
     let recording (records: string list) (spec: OpSpec) = { spec with Records = records }
 
+    /// <summary>The row with the named calls the empty-tensor sweep makes on a leaf x with a zero-size dimension (see <c>EmptyCases</c>).</summary>
+    let onEmpty (calls: (string * (Tensor -> Tensor)) list) (spec: OpSpec) = { spec with Empty = Some(Calls calls) }
+
+    /// <summary>The row with fixed cases checked besides its draws.</summary>
+    let withFixed (cases: unit -> GradCase list) (spec: OpSpec) = { spec with Fixed = cases }
+
+    /// <summary>The row left out of the empty-tensor sweep, for the reason given.</summary>
+    let notSweptOnEmpty (reason: string) (spec: OpSpec) = { spec with Empty = Some(NotSwept reason) }
+
     /// <summary>The row with its cases probed on the float32 grid (inputs drawn from <c>Float32Exact</c>).</summary>
     let onFloat32Grid (spec: OpSpec) = { spec with Draw = fun random -> { spec.Draw random with Float32Grid = true } }
 
-    /// <summary>An element-wise op of one tensor, no other arguments, on shapes of rank 0 to 3 with values from the domain.</summary>
+    /// <summary>
+    /// An element-wise op of one tensor, no other arguments, on shapes of rank 0 to 3 with values from the domain (the empty-tensor
+    /// sweep calls it on the empty leaf as it is).
+    /// </summary>
     let unary (name: string) (domain: Domain) (csharp: Tensor -> Tensor) (reference: Dual -> Dual) =
         create name
             (fun random ->
                 let shape = Draw.shape random 0 3
                 { Label = $"{name} {Draw.show shape}"; Arguments = (); Inputs = [| Draw.tensor random domain shape |] })
             (fun () x -> csharp x[0]) (fun () x -> reference x[0])
+        |> onEmpty [ name, csharp ]
 
     /// <summary>
     /// An op of one tensor with other arguments: <c>draw</c> gives the label, the arguments and the input's shape; the input's
@@ -206,9 +248,15 @@ type Reduction =
 [<RequireQualifiedAccess>]
 module OpRows =
 
+    /// The [2,3,4] input of the each-axis cases: distinct values (no ties) for a Distinct domain, else N(0, 1) draws (seed 7).
+    let private eachAxisInput (domain: Domain) =
+        match domain with
+        | Distinct -> Draw.tensor (Random 7) Distinct [| 2; 3; 4 |]
+        | _ -> Tensor.Normal(Shape(2, 3, 4), 0.0, 1.0, DType.Float64, Generator(7UL))
+
     /// <summary>
     /// A broadcasting binary op: tensor with tensor, tensor with scalar, scalar with tensor (C# overloads given), one reference;
-    /// a drawn from <c>domainA</c>, b from <c>domainB</c>.
+    /// a drawn from <c>domainA</c>, b from <c>domainB</c>. The empty-tensor sweep calls each form.
     /// </summary>
     let binary (name: string) (tensorTensor: Tensor -> Tensor -> Tensor) (tensorScalar: Tensor -> float -> Tensor)
                (scalarTensor: float -> Tensor -> Tensor) (reference: Dual -> Dual -> Dual) (domainA: Domain) (domainB: Domain) =
@@ -234,10 +282,15 @@ module OpRows =
                 | TensorScalar s -> reference x[0] (Dual.scalar s)
                 | ScalarTensor s -> reference (Dual.scalar s) x[0]
                 | TensorTensor -> reference x[0] x[1])
+        |> OpSpec.onEmpty
+            [ "tensor with tensor", (fun x -> tensorTensor x x)
+              "tensor with a broadcast tensor", (fun x -> tensorTensor x (tensorScalar (x.Sum()) 2.0))
+              "tensor with scalar", (fun x -> tensorScalar x 2.0)
+              "scalar with tensor", (fun x -> scalarTensor 2.0 x) ]
 
     /// <summary>
     /// A reduction over all elements, one axis or several (C#: <c>all</c>, <c>axis</c>, <c>axes</c> overloads; reference over axes),
-    /// on shapes of rank 0 to 3.
+    /// on shapes of rank 0 to 3. The empty-tensor sweep calls each overload.
     /// </summary>
     let reduction (name: string) (all: Tensor -> Tensor) (axis: Tensor -> int -> bool -> Tensor) (axes: Tensor -> int[] -> bool -> Tensor)
                   (reference: int[] -> bool -> Dual -> Dual) (domain: Domain) =
@@ -258,9 +311,23 @@ module OpRows =
                 | Axis(a, keep) -> axis x[0] a keep
                 | Axes(a, keep) -> axes x[0] a keep)
             (fun reduction x -> let a, keep = reduction.AxesOf x[0].Rank in reference a keep x[0])
+        |> OpSpec.onEmpty
+            [ "over all", all
+              "axis 0", (fun x -> axis x 0 false)
+              "axis -1 keepDim", (fun x -> axis x -1 true)
+              "axes [0]", (fun x -> axes x [| 0 |] false) ]
+        |> OpSpec.withFixed (fun () ->
+            let x = eachAxisInput domain
+            [ for a in 0 .. 2 do
+                for keep in [ true; false ] ->
+                    GradCase.create $"{name} {x.Shape} axis {a} keepDim {keep}" (fun x -> axis x[0] a keep) (fun x -> reference [| a |] keep x[0]) [| x |] ])
 
-    /// <summary>An op along one axis (softmax, log_softmax, logsumexp) of a tensor of rank 1 to 3, arguments (axis, keepDim).</summary>
-    let alongAxis (name: string) (csharp: Tensor -> int -> bool -> Tensor) (reference: int -> bool -> Dual -> Dual) =
+    /// <summary>
+    /// An op along one axis (softmax, log_softmax, logsumexp) of a tensor of rank 1 to 3, arguments (axis, keepDim; the op's own only
+    /// when <c>takesKeepDim</c>); the empty-tensor sweep calls it along the last axis and the first, the fixed cases along each axis
+    /// of a [2,3,4] tensor.
+    /// </summary>
+    let alongAxis (name: string) (takesKeepDim: bool) (csharp: Tensor -> int -> bool -> Tensor) (reference: int -> bool -> Dual -> Dual) =
         OpSpec.create name
             (fun random ->
                 let shape = Draw.shape random 1 3
@@ -268,3 +335,13 @@ module OpRows =
                 { Label = $"{name} {Draw.show shape} axis {axis} keepDim {keep}"; Arguments = (axis, keep)
                   Inputs = [| Draw.tensor random (Uniform(-3.0, 3.0)) shape |] })
             (fun (axis, keep) x -> csharp x[0] axis keep) (fun (axis, keep) x -> reference axis keep x[0])
+        |> OpSpec.onEmpty
+            [ "axis -1", (fun x -> csharp x -1 false)
+              "axis 0", (fun x -> csharp x 0 false)
+              if takesKeepDim then ("axis 0 keepDim", (fun x -> csharp x 0 true)) ]
+        |> OpSpec.withFixed (fun () ->
+            let x = eachAxisInput Normal
+            [ for a in 0 .. 2 do
+                for keep in (if takesKeepDim then [ true; false ] else [ false ]) ->
+                    let label = $"{name} {x.Shape} axis {a}" + (if takesKeepDim then $" keepDim {keep}" else "")
+                    GradCase.create label (fun x -> csharp x[0] a keep) (fun x -> reference a keep x[0]) [| x |] ])

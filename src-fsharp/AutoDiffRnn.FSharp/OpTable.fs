@@ -6,15 +6,23 @@ open AutoDiffRnn
 /// <summary>
 /// The op table: one row per operation of <c>AutoDiffRnn.Operations.Names</c> (and per public form that records other ops, e.g.
 /// transpose records permute), giving how its inputs are drawn (domain, shapes, other arguments), its C# call and its reference
-/// on duals. The catalogue of <c>verify</c>, the F# GradCheck properties, the xUnit gradient tests and (with the libtorch rows of
-/// AutoDiffRnn.FSharp.Torch) the libtorch tests are all drawn from these rows. Adding an op: its C# file, its row here, its row
-/// in <c>TorchOps.rows</c>.
+/// on duals, and how the empty-tensor sweep calls it. The catalogue of <c>verify</c>, the F# GradCheck properties, the xUnit
+/// gradient tests, the empty-tensor sweep and (with the libtorch rows of AutoDiffRnn.FSharp.Torch) the libtorch tests are all drawn
+/// from these rows. Adding an op: its C# file, its row here, its row in <c>TorchOps.rows</c>.
 /// </summary>
 [<RequireQualifiedAccess>]
 module OpTable =
 
     let private normal = Uniform(-2.0, 2.0)
     let private show = Draw.show
+
+    // The empty-tensor sweep's leaf x has no elements, so it reshapes to any shape with a zero in it.
+    /// x as a matrix: itself at rank 2, [1, n] at rank 1.
+    let private matrix (x: Tensor) = if x.Rank = 2 then x else x.Reshape([| 1; x.ElementCount |])
+    /// x with a leading axis of size 1, which narrow, select and index_select can pick from.
+    let private withLeadingOne (x: Tensor) = x.Reshape(Array.append [| 1 |] (x.Shape.ToArray()))
+    /// x expanded along a new leading axis of 2.
+    let private twice (x: Tensor) = (withLeadingOne x).Expand(Shape(Array.append [| 2 |] (x.Shape.ToArray())))
 
     // ---------------------------------------------------------------------------------------------------------------
     // Element-wise
@@ -29,6 +37,7 @@ module OpTable =
                 let shape = Draw.shape random 0 3
                 { Label = $"pow {show shape} ^ {exponent}"; Arguments = exponent; Inputs = [| Draw.tensor random domain shape |] })
             (fun exponent x -> x[0].Pow(exponent)) (fun exponent x -> Dual.pow exponent x[0])
+        |> OpSpec.onEmpty [ "^ 3", (fun x -> x.Pow(3.0)); "^ -1.5", (fun x -> x.Pow(-1.5)) ]
 
     let private leakyRelu =
         OpSpec.ofOne "leaky_relu" (AwayFromZero(0.05, 2.0))
@@ -38,6 +47,7 @@ module OpTable =
                 let shape = Draw.shape random 0 3
                 $"leaky_relu {show shape} slope {slope}", slope, shape)
             (fun slope x -> x.LeakyRelu(slope)) Dual.leakyRelu
+        |> OpSpec.onEmpty [ "default slope", (fun x -> x.LeakyRelu()) ]
 
     /// softplus (1/β) ln(1 + e^(βx)), x itself where βx exceeds the threshold; derivative σ(βx), or 1 on the linear part.
     let private softplus =
@@ -54,6 +64,7 @@ module OpTable =
                 let linear (v: float) = v * beta > threshold
                 Dual.pointwise (fun v -> if linear v then v else Math.Log(1.0 + Math.Exp(v * beta)) / beta)
                                (fun v _ -> if linear v then 1.0 else let e = Math.Exp(v * beta) in e / (1.0 + e)) x[0])
+        |> OpSpec.onEmpty [ "default beta and threshold", (fun x -> x.Softplus()) ]
 
     let private clamp =
         OpSpec.create "clamp"
@@ -66,6 +77,7 @@ module OpTable =
                 { Label = $"clamp {show shape} to [{minimum}, {maximum}]"; Arguments = (minimum, maximum); Inputs = [| Draw.tensorOf shape values |] })
             (fun (minimum, maximum) x -> x[0].Clamp(Option.toNullable minimum, Option.toNullable maximum))
             (fun (minimum, maximum) x -> Dual.clamp minimum maximum x[0])
+        |> OpSpec.onEmpty [ "to [-1, 1]", (fun x -> x.Clamp(Nullable -1.0, Nullable 1.0)); "below", (fun x -> x.Clamp(Nullable(), Nullable 1.0)) ]
 
     let private where =
         OpSpec.create "where"
@@ -79,6 +91,7 @@ module OpTable =
                   Inputs = [| Draw.tensor random Normal shapeA; Draw.tensor random Normal shapeB |] })
             (fun (condition, conditionType) x -> Tensor.Where(condition.To(conditionType), x[0], x[1]))
             (fun (condition, _) x -> Dual.where (Dual.ofTensor condition) x[0] x[1])
+        |> OpSpec.onEmpty [ "x > 0, x, -x", (fun x -> Tensor.Where(x.Greater(0.0), x, -x)) ]
 
     /// dropout's documented rule: one uniform draw per element in row-major order, kept when the draw is at least p.
     let private dropout =
@@ -92,6 +105,7 @@ module OpTable =
                 { Label = $"dropout {show shape} p {probability} seed {seed}"; Arguments = (probability, seed, mask); Inputs = [| Draw.tensor random Normal shape |] })
             (fun (probability, seed, _) x -> x[0].Dropout(probability, true, Generator(seed)))
             (fun (probability, _, mask) x -> Dual.dropout (mask.ToDoubleArray()) probability x[0])
+        |> OpSpec.onEmpty [ "p 0.5", (fun x -> x.Dropout(0.5, true, Generator(1UL))) ]
 
     /// float32 and back, scaled by a power of two: on the float32 grid the round trip is exact at every point GradCheck probes.
     let private convert =
@@ -103,6 +117,7 @@ module OpTable =
             (fun c x -> (x[0].To(DType.Float32) * c).To(DType.Float64))
             (fun c x -> (Dual.convert DType.Float32 x[0] * c) |> Dual.convert DType.Float64)
         |> OpSpec.onFloat32Grid
+        |> OpSpec.onEmpty [ "to the other type", (fun x -> x.To(if x.DType = DType.Float32 then DType.Float64 else DType.Float32)) ]
 
     // ---------------------------------------------------------------------------------------------------------------
     // Linear algebra
@@ -120,6 +135,10 @@ module OpTable =
                   Arguments = (transposeA, transposeB); Inputs = [| Draw.tensor random normal shapeA; Draw.tensor random normal shapeB |] })
             (fun (transposeA, transposeB) x -> Tensor.MatMul(x[0], x[1], transposeA, transposeB))
             (fun (transposeA, transposeB) x -> Dual.matmulWith transposeA transposeB x[0] x[1])
+        |> OpSpec.onEmpty
+            [ "x xᵀ", (fun x -> let m = matrix x in m.MatMul(m.Transpose(0, 1)))
+              "xᵀ x (a sum over nothing: zeros)", (fun x -> let m = matrix x in m.Transpose(0, 1).MatMul(m))
+              "batched", (fun x -> let m = matrix x in Tensor.MatMul(Tensor.Stack([| m; m |], 0), m, false, true)) ]
 
     let private linear =
         OpSpec.create "linear"
@@ -132,6 +151,11 @@ module OpTable =
                   Inputs = if withBias then [| input; weight; Draw.tensor random normal [| outputs |] |] else [| input; weight |] })
             (fun withBias x -> Tensor.Linear(x[0], x[1], (if withBias then x[2] else Unchecked.defaultof<Tensor>)))
             (fun withBias x -> Dual.linear x[0] x[1] (if withBias then Some x[2] else None))
+        |> OpSpec.onEmpty
+            [ "with bias",
+              (fun x ->
+                  let m = matrix x
+                  Tensor.Linear(m, Tensor.Ones(Shape(4, m.Shape[1]), m.DType), Tensor.Ones(Shape(4), m.DType))) ]
 
     // ---------------------------------------------------------------------------------------------------------------
     // Layout
@@ -150,6 +174,7 @@ module OpTable =
                 $"reshape {show shape} to {show target}", target, shape)
             // tanh after the reshape: the output depends on where each element went
             (fun target x -> x.Reshape(target).Tanh()) (fun target x -> Dual.reshape target x |> Dual.tanh)
+        |> OpSpec.onEmpty [ "to [-1]", (fun x -> x.Reshape(-1)); "to [0, 5]", (fun x -> x.Reshape(0, 5)) ]
 
     let private transpose =
         OpSpec.ofOne "transpose" Normal
@@ -160,6 +185,7 @@ module OpTable =
                 $"transpose {show shape} {first} {second}", (first, second), shape)
             (fun (first, second) x -> x.Transpose(first, second)) (fun (first, second) x -> Dual.transpose first second x)
         |> OpSpec.recording [ "permute" ]
+        |> OpSpec.onEmpty [ "0 1", (fun x -> (matrix x).Transpose(0, 1)) ]
 
     let private permute =
         OpSpec.ofOne "permute" Normal
@@ -171,6 +197,9 @@ module OpTable =
                     random.Shuffle axes
                 $"permute {show shape} by {show axes}", axes, shape)
             (fun axes x -> x.Permute(axes)) Dual.permute
+        |> OpSpec.onEmpty
+            [ "axes reversed", (fun x -> x.Permute(Array.rev [| 0 .. x.Rank - 1 |]))
+              "axes reversed, with a leading axis of 1", (fun x -> (withLeadingOne x).Permute(Array.rev [| 0 .. x.Rank |])) ]
 
     /// A shape and another one that broadcasts to it (expand and sum_to of a shape to itself return their input unrecorded).
     let rec private broadcastShapes (random: Random) =
@@ -182,11 +211,13 @@ module OpTable =
         OpSpec.ofOne "expand" Normal
             (fun random -> let full, reduced = broadcastShapes random in $"expand {show reduced} to {show full}", full, reduced)
             (fun full x -> x.Expand(Shape(full))) Dual.expand
+        |> OpSpec.onEmpty [ "a new leading axis of 2", twice ]
 
     let private sumTo =
         OpSpec.ofOne "sum_to" Normal
             (fun random -> let full, reduced = broadcastShapes random in $"sum_to {show full} to {show reduced}", reduced, full)
             (fun reduced x -> x.SumTo(Shape(reduced))) Dual.sumTo
+        |> OpSpec.onEmpty [ "from a leading axis of 2", (fun x -> (twice x).SumTo(x.Shape)) ]
 
     /// A slice that is not the whole axis (a whole-axis narrow returns its input unrecorded).
     let private slice (random: Random) =
@@ -202,6 +233,9 @@ module OpTable =
                 let shape, axis, _, start, length = slice random
                 $"narrow {show shape} axis {axis} from {start} length {length}", (axis, start, length), shape)
             (fun (axis, start, length) x -> x.Narrow(axis, start, length)) (fun (axis, start, length) x -> Dual.narrow axis start length x)
+        |> OpSpec.onEmpty
+            [ "length 0 of the last axis", (fun x -> x.Narrow(-1, 0, 0))
+              "[1, 3) of a leading axis of 3", (fun x -> Tensor.Stack([| x; x; x |], 0).Narrow(0, 1, 2)) ]
 
     /// narrow_backward appears only in backward passes: its case is narrow's VJP, recorded (createGraph) as a function of u.
     let private narrowBackward =
@@ -213,6 +247,7 @@ module OpTable =
                   Arguments = (shape, axis, start, length, x); Inputs = [| Draw.tensor random Normal (Array.updateAt normalized length shape) |] })
             (fun (_, axis, start, length, x) u -> Diff.vjpRecorded (fun x -> x.Narrow(axis, start, length)) (x.To(u[0].DType)) u[0])
             (fun (shape, axis, start, _, _) u -> Dual.narrowBackward shape axis start u[0])
+        |> OpSpec.notSweptOnEmpty "it runs in the backward pass of the narrow calls"
 
     let private select =
         OpSpec.recording [ "narrow" ] (
@@ -222,6 +257,7 @@ module OpTable =
                     let index = random.Next(-shape[normalized], shape[normalized])
                     $"select {show shape} axis {axis} index {index}", (axis, index), shape)
                 (fun (axis, index) x -> x.Select(axis, index)) (fun (axis, index) x -> Dual.select axis index x))
+        |> OpSpec.onEmpty [ "index 0 of a leading axis of 1", (fun x -> (withLeadingOne x).Select(0, 0)) ]
 
     let private indexSelect =
         OpSpec.ofOne "index_select" Normal
@@ -230,6 +266,9 @@ module OpTable =
                 let indices = Array.init (random.Next(1, 6)) (fun _ -> random.Next shape[normalized])
                 $"index_select {show shape} axis {axis} indices {show indices}", (axis, indices), shape)
             (fun (axis, indices) x -> x.IndexSelect(axis, indices)) (fun (axis, indices) x -> Dual.indexSelect axis indices x)
+        |> OpSpec.onEmpty
+            [ "no indices", (fun x -> x.IndexSelect(0, [||]))
+              "[0, 0] of a leading axis of 1", (fun x -> (withLeadingOne x).IndexSelect(0, [| 0; 0 |])) ]
 
     /// index_add appears only in backward passes: its case is index_select's VJP, recorded as a function of u.
     let private indexAdd =
@@ -242,6 +281,7 @@ module OpTable =
                   Arguments = (shape, axis, indices, x); Inputs = [| Draw.tensor random Normal (Array.updateAt normalized indices.Length shape) |] })
             (fun (_, axis, indices, x) u -> Diff.vjpRecorded (fun x -> x.IndexSelect(axis, indices)) (x.To(u[0].DType)) u[0])
             (fun (shape, axis, indices, _) u -> Dual.indexAdd shape axis indices u[0])
+        |> OpSpec.notSweptOnEmpty "it runs in the backward pass of the index_select calls"
 
     let private concat =
         OpSpec.create "concat"
@@ -251,6 +291,7 @@ module OpTable =
                 let shapes = parts |> Array.map (fun p -> string p.Shape) |> String.concat " "
                 { Label = $"concat {shapes} axis {axis}"; Arguments = axis; Inputs = parts })
             (fun axis x -> Tensor.Concat(x, axis)) (fun axis x -> Dual.concat axis x)
+        |> OpSpec.onEmpty [ "axis 0", (fun x -> Tensor.Concat([| x; x |], 0)); "axis -1", (fun x -> Tensor.Concat([| x; x |], -1)) ]
 
     let private stack =
         OpSpec.create "stack"
@@ -261,6 +302,7 @@ module OpTable =
                 { Label = $"stack {parts.Length} of {show shape} axis {position}"; Arguments = position; Inputs = parts })
             (fun position x -> Tensor.Stack(x, position)) (fun position x -> Dual.stack position x)
         |> OpSpec.recording [ "concat" ]
+        |> OpSpec.onEmpty [ "axis 0", (fun x -> Tensor.Stack([| x; x |], 0)); "axis -1", (fun x -> Tensor.Stack([| x; x |], -1)) ]
 
     /// How split cuts: by sizes, or into pieces of one size.
     type SplitBy =
@@ -290,6 +332,10 @@ module OpTable =
                 let pieces = match by with Sizes sizes -> Dual.split sizes axis x[0] | Every every -> Dual.splitEvery every axis x[0]
                 piece index (Dual.concat axis) pieces)
         |> OpSpec.recording [ "narrow" ]
+        |> OpSpec.onEmpty
+            [ "every 1 along axis 0, joined", (fun x -> let pieces = x.Split(1, 0) in if pieces.Length > 0 then Tensor.Concat(pieces, 0) else x)
+              "every 1 along the last axis, joined", (fun x -> let pieces = x.Split(1, -1) in if pieces.Length > 0 then Tensor.Concat(pieces, -1) else x)
+              "every 1 along a leading axis of 2, joined", (fun x -> Tensor.Concat((twice x).Split(1, 0), 0)) ]
 
     let private chunk =
         OpSpec.ofOne "chunk" Normal
@@ -300,6 +346,7 @@ module OpTable =
             (fun (chunks, axis) x -> piece -1 (fun parts -> Tensor.Concat(parts, axis)) (x.Chunk(chunks, axis)))
             (fun (chunks, axis) x -> piece -1 (Dual.concat axis) (Dual.chunk chunks axis x))
         |> OpSpec.recording [ "narrow" ]
+        |> OpSpec.onEmpty [ "2 along a leading axis of 2, joined", (fun x -> Tensor.Concat((twice x).Chunk(2, 0), 0)) ]
 
     // ---------------------------------------------------------------------------------------------------------------
     // Rows
@@ -333,6 +380,8 @@ module OpTable =
                   Tensor.LayerNorm(x[0], (if withWeight then x[1] else Unchecked.defaultof<Tensor>), (if withBias then x[x.Length - 1] else Unchecked.defaultof<Tensor>), epsilon))
               (fun (epsilon, withWeight, withBias) x ->
                   Dual.layerNorm epsilon (if withWeight then Some x[1] else None) (if withBias then Some x[x.Length - 1] else None) x[0])
+          |> OpSpec.onEmpty
+              [ "no rows", (fun x -> Tensor.LayerNorm(x.Reshape(0, 3), Tensor.Ones(Shape(3), x.DType), Tensor.Zeros(Shape(3), x.DType), 1e-5)) ]
           OpSpec.unary "log1p" (Uniform(-0.9, 3.0)) (fun x -> x.Log1p()) (Dual.pointwise (fun v -> Math.Log(1.0 + v)) (fun v _ -> 1.0 / (1.0 + v)))
           OpSpec.unary "sqrt" (Uniform(0.2, 3.0)) (fun x -> x.Sqrt()) Dual.sqrt
           OpSpec.unary "abs" (AwayFromZero(0.05, 2.0)) (fun x -> x.Abs()) Dual.abs
@@ -351,10 +400,18 @@ module OpTable =
           OpRows.reduction "mean" (fun x -> x.Mean()) (fun x a keep -> x.Mean(a, keep)) (fun x a keep -> x.Mean(a, keep)) Dual.meanAxes normal
           |> OpSpec.recording [ "sum" ]
           OpRows.reduction "max" (fun x -> x.Max()) (fun x a keep -> x.Max(a, keep)) (fun x a keep -> x.Max(a, keep)) Dual.maxAxes Distinct
+          // max over nothing has no value (refused, as in PyTorch): over non-empty axes only
+          |> OpSpec.onEmpty
+              [ "axis 0 of a leading axis of 1", (fun x -> (withLeadingOne x).Max(0, false))
+                "axes [0] keepDim of a leading axis of 1", (fun x -> (withLeadingOne x).Max([| 0 |], true)) ]
           OpRows.reduction "min" (fun x -> x.Min()) (fun x a keep -> x.Min(a, keep)) (fun x a keep -> x.Min(a, keep)) Dual.minAxes Distinct
-          OpRows.alongAxis "softmax" (fun x a _ -> x.Softmax(a)) (fun a _ x -> Dual.softmax a x)
-          OpRows.alongAxis "log_softmax" (fun x a _ -> x.LogSoftmax(a)) (fun a _ x -> Dual.logSoftmax a x)
-          OpRows.alongAxis "logsumexp" (fun x a keep -> x.LogSumExp(a, keep)) (fun a keep x -> Dual.logSumExp a keep x)
+          // min over nothing has no value (refused, as in PyTorch): over non-empty axes only
+          |> OpSpec.onEmpty
+              [ "axis 0 of a leading axis of 1", (fun x -> (withLeadingOne x).Min(0, false))
+                "axes [0] keepDim of a leading axis of 1", (fun x -> (withLeadingOne x).Min([| 0 |], true)) ]
+          OpRows.alongAxis "softmax" false (fun x a _ -> x.Softmax(a)) (fun a _ x -> Dual.softmax a x)
+          OpRows.alongAxis "log_softmax" false (fun x a _ -> x.LogSoftmax(a)) (fun a _ x -> Dual.logSoftmax a x)
+          OpRows.alongAxis "logsumexp" true (fun x a keep -> x.LogSumExp(a, keep)) (fun a keep x -> Dual.logSumExp a keep x)
           reshape
           transpose
           permute
@@ -383,6 +440,23 @@ module OpTable =
     let missing () =
         let recorded = rows () |> List.collect (fun spec -> spec.Records) |> set
         Operations.Names |> Seq.filter (fun name -> not (recorded.Contains name)) |> List.ofSeq
+
+    /// <summary>The calls of the empty-tensor sweep, of every row that gives them (see <c>EmptyCases</c>).</summary>
+    [<CompiledName("EmptyCalls")>]
+    let emptyCalls () =
+        rows ()
+        |> List.collect (fun spec ->
+            match spec.Empty with
+            | Some(Calls calls) -> calls |> List.map (fun (form, apply) -> { Row = spec.Name; Form = form; Apply = apply })
+            | _ -> [])
+
+    /// <summary>The rows that do not say how the empty-tensor sweep meets them (empty when every row says).</summary>
+    [<CompiledName("WithoutEmptyCases")>]
+    let withoutEmptyCases () = rows () |> List.filter (fun spec -> spec.Empty.IsNone) |> List.map (fun spec -> spec.Name)
+
+    /// <summary>The fixed cases of every row (e.g. each reduction over each axis of a [2,3,4] tensor).</summary>
+    [<CompiledName("FixedCases")>]
+    let fixedCases () = rows () |> List.collect (fun spec -> spec.Fixed ())
 
     /// <summary>One fixed draw of every row (seeded by the row's name): the op cases of <c>verify</c>.</summary>
     [<CompiledName("FixedSamples")>]

@@ -66,18 +66,28 @@ module RecurrentRows =
 
     let private bias (arguments: SequenceArguments) (x: Tensor[]) k = if arguments.WithBias then x[k] else Unchecked.defaultof<Tensor>
 
+    /// The empty-tensor sweep's call of a sequence op: 3 steps of no batch (hidden size 2, input size 2, weights 0.1). A sequence of no
+    /// steps is refused, as in PyTorch.
+    let private emptyCalls (gates: int) (call: Tensor -> Tensor -> Tensor -> Tensor -> Tensor) =
+        let full (shape: int[]) (like: Tensor) = Tensor.Full(Shape(shape), 0.1, like.DType)
+        [ "no batch",
+          (fun (x: Tensor) -> call (x.Reshape(3, 0, 2)) (full [| 0; 2 |] x) (full [| gates * 2; 2 |] x) (full [| gates * 2; 2 |] x)) ]
+
     /// <summary>The rows: lstm_sequence, gru_sequence and rnn_sequence (tanh or relu) over T, B, I ≤ 3, H ≤ 2, either direction, with or without biases and lengths.</summary>
     let rows : OpSpec list =
         [ OpSpec.create "lstm_sequence" (draw "lstm_sequence" 4 2)
               (fun a x -> Tensor.LstmSequence(x[0], x[1], x[2], x[3], x[4], bias a x 5, bias a x 6, a.Reverse, Option.toObj a.Lengths))
               lstmSequenceReference
+          |> OpSpec.onEmpty (emptyCalls 4 (fun input hidden wih whh -> Tensor.LstmSequence(input, hidden, hidden, wih, whh, null, null)))
           OpSpec.create "gru_sequence" (draw "gru_sequence" 3 1)
               (fun a x -> Tensor.GruSequence(x[0], x[1], x[2], x[3], bias a x 4, bias a x 5, a.Reverse, Option.toObj a.Lengths))
               gruSequenceReference
+          |> OpSpec.onEmpty (emptyCalls 3 (fun input hidden wih whh -> Tensor.GruSequence(input, hidden, wih, whh, null, null)))
           OpSpec.create "rnn_sequence"
               (fun random ->
                   let relu = random.Next 2 = 0
                   let drawn = draw (if relu then "rnn_sequence relu" else "rnn_sequence tanh") 1 1 random
                   { Label = drawn.Label; Arguments = (drawn.Arguments, relu); Inputs = drawn.Inputs })
               (fun (a, relu) x -> Tensor.RnnSequence(x[0], x[1], x[2], x[3], bias a x 4, bias a x 5, relu, a.Reverse, Option.toObj a.Lengths))
-              (fun (a, relu) x -> rnnSequenceReference relu a x) ]
+              (fun (a, relu) x -> rnnSequenceReference relu a x)
+          |> OpSpec.onEmpty (emptyCalls 1 (fun input hidden wih whh -> Tensor.RnnSequence(input, hidden, wih, whh, null, null))) ]

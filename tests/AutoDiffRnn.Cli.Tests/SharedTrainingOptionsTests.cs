@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
+using AutoDiffRnn.Cli.Captions;
 using AutoDiffRnn.Cli.CharRnn;
 using AutoDiffRnn.Cli.Classify;
 using AutoDiffRnn.Cli.CommandLine;
@@ -27,6 +28,7 @@ public sealed class SharedTrainingOptionsTests : IDisposable
     {
         { "char-rnn", new CharRnnOptions() }, { "classify", new ClassifyOptions() }, { "forecast", new ForecastOptions() },
         { "seq2seq", new Seq2SeqOptions() }, { "tagger", new TaggerOptions() }, { "spell", new SpellOptions() },
+        { "captions", new CaptionsOptions() },
     };
 
     [Theory]

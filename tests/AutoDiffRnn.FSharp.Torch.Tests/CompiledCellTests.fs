@@ -43,13 +43,8 @@ let private compare (kind: RecurrentKind) (layers: int) (bidirectional: bool) (l
     let m = TorchRecurrent.ofLayer PyTorchLayout layer
     let tx, th, tc = TorchTensor.leafOf (x.Detach()), TorchTensor.leafOf (h0.Detach()), TorchTensor.leafOf (c0.Detach())
     let theirs = TorchRecurrent.forward m false tx (Some th) (if lstm then Some tc else None) lengths
-    let theirLoss =
-        let main = (theirs.Output * TorchTensor.ofTensor uOutput).sum() + (theirs.Hidden * TorchTensor.ofTensor uHidden).sum()
-        match theirs.Cell, uCell with
-        | Some cell, Some u -> main + (cell * TorchTensor.ofTensor u).sum()
-        | _ -> main
-    theirLoss.backward()
-    let theirGrad (t: torch.Tensor) = match t.grad with null -> torch.zeros_like(t) | g -> g
+    TorchRecurrent.backwardWeighted theirs uOutput uHidden uCell
+    let theirGrad = TorchRecurrent.gradientOrZeros
     let grad (t: Tensor) = match t.Grad with null -> Tensor.ZerosLike t | g -> g
     let theirParameters = Map.ofList (m.NamedParameters())
     let errors =

@@ -16,33 +16,28 @@ internal static class CaptionsCommand
         var colour = CommonOptions.Int("--colour-channels", "channels of the colour stream (1x1 convolution over RGB; the 3x3 convolutions then see only the shape mask and coordinates), 0 for one joint stream", defaults.ColourChannels).AtLeast(0);
         var schedule = new Option<string>("--schedule") { Description = "learning-rate schedule: cosine (decays to a tenth) or constant", DefaultValueFactory = _ => defaults.Schedule };
         schedule.AcceptOnlyFromAmong("cosine", "constant");
-        var hidden = CommonOptions.HiddenSize(defaults.HiddenSize, "decoder hidden size");
         var embedding = CommonOptions.EmbeddingSize(defaults.EmbeddingSize, "word embedding size");
         var wordDropout = new Option<double>("--word-dropout") { Description = "probability of feeding UNK instead of the previous word while training", DefaultValueFactory = _ => defaults.WordDropout }
             .InRange(0, 1, highIncluded: false);
         var batch = CommonOptions.BatchSize(defaults.BatchSize, "scenes per batch");
-        var steps = CommonOptions.Steps(defaults.Steps);
         var rate = CommonOptions.LearningRate(defaults.LearningRate, "Adam learning rate");
         var beam = CommonOptions.BeamWidth(defaults.BeamWidth);
         var test = CommonOptions.Int("--test-size", "held-out scenes evaluated", defaults.TestSize).AtLeast(1);
-        var seed = CommonOptions.Seed(defaults.Seed);
-        var output = CommonOptions.Output(defaults.Output, "output folder (checkpoint, captions.png)");
-        var metrics = CommonOptions.Metrics();
-        var command = new Command("captions", "One-to-many from images: a CNN encoder and an LSTM decoder attending over the feature grid caption generated scenes; evaluated on colour-shape pairs never seen in training.")
+        var shared = new TrainingOptionSet(defaults, "decoder hidden size", "output folder (checkpoint, captions.png)");
+        var command = shared.AddTo(new Command("captions", "One-to-many from images: a CNN encoder and an LSTM decoder attending over the feature grid caption generated scenes; evaluated on colour-shape pairs never seen in training.")
         {
-            attention, channels, colour, hidden, embedding, wordDropout, batch, steps, rate, schedule, beam, test, seed, output, metrics,
-        };
+            attention, channels, colour, embedding, wordDropout, batch, rate, schedule, beam, test,
+        });
         command.SetAction(parse =>
         {
             var console = parse.InvocationConfiguration.Output;
             int secondChannels = parse.GetValue(channels);
-            var options = defaults with
+            var options = shared.Read(parse, defaults with
             {
-                Attention = parse.GetValue(attention)!, Channels1 = secondChannels / 2, Channels2 = secondChannels, ColourChannels = parse.GetValue(colour), Schedule = parse.GetValue(schedule)!, HiddenSize = parse.GetValue(hidden),
-                EmbeddingSize = parse.GetValue(embedding), WordDropout = parse.GetValue(wordDropout), BatchSize = parse.GetValue(batch), Steps = parse.GetValue(steps), LearningRate = parse.GetValue(rate),
-                BeamWidth = parse.GetValue(beam), TestSize = parse.GetValue(test), Seed = parse.GetValue(seed), Output = parse.GetValue(output)!,
-                MetricsFile = parse.GetValue(metrics),
-            };
+                Attention = parse.GetValue(attention)!, Channels1 = secondChannels / 2, Channels2 = secondChannels, ColourChannels = parse.GetValue(colour), Schedule = parse.GetValue(schedule)!,
+                EmbeddingSize = parse.GetValue(embedding), WordDropout = parse.GetValue(wordDropout), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(rate),
+                BeamWidth = parse.GetValue(beam), TestSize = parse.GetValue(test),
+            });
             var result = CaptionsTask.Run(options, console);
             foreach (var example in result.Examples) console.WriteLine("held out: " + example);
             console.WriteLine($"{(result.Attention == "none" ? "without attention" : result.Attention + " attention")}: held-out exact match greedy {result.GreedyExactMatch:P1}, " +

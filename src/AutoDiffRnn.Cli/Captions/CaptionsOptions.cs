@@ -1,7 +1,12 @@
+using AutoDiffRnn.Cli.CommandLine;
+
 namespace AutoDiffRnn.Cli.Captions;
 
-/// <summary>The options of <c>train captions</c>.</summary>
-public sealed record CaptionsOptions
+/// <summary>
+/// The options of <c>train captions</c>; <see cref="TrainingOptions.HiddenSize"/> is the decoder's (default 64), 2500 steps by default,
+/// <see cref="FolderTrainingOptions.Output"/> (default out/captions) receives the checkpoint and captions.png.
+/// </summary>
+public sealed record CaptionsOptions() : FolderTrainingOptions(hiddenSize: 64, steps: 2500, output: "out/captions")
 {
     /// <summary>"additive" (attend over the 8×8 feature grid) or "none" (global features set the decoder's state).</summary>
     public string Attention { get; init; } = "additive";
@@ -21,17 +26,11 @@ public sealed record CaptionsOptions
     /// <summary>Word embedding size.</summary>
     public int EmbeddingSize { get; init; } = 32;
 
-    /// <summary>Decoder hidden size.</summary>
-    public int HiddenSize { get; init; } = 64;
-
     /// <summary>Probability of replacing each fed previous word by UNK while training.</summary>
     public double WordDropout { get; init; } = 0.9;
 
     /// <summary>Scenes per batch (fresh scenes every step).</summary>
     public int BatchSize { get; init; } = 32;
-
-    /// <summary>Optimizer steps.</summary>
-    public int Steps { get; init; } = 2500;
 
     /// <summary>Adam's learning rate.</summary>
     public double LearningRate { get; init; } = 5e-3;
@@ -41,13 +40,4 @@ public sealed record CaptionsOptions
 
     /// <summary>Held-out scenes evaluated.</summary>
     public int TestSize { get; init; } = 500;
-
-    /// <summary>Random seed.</summary>
-    public ulong Seed { get; init; } = 1;
-
-    /// <summary>Output folder (checkpoint, captions.png).</summary>
-    public string Output { get; init; } = "out/captions";
-
-    /// <summary>Where to write the metrics JSON, or null.</summary>
-    public string? MetricsFile { get; init; }
 }

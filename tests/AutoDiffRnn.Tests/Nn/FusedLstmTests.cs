@@ -18,60 +18,17 @@ public class FusedLstmTests
 
     [Theory]
     [MemberData(nameof(Configurations))]
-    public void FusedAndComposedPathsGiveTheSameOutputsAndGradients(int layers, bool bidirectional, bool bias, bool initialState, bool variableLengths)
-    {
-        int steps = 5, batch = 3, input = 4, hidden = 3, directions = bidirectional ? 2 : 1;
-        int[]? lengths = variableLengths ? [5, 2, 1] : null;
-        (Tensor[] Values, Tensor[] Gradients) Run(bool fused)
-        {
-            var layer = new Lstm(input, hidden, layers, bias, bidirectional: bidirectional, dtype: DType.Float64, generator: new Generator(11))
-            {
-                UseFusedKernels = fused,
-            };
-            var x = Random64.Normal(12, steps, batch, input).SetRequiresGrad();
-            var h0 = Random64.Normal(13, layers * directions, batch, hidden).SetRequiresGrad();
-            var c0 = Random64.Normal(14, layers * directions, batch, hidden).SetRequiresGrad();
-            var result = initialState ? layer.Forward(x, h0, c0, lengths) : layer.Forward(x, lengths: lengths);
-            var weights = new[] { Random64.Normal(15, result.Output.Shape.ToArray()), Random64.Normal(16, result.Hidden.Shape.ToArray()), Random64.Normal(17, result.Cell!.Shape.ToArray()) };
-            ((result.Output * weights[0]).Sum() + (result.Hidden * weights[1]).Sum() + (result.Cell * weights[2]).Sum()).Backward();
-            var gradients = layer.Parameters().Select(p => p.Grad!).Append(x.Grad!);
-            if (initialState) gradients = gradients.Append(h0.Grad!).Append(c0.Grad!);
-            return ([result.Output, result.Hidden, result.Cell], gradients.ToArray());
-        }
-        var composed = Run(fused: false);
-        var fast = Run(fused: true);
-        for (int i = 0; i < composed.Values.Length; i++) TensorAssert.Close(composed.Values[i], fast.Values[i], 1e-12);
-        Assert.Equal(composed.Gradients.Length, fast.Gradients.Length);
-        for (int i = 0; i < composed.Gradients.Length; i++) TensorAssert.Close(composed.Gradients[i], fast.Gradients[i], 1e-12);
-    }
+    public void FusedAndComposedPathsGiveTheSameOutputsAndGradients(int layers, bool bidirectional, bool bias, bool initialState, bool variableLengths) =>
+        FusedAgreement.AssertFusedMatchesComposed(
+            () => new Lstm(4, 3, layers, bias, bidirectional: bidirectional, dtype: DType.Float64, generator: new Generator(11)),
+            seed: 12, steps: 5, batch: 3, initialState, variableLengths ? [5, 2, 1] : null);
 
     [Theory]
     [MemberData(nameof(Configurations))]
-    public void FusedAndComposedGruGiveTheSameOutputsAndGradients(int layers, bool bidirectional, bool bias, bool initialState, bool variableLengths)
-    {
-        int steps = 5, batch = 3, input = 4, hidden = 3, directions = bidirectional ? 2 : 1;
-        int[]? lengths = variableLengths ? [5, 2, 1] : null;
-        (Tensor[] Values, Tensor[] Gradients) Run(bool fused)
-        {
-            var layer = new Gru(input, hidden, layers, bias, bidirectional: bidirectional, dtype: DType.Float64, generator: new Generator(31))
-            {
-                UseFusedKernels = fused,
-            };
-            var x = Random64.Normal(32, steps, batch, input).SetRequiresGrad();
-            var h0 = Random64.Normal(33, layers * directions, batch, hidden).SetRequiresGrad();
-            var result = initialState ? layer.Forward(x, h0, null, lengths) : layer.Forward(x, lengths: lengths);
-            Assert.Null(result.Cell);
-            ((result.Output * Random64.Normal(35, result.Output.Shape.ToArray())).Sum() + (result.Hidden * Random64.Normal(36, result.Hidden.Shape.ToArray())).Sum()).Backward();
-            var gradients = layer.Parameters().Select(p => p.Grad!).Append(x.Grad!);
-            if (initialState) gradients = gradients.Append(h0.Grad!);
-            return ([result.Output, result.Hidden], gradients.ToArray());
-        }
-        var composed = Run(fused: false);
-        var fast = Run(fused: true);
-        for (int i = 0; i < composed.Values.Length; i++) TensorAssert.Close(composed.Values[i], fast.Values[i], 1e-12);
-        Assert.Equal(composed.Gradients.Length, fast.Gradients.Length);
-        for (int i = 0; i < composed.Gradients.Length; i++) TensorAssert.Close(composed.Gradients[i], fast.Gradients[i], 1e-12);
-    }
+    public void FusedAndComposedGruGiveTheSameOutputsAndGradients(int layers, bool bidirectional, bool bias, bool initialState, bool variableLengths) =>
+        FusedAgreement.AssertFusedMatchesComposed(
+            () => new Gru(4, 3, layers, bias, bidirectional: bidirectional, dtype: DType.Float64, generator: new Generator(31)),
+            seed: 32, steps: 5, batch: 3, initialState, variableLengths ? [5, 2, 1] : null);
 
     /// <summary>Hidden sizes of whole vectors plus a tail, so the vector loops of the step kernels run (the cases above use H = 3).</summary>
     [Theory]
@@ -91,62 +48,20 @@ public class FusedLstmTests
     public void FusedAndComposedAgreeOnLongSequences(RecurrentKind kind, int batch, bool variableLengths) =>
         AssertFusedMatchesComposed(kind, 70, 9, batch, variableLengths ? [70, 33] : null);
 
-    private static void AssertFusedMatchesComposed(RecurrentKind kind, int steps, int hidden, int batch, int[]? lengths)
-    {
-        int input = 5;
-        (Tensor[] Values, Tensor[] Gradients) Run(bool fused)
-        {
-            var layer = new RecurrentLayer(kind, input, hidden, 1, bidirectional: true, dtype: DType.Float64, generator: new Generator(51))
-            {
-                UseFusedKernels = fused,
-            };
-            var x = Random64.Normal(52, steps, batch, input).SetRequiresGrad();
-            var h0 = Random64.Normal(53, 2, batch, hidden).SetRequiresGrad();
-            var c0 = kind == RecurrentKind.Lstm ? Random64.Normal(54, 2, batch, hidden).SetRequiresGrad() : null;
-            var result = layer.Forward(x, h0, c0, lengths);
-            var loss = (result.Output * Random64.Normal(55, result.Output.Shape.ToArray())).Sum() + (result.Hidden * Random64.Normal(56, result.Hidden.Shape.ToArray())).Sum();
-            if (result.Cell is not null) loss = loss + (result.Cell * Random64.Normal(57, result.Cell.Shape.ToArray())).Sum();
-            loss.Backward();
-            var gradients = layer.Parameters().Select(p => p.Grad!).Append(x.Grad!).Append(h0.Grad!);
-            if (c0 is not null) gradients = gradients.Append(c0.Grad!);
-            Tensor[] values = result.Cell is null ? [result.Output, result.Hidden] : [result.Output, result.Hidden, result.Cell];
-            return (values, gradients.ToArray());
-        }
-        var composed = Run(fused: false);
-        var fast = Run(fused: true);
-        for (int i = 0; i < composed.Values.Length; i++) TensorAssert.Close(composed.Values[i], fast.Values[i], 1e-12);
-        Assert.Equal(composed.Gradients.Length, fast.Gradients.Length);
-        for (int i = 0; i < composed.Gradients.Length; i++) TensorAssert.Close(composed.Gradients[i], fast.Gradients[i], 1e-12);
-    }
+    private static void AssertFusedMatchesComposed(RecurrentKind kind, int steps, int hidden, int batch, int[]? lengths) =>
+        FusedAgreement.AssertFusedMatchesComposed(
+            () => new RecurrentLayer(kind, 5, hidden, 1, bidirectional: true, dtype: DType.Float64, generator: new Generator(51)),
+            seed: 52, steps, batch, initialState: true, lengths);
 
     [Fact]
-    public void FusedGruGradientsMatchFiniteDifferences()
-    {
-        var x = Random64.Normal(40, 4, 2, 3).SetRequiresGrad();
-        var h0 = Random64.Normal(41, 2, 2).SetRequiresGrad();
-        var wih = Random64.Normal(42, 6, 3).SetRequiresGrad();
-        var whh = Random64.Normal(43, 6, 2).SetRequiresGrad();
-        var bih = Random64.Normal(44, 6).SetRequiresGrad();
-        var bhh = Random64.Normal(45, 6).SetRequiresGrad();
-        foreach (var reverse in new[] { false, true })
-            LeafGradientAssert.MatchesFiniteDifferences(() => Tensor.GruSequence(x, h0, wih, whh, bih, bhh, reverse, [4, 2]),
-                [("x", x), ("h0", h0), ("weight_ih", wih), ("weight_hh", whh), ("bias_ih", bih), ("bias_hh", bhh)]);
-    }
+    public void FusedGruGradientsMatchFiniteDifferences() =>
+        FusedAgreement.SequenceGradientsMatchFiniteDifferences(40, gates: 3, hidden: 2, cellState: false, (l, reverse) =>
+            Tensor.GruSequence(l.X, l.H0, l.WeightIh, l.WeightHh, l.BiasIh, l.BiasHh, reverse, [4, 2]));
 
     [Fact]
-    public void FusedGradientsMatchFiniteDifferences()
-    {
-        var x = Random64.Normal(20, 4, 2, 3).SetRequiresGrad();
-        var h0 = Random64.Normal(21, 2, 2).SetRequiresGrad();
-        var c0 = Random64.Normal(22, 2, 2).SetRequiresGrad();
-        var wih = Random64.Normal(23, 8, 3).SetRequiresGrad();
-        var whh = Random64.Normal(24, 8, 2).SetRequiresGrad();
-        var bih = Random64.Normal(25, 8).SetRequiresGrad();
-        var bhh = Random64.Normal(26, 8).SetRequiresGrad();
-        foreach (var reverse in new[] { false, true })
-            LeafGradientAssert.MatchesFiniteDifferences(() => Tensor.LstmSequence(x, h0, c0, wih, whh, bih, bhh, reverse, [4, 3]),
-                [("x", x), ("h0", h0), ("c0", c0), ("weight_ih", wih), ("weight_hh", whh), ("bias_ih", bih), ("bias_hh", bhh)]);
-    }
+    public void FusedGradientsMatchFiniteDifferences() =>
+        FusedAgreement.SequenceGradientsMatchFiniteDifferences(20, gates: 4, hidden: 2, cellState: true, (l, reverse) =>
+            Tensor.LstmSequence(l.X, l.H0, l.C0!, l.WeightIh, l.WeightHh, l.BiasIh, l.BiasHh, reverse, [4, 3]));
 
     [Fact]
     public void Float32AgreesWithFloat64AndErrorsNameTheOp()

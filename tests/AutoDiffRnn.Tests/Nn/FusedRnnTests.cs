@@ -24,32 +24,10 @@ public class FusedRnnTests
     [Theory]
     [MemberData(nameof(Configurations))]
     public void FusedAndComposedRnnGiveTheSameOutputsAndGradients(bool relu, int layers, bool bidirectional, bool bias, bool initialState,
-        bool variableLengths)
-    {
-        int steps = 5, batch = 3, input = 4, hidden = 3, directions = bidirectional ? 2 : 1;
-        int[]? lengths = variableLengths ? [5, 2, 1] : null;
-        (Tensor[] Values, Tensor[] Gradients) Run(bool fused)
-        {
-            var layer = new Rnn(input, hidden, layers, relu, bias, bidirectional: bidirectional, dtype: DType.Float64, generator: new Generator(81))
-            {
-                UseFusedKernels = fused,
-            };
-            var x = Random64.Normal(82, steps, batch, input).SetRequiresGrad();
-            var h0 = Random64.Normal(83, layers * directions, batch, hidden).SetRequiresGrad();
-            var result = initialState ? layer.Forward(x, h0, null, lengths) : layer.Forward(x, lengths: lengths);
-            Assert.Null(result.Cell);
-            ((result.Output * Random64.Normal(85, result.Output.Shape.ToArray())).Sum()
-             + (result.Hidden * Random64.Normal(86, result.Hidden.Shape.ToArray())).Sum()).Backward();
-            var gradients = layer.Parameters().Select(p => p.Grad!).Append(x.Grad!);
-            if (initialState) gradients = gradients.Append(h0.Grad!);
-            return ([result.Output, result.Hidden], gradients.ToArray());
-        }
-        var composed = Run(fused: false);
-        var fast = Run(fused: true);
-        for (int i = 0; i < composed.Values.Length; i++) TensorAssert.Close(composed.Values[i], fast.Values[i], 1e-12);
-        Assert.Equal(composed.Gradients.Length, fast.Gradients.Length);
-        for (int i = 0; i < composed.Gradients.Length; i++) TensorAssert.Close(composed.Gradients[i], fast.Gradients[i], 1e-12);
-    }
+        bool variableLengths) =>
+        FusedAgreement.AssertFusedMatchesComposed(
+            () => new Rnn(4, 3, layers, relu, bias, bidirectional: bidirectional, dtype: DType.Float64, generator: new Generator(81)),
+            seed: 82, steps: 5, batch: 3, initialState, variableLengths ? [5, 2, 1] : null);
 
     /// <summary>Hidden sizes of whole vectors plus a tail, and long sequences (the steps cut into chunks beside the recurrence).</summary>
     [Theory]
@@ -57,44 +35,18 @@ public class FusedRnnTests
     [InlineData(RecurrentKind.RnnRelu, 19, 16, 1, false)]
     [InlineData(RecurrentKind.RnnTanh, 70, 9, 2, true)]
     [InlineData(RecurrentKind.RnnRelu, 70, 9, 1, false)]
-    public void FusedAndComposedAgreeAtVectorWidthsAndOnLongSequences(RecurrentKind kind, int steps, int hidden, int batch, bool variableLengths)
-    {
-        int input = 5;
-        int[]? lengths = variableLengths ? Enumerable.Range(0, batch).Select(b => steps - (7 * b) % steps).ToArray() : null;
-        (Tensor[] Values, Tensor[] Gradients) Run(bool fused)
-        {
-            var layer = new RecurrentLayer(kind, input, hidden, 1, bidirectional: true, dtype: DType.Float64, generator: new Generator(91))
-            {
-                UseFusedKernels = fused,
-            };
-            var x = Random64.Normal(92, steps, batch, input).SetRequiresGrad();
-            var h0 = Random64.Normal(93, 2, batch, hidden).SetRequiresGrad();
-            var result = layer.Forward(x, h0, null, lengths);
-            ((result.Output * Random64.Normal(95, result.Output.Shape.ToArray())).Sum()
-             + (result.Hidden * Random64.Normal(96, result.Hidden.Shape.ToArray())).Sum()).Backward();
-            return ([result.Output, result.Hidden], layer.Parameters().Select(p => p.Grad!).Append(x.Grad!).Append(h0.Grad!).ToArray());
-        }
-        var composed = Run(fused: false);
-        var fast = Run(fused: true);
-        for (int i = 0; i < composed.Values.Length; i++) TensorAssert.Close(composed.Values[i], fast.Values[i], 1e-12);
-        for (int i = 0; i < composed.Gradients.Length; i++) TensorAssert.Close(composed.Gradients[i], fast.Gradients[i], 1e-12);
-    }
+    public void FusedAndComposedAgreeAtVectorWidthsAndOnLongSequences(RecurrentKind kind, int steps, int hidden, int batch, bool variableLengths) =>
+        FusedAgreement.AssertFusedMatchesComposed(
+            () => new RecurrentLayer(kind, 5, hidden, 1, bidirectional: true, dtype: DType.Float64, generator: new Generator(91)),
+            seed: 92, steps, batch, initialState: true,
+            variableLengths ? Enumerable.Range(0, batch).Select(b => steps - (7 * b) % steps).ToArray() : null);
 
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void FusedRnnGradientsMatchFiniteDifferences(bool relu)
-    {
-        var x = Random64.Normal(100, 4, 2, 3).SetRequiresGrad();
-        var h0 = Random64.Normal(101, 2, 3).SetRequiresGrad();
-        var wih = Random64.Normal(102, 3, 3).SetRequiresGrad();
-        var whh = Random64.Normal(103, 3, 3).SetRequiresGrad();
-        var bih = Random64.Normal(104, 3).SetRequiresGrad();
-        var bhh = Random64.Normal(105, 3).SetRequiresGrad();
-        foreach (var reverse in new[] { false, true })
-            LeafGradientAssert.MatchesFiniteDifferences(() => Tensor.RnnSequence(x, h0, wih, whh, bih, bhh, relu, reverse, [4, 2]),
-                [("x", x), ("h0", h0), ("weight_ih", wih), ("weight_hh", whh), ("bias_ih", bih), ("bias_hh", bhh)]);
-    }
+    public void FusedRnnGradientsMatchFiniteDifferences(bool relu) =>
+        FusedAgreement.SequenceGradientsMatchFiniteDifferences(100, gates: 1, hidden: 3, cellState: false, (l, reverse) =>
+            Tensor.RnnSequence(l.X, l.H0, l.WeightIh, l.WeightHh, l.BiasIh, l.BiasHh, relu, reverse, [4, 2]));
 
     /// <summary>The forward split by hidden units (1 to 3 blocks, ragged) gives the recording path's rows, for the RNN and the GRU.</summary>
     [Theory]

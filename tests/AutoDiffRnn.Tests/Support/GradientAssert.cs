@@ -5,11 +5,16 @@ namespace AutoDiffRnn.Tests.Support;
 /// <summary>
 /// Checks reverse-mode gradients against central finite differences in float64 with the one gradient checker of the project,
 /// <see cref="GradCheck"/> (AutoDiffRnn.FSharp): the tape's Jᵀu for a random u against central differences of ⟨u, f(x)⟩ with step
-/// 2⁻¹⁷, element by element, the error |a − b| / max(1, |a|, |b|) of every element within the tolerance.
+/// 2⁻¹⁷, element by element, the error |a − b| / max(1, |a|, |b|) of every element within the tolerance. That measure is absolute
+/// below 1, so it would let a gradient of size 1e-4 be 1% wrong at tolerance 1e-5; the norm-wise error ‖a − b‖ / max(‖a‖, ‖b‖) these
+/// asserts used before GradCheck must be within the tolerance too (GradientAssertTests pins both).
 /// </summary>
 public static class GradientAssert
 {
-    /// <summary>Asserts that the tape's gradient of every input agrees with finite differences; fails with GradCheck's table.</summary>
+    /// <summary>
+    /// Asserts that the tape's gradient of every input agrees with finite differences, element by element (fails with GradCheck's
+    /// table) and norm-wise.
+    /// </summary>
     public static void MatchesFiniteDifferences(Func<Tensor[], Tensor> function, Tensor[] inputs, double tolerance = 1e-6)
     {
         foreach (var input in inputs)
@@ -20,6 +25,32 @@ public static class GradientAssert
             defaults.Step, defaults.Seed, 1, defaults.JacobianLimit);
         var report = GradCheck.CheckWith(options, GradCase.Create("gradient", function, inputs.Select(input => input.Detach().Clone()).ToArray()));
         Assert.True(report.Passed, report.ToTable());
+        MatchesNormWise(function, inputs, tolerance);
+    }
+
+    /// <summary>The tape's gradient of Σ w ⊙ f(x) (fixed random w) against central differences, norm-wise, for every input.</summary>
+    private static void MatchesNormWise(Func<Tensor[], Tensor> function, Tensor[] inputs, double tolerance)
+    {
+        var leaves = inputs.Select(input => input.Detach().Clone().SetRequiresGrad()).ToArray();
+        var probe = function(leaves);
+        var weights = Tensor.Normal(probe.Shape, dtype: DType.Float64, generator: new Generator(7));
+        (probe * weights).Sum().Backward();
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            var analytic = leaves[i].Grad?.ToDoubleArray() ?? new double[inputs[i].ElementCount];
+            var point = inputs.Select(input => input.Detach().Clone()).ToArray();
+            var original = point[i].ToDoubleArray();
+            var numeric = FiniteDifferences.Central(GradCheckOptions.Default.Step, point[i].ToDoubleArray(), (j, values) =>
+            {
+                point[i].SetFlat(j, values[j]);
+                using var _ = AutoDiffRnn.Autodiff.GradMode.NoGrad();
+                double value = (function(point) * weights).Sum().ToScalar();
+                point[i].SetFlat(j, original[j]);
+                return value;
+            });
+            double error = RelativeError(analytic, numeric);
+            Assert.True(error < tolerance, $"input {i} {inputs[i].Shape}: gradient norm-wise relative error {error:E3} exceeds {tolerance:E1}");
+        }
     }
 
     /// <summary>Shorthand for one input.</summary>
@@ -27,8 +58,8 @@ public static class GradientAssert
         MatchesFiniteDifferences(x => function(x[0]), [input], tolerance);
 
     /// <summary>
-    /// ‖a − b‖ / max(‖a‖, ‖b‖, 1e-12): zero for equal vectors, scale-free otherwise. For second-order checks (Hessian-vector
-    /// products against differences of gradients), which GradCheck does not make.
+    /// ‖a − b‖ / max(‖a‖, ‖b‖, 1e-12): zero for equal vectors, scale-free otherwise. The norm-wise measure of these asserts, and of
+    /// second-order checks (Hessian-vector products against differences of gradients), which GradCheck does not make.
     /// </summary>
     public static double RelativeError(double[] a, double[] b)
     {

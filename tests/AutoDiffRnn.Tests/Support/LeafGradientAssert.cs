@@ -5,7 +5,8 @@ namespace AutoDiffRnn.Tests.Support;
 /// <summary>
 /// Finite-difference checks for computations over many leaves (module parameters, inputs, initial states): each leaf's storage is
 /// perturbed in place and the computation rerun, so it works for modules whose parameters are read inside Forward. The differences
-/// and the error measure are GradCheck's (<see cref="FiniteDifferences"/>: central, step 2⁻¹⁷, |a − b| / max(1, |a|, |b|) per element).
+/// and the error measure are GradCheck's (<see cref="FiniteDifferences"/>: central, step 2⁻¹⁷, |a − b| / max(1, |a|, |b|) per element),
+/// and the norm-wise error ‖a − b‖ / max(‖a‖, ‖b‖) must be within the tolerance too (see <see cref="GradientAssert"/>).
 /// </summary>
 public static class LeafGradientAssert
 {
@@ -38,6 +39,8 @@ public static class LeafGradientAssert
             });
             double error = FiniteDifferences.LargestErrors(analytic, numeric).Item2;
             Assert.True(error < tolerance, $"{name} {leaf.Shape}: gradient relative error {error:E3} exceeds {tolerance:E1}");
+            double normWise = GradientAssert.RelativeError(analytic, numeric);
+            Assert.True(normWise < tolerance, $"{name} {leaf.Shape}: gradient norm-wise relative error {normWise:E3} exceeds {tolerance:E1}");
         }
     }
 }

@@ -96,6 +96,24 @@ internal ref struct CellForwardRow<T> where T : unmanaged, IFloatingPointIeee754
 
     /// <summary>Receives the cell's <see cref="IFusedCell.SavedVectors"/> chunks for the backward, or empty.</summary>
     public Span<T> Saved;
+
+    /// <summary>Chunk <paramref name="gate"/> of <see cref="Projection"/> at unit <paramref name="j"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly TL ProjectionOf<TL>(nuint gate, nuint j) where TL : struct, ILanes<TL, T> =>
+        TL.Load(Projection, gate * (nuint)HiddenSize + j);
+
+    /// <summary>Chunk <paramref name="gate"/> of <see cref="Recurrent"/> at unit <paramref name="j"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly TL RecurrentOf<TL>(nuint gate, nuint j) where TL : struct, ILanes<TL, T> =>
+        TL.Load(Recurrent, gate * (nuint)RecurrentStride + j);
+
+    /// <summary>
+    /// Gate <paramref name="gate"/>'s pre-activation at unit <paramref name="j"/>: its input projection plus its recurrent part, or the
+    /// projection alone when the recurrent part is already summed into it (<see cref="Recurrent"/> empty).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly TL PreActivation<TL>(nuint gate, nuint j) where TL : struct, ILanes<TL, T> =>
+        Recurrent.IsEmpty ? ProjectionOf<TL>(gate, j) : ProjectionOf<TL>(gate, j) + RecurrentOf<TL>(gate, j);
 }
 
 /// <summary>The spans of the backward of one active step of one sequence (all hidden units; chunked as in <see cref="CellForwardRow{T}"/>).</summary>

@@ -36,12 +36,12 @@ internal readonly struct GruCellMath : IFusedCell
     public static void ForwardLanes<TL, T>(scoped in CellForwardRow<T> row, nuint j)
         where TL : struct, ILanes<TL, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        nuint h = (nuint)row.HiddenSize, stride = (nuint)row.RecurrentStride;
-        ReadOnlySpan<T> x = row.Projection, u = row.Recurrent;
-        var reset = TL.Sigmoid(TL.Load(x, j) + TL.Load(u, j));
-        var update = TL.Sigmoid(TL.Load(x, h + j) + TL.Load(u, stride + j));
-        var hiddenN = TL.Load(u, 2 * stride + j);
-        var candidate = TL.Tanh(reset * hiddenN + TL.Load(x, 2 * h + j));
+        nuint h = (nuint)row.HiddenSize;
+        // the recurrent part is never summed into the projection: the candidate needs h_n on its own
+        var reset = TL.Sigmoid(row.ProjectionOf<TL>(0, j) + row.RecurrentOf<TL>(0, j));
+        var update = TL.Sigmoid(row.ProjectionOf<TL>(1, j) + row.RecurrentOf<TL>(1, j));
+        var hiddenN = row.RecurrentOf<TL>(2, j);
+        var candidate = TL.Tanh(reset * hiddenN + row.ProjectionOf<TL>(2, j));
         var hiddenNew = (TL.Load(row.PreviousHidden, j) - candidate) * update + candidate;
         if (!row.ActivatedGates.IsEmpty)
         {

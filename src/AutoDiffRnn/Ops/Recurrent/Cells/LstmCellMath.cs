@@ -37,13 +37,11 @@ internal readonly struct LstmCellMath : IFusedCell
     public static void ForwardLanes<TL, T>(scoped in CellForwardRow<T> row, nuint j)
         where TL : struct, ILanes<TL, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        nuint h = (nuint)row.HiddenSize, stride = (nuint)row.RecurrentStride;
-        ReadOnlySpan<T> x = row.Projection, u = row.Recurrent;
-        bool summed = u.IsEmpty; // the recurrent product is already in the projection
-        var input = TL.Sigmoid(summed ? TL.Load(x, j) : TL.Load(x, j) + TL.Load(u, j));
-        var forget = TL.Sigmoid(summed ? TL.Load(x, h + j) : TL.Load(x, h + j) + TL.Load(u, stride + j));
-        var candidate = TL.Tanh(summed ? TL.Load(x, 2 * h + j) : TL.Load(x, 2 * h + j) + TL.Load(u, 2 * stride + j));
-        var outputGate = TL.Sigmoid(summed ? TL.Load(x, 3 * h + j) : TL.Load(x, 3 * h + j) + TL.Load(u, 3 * stride + j));
+        nuint h = (nuint)row.HiddenSize;
+        var input = TL.Sigmoid(row.PreActivation<TL>(0, j));
+        var forget = TL.Sigmoid(row.PreActivation<TL>(1, j));
+        var candidate = TL.Tanh(row.PreActivation<TL>(2, j));
+        var outputGate = TL.Sigmoid(row.PreActivation<TL>(3, j));
         var cell = TL.Load(row.Cell, j);
         var cellNew = input * candidate + forget * cell;
         var tanhCell = TL.Tanh(cellNew);

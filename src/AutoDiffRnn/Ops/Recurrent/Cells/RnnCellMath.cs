@@ -59,8 +59,7 @@ internal readonly struct RnnCellMath<TActivation> : IFusedCell where TActivation
     public static void ForwardLanes<TL, T>(scoped in CellForwardRow<T> row, nuint j)
         where TL : struct, ILanes<TL, T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var preActivation = row.Recurrent.IsEmpty ? TL.Load(row.Projection, j) : TL.Load(row.Projection, j) + TL.Load(row.Recurrent, j);
-        var hiddenNew = TActivation.Apply<TL, T>(preActivation);
+        var hiddenNew = TActivation.Apply<TL, T>(row.PreActivation<TL>(0, j));
         if (!row.ActivatedGates.IsEmpty) hiddenNew.Store(row.ActivatedGates, j); // the one gate's activation is h' itself
         hiddenNew.Store(row.NextHidden, j);
         hiddenNew.Store(row.Output, j);
