@@ -32,6 +32,24 @@ public class ParallelPartsTests
         }
     }
 
+    private readonly struct CountQuickly(int[] counts) : IParallelBody
+    {
+        public void Run(int part) => Interlocked.Increment(ref counts[part]);
+    }
+
+    /// <summary>Back-to-back calls with changing part counts and parts too short for the helpers to keep up: helpers queued for one
+    /// call start during later ones (whose ticket holds another part count) and must neither run a part twice nor lose one.</summary>
+    [Fact]
+    public void HelpersThatStartDuringALaterCallRunEachPartOnce()
+    {
+        for (int call = 0; call < 3000; call++)
+        {
+            var counts = new int[2 + call % 9];
+            ParallelParts.Run(counts.Length, new CountQuickly(counts));
+            Assert.All(counts, count => Assert.Equal(1, count));
+        }
+    }
+
     [Fact]
     public void ZeroPartsRunNothingAndNegativeCountsAreRejected()
     {
