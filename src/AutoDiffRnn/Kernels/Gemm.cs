@@ -13,13 +13,14 @@ namespace AutoDiffRnn.Kernels;
 /// row blocks of MC; each block is packed (transposing as needed with in-register transposes, so transposed operands
 /// cost no extra copy) into per-thread aligned buffers laid out as the register-blocked micro-kernel reads them
 /// (<see cref="IGemmMicroKernel{T}"/>: 12×32 floats or 12×16 doubles on AVX-512, with 8-row and 4-row shapes for
-/// products with few rows). A B micro-panel stays in L1 while the micro-kernel sweeps the MC×KC block of A kept in L2.
+/// products with few rows; 6×16 floats on AVX2, or 4×24 where that pads fewer rows, as a recurrent step's batch of 16 or 32). A B micro-panel stays in L1 while the micro-kernel sweeps the MC×KC block of A kept in L2.
 /// When a single row block covers op(A), each B panel is packed just before its use; when op(B) is not transposed and
 /// op(A) has at most <see cref="KernelTuning.DirectRowsLimit"/> rows and the micro-kernel's rows of B span at least
 /// <see cref="KernelTuning.DirectMinimumPanelBytes"/>, B is not packed at all (the micro-kernel reads its rows in place), which saves a
 /// copy of B that few rows cannot amortise. A Bᵀ with very few rows uses dot products of rows
 /// (<see cref="GemmDotProducts"/>). Vector-matrix and matrix-vector products (m = 1 or n = 1) take a direct path.
-/// Products of at least <see cref="KernelTuning.ParallelThreshold"/> multiply-adds are split over the cores along their longer side.
+/// Products of at least <see cref="KernelTuning.ParallelThreshold"/> multiply-adds are split over the cores along their longer side
+/// (<see cref="ParallelParts"/>: no garbage per call).
 /// Every block size and limit comes from the <see cref="KernelTuning"/> in force when the product starts (<see cref="KernelTuning.Current"/>).
 /// </remarks>
 internal static class Gemm
@@ -96,6 +97,9 @@ internal static class Gemm
                     Run<T, GemmKernel512Rows8<T>>(problem, tuning, dotProducts: false);
                     break;
                 case KernelKind.Vector512: Run<T, GemmKernel512<T>>(problem, tuning, dotProducts: false); break;
+                case KernelKind.Vector256 when PaddedArea<T, GemmKernel256Rows4<T>>(m, n) < PaddedArea<T, GemmKernel256<T>>(m, n):
+                    Run<T, GemmKernel256Rows4<T>>(problem, tuning, dotProducts: false);
+                    break;
                 case KernelKind.Vector256: Run<T, GemmKernel256<T>>(problem, tuning, dotProducts: false); break;
                 case KernelKind.Vector128: Run<T, GemmKernel128<T>>(problem, tuning, dotProducts: false); break;
                 default: Run<T, GemmKernelScalar<T>>(problem, tuning, dotProducts: false); break;
@@ -122,6 +126,7 @@ internal static class Gemm
             PackedKernel.Rows8 => GemmKernel512Rows8<T>.Columns,
             PackedKernel.Rows12 => GemmKernel512<T>.Columns,
             PackedKernel.Vector256 => GemmKernel256<T>.Columns,
+            PackedKernel.Vector256Rows4 => GemmKernel256Rows4<T>.Columns,
             PackedKernel.Vector128 => GemmKernel128<T>.Columns,
             _ => GemmKernelScalar<T>.Columns,
         };
@@ -171,6 +176,7 @@ internal static class Gemm
                 case PackedKernel.Rows8: Run<T, GemmKernel512Rows8<T>>(problem, tuning, dotProducts: false, parallel); break;
                 case PackedKernel.Rows12: Run<T, GemmKernel512<T>>(problem, tuning, dotProducts: false, parallel); break;
                 case PackedKernel.Vector256: Run<T, GemmKernel256<T>>(problem, tuning, dotProducts: false, parallel); break;
+                case PackedKernel.Vector256Rows4: Run<T, GemmKernel256Rows4<T>>(problem, tuning, dotProducts: false, parallel); break;
                 case PackedKernel.Vector128: Run<T, GemmKernel128<T>>(problem, tuning, dotProducts: false, parallel); break;
                 default: Run<T, GemmKernelScalar<T>>(problem, tuning, dotProducts: false, parallel); break;
             }
@@ -230,7 +236,7 @@ internal static class Gemm
     }
 
     /// <summary>The micro-kernel a packed B is laid out for.</summary>
-    internal enum PackedKernel { Rows4, Rows8, Rows12, Vector256, Vector128, Scalar }
+    internal enum PackedKernel { Rows4, Rows8, Rows12, Vector256, Vector256Rows4, Vector128, Scalar }
 
     /// <summary>The kernel <see cref="Multiply{T}(ReadOnlySpan{T}, bool, ReadOnlySpan{T}, bool, Span{T}, int, int, int, bool)"/> would pick for m×n.</summary>
     private static PackedKernel PackedKernelFor<T>(int m, int n) where T : unmanaged, IFloatingPointIeee754<T> => BestKernel switch
@@ -238,6 +244,7 @@ internal static class Gemm
         KernelKind.Vector512 when m <= 4 => PackedKernel.Rows4,
         KernelKind.Vector512 when PaddedArea<T, GemmKernel512Rows8<T>>(m, n) < PaddedArea<T, GemmKernel512<T>>(m, n) => PackedKernel.Rows8,
         KernelKind.Vector512 => PackedKernel.Rows12,
+        KernelKind.Vector256 when PaddedArea<T, GemmKernel256Rows4<T>>(m, n) < PaddedArea<T, GemmKernel256<T>>(m, n) => PackedKernel.Vector256Rows4,
         KernelKind.Vector256 => PackedKernel.Vector256,
         KernelKind.Vector128 => PackedKernel.Vector128,
         _ => PackedKernel.Scalar,
@@ -290,12 +297,19 @@ internal static class Gemm
             RunPart<T, TKernel>(problem, tuning, dotProducts);
             return;
         }
-        Parallel.For(0, parts, part =>
+        ParallelParts.Run(parts, new Split<T, TKernel>(problem, tuning, dotProducts, splitRows, grain, length, tiles, parts));
+    }
+
+    /// <summary>Part p of a product split into whole micro-tiles along its rows or columns (the body of <see cref="ParallelParts"/>).</summary>
+    private readonly struct Split<T, TKernel>(Problem<T> problem, KernelTuning tuning, bool dotProducts, bool splitRows, int grain, int length,
+        int tiles, int parts) : IParallelBody where T : unmanaged, IFloatingPointIeee754<T> where TKernel : IGemmMicroKernel<T>
+    {
+        public void Run(int part)
         {
             int first = (int)((long)tiles * part / parts) * grain;
             int end = Math.Min(length, (int)((long)tiles * (part + 1) / parts) * grain);
             RunPart<T, TKernel>(splitRows ? problem.Rows(first, end - first) : problem.Columns(first, end - first), tuning, dotProducts);
-        });
+        }
     }
 
     private static unsafe void RunPart<T, TKernel>(Problem<T> problem, KernelTuning tuning, bool dotProducts)

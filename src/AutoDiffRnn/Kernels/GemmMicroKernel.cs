@@ -313,6 +313,57 @@ internal readonly unsafe struct GemmKernel256<T> : IGemmMicroKernel<T> where T :
 }
 
 /// <summary>
+/// AVX2-class micro-kernel for products of few rows (a recurrent step's batch of 4 to 64 sequences, where the 6-row tile wastes up to a
+/// third of its work on padding): a 4 × (3·W) tile of Vector256&lt;T&gt; (4×24 floats or 4×12 doubles) in 12 accumulators, with the
+/// three B vectors and one broadcast filling the 16 vector registers; per depth step 3 B loads and 4 broadcasts feed 12 FMAs.
+/// </summary>
+internal readonly unsafe struct GemmKernel256Rows4<T> : IGemmMicroKernel<T> where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public static int Rows => 4;
+    public static int Columns => 3 * Vector256<T>.Count;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(int depth, T* a, T* b, nint bStride, T* c, nint rowStride, bool overwrite)
+    {
+        int width = Vector256<T>.Count;
+        Vector256<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default,
+            c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+        for (int p = 0; p < depth; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + width);
+            var b2 = Vector256.Load(b + 2 * width);
+            Vector256<T> x;
+            x = Vector256.Create(a[0]); c00 = VectorMath.MultiplyAdd(x, b0, c00); c01 = VectorMath.MultiplyAdd(x, b1, c01); c02 = VectorMath.MultiplyAdd(x, b2, c02);
+            x = Vector256.Create(a[1]); c10 = VectorMath.MultiplyAdd(x, b0, c10); c11 = VectorMath.MultiplyAdd(x, b1, c11); c12 = VectorMath.MultiplyAdd(x, b2, c12);
+            x = Vector256.Create(a[2]); c20 = VectorMath.MultiplyAdd(x, b0, c20); c21 = VectorMath.MultiplyAdd(x, b1, c21); c22 = VectorMath.MultiplyAdd(x, b2, c22);
+            x = Vector256.Create(a[3]); c30 = VectorMath.MultiplyAdd(x, b0, c30); c31 = VectorMath.MultiplyAdd(x, b1, c31); c32 = VectorMath.MultiplyAdd(x, b2, c32);
+            a += 4;
+            b += bStride;
+        }
+        StoreRow(c, c00, c01, c02, overwrite); c += rowStride;
+        StoreRow(c, c10, c11, c12, overwrite); c += rowStride;
+        StoreRow(c, c20, c21, c22, overwrite); c += rowStride;
+        StoreRow(c, c30, c31, c32, overwrite);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(T* row, Vector256<T> v0, Vector256<T> v1, Vector256<T> v2, bool overwrite)
+    {
+        int width = Vector256<T>.Count;
+        if (!overwrite)
+        {
+            v0 += Vector256.Load(row);
+            v1 += Vector256.Load(row + width);
+            v2 += Vector256.Load(row + 2 * width);
+        }
+        v0.Store(row);
+        v1.Store(row + width);
+        v2.Store(row + 2 * width);
+    }
+}
+
+/// <summary>
 /// 128-bit micro-kernel (SSE / NEON): a 6 × (2·W) tile of Vector128&lt;T&gt; (6×8 floats or 6×4 doubles) in 12 accumulators.
 /// </summary>
 internal readonly unsafe struct GemmKernel128<T> : IGemmMicroKernel<T> where T : unmanaged, IFloatingPointIeee754<T>

@@ -248,10 +248,9 @@ public class RecurrentLayer : Module
         var layerInput = sequence;
         for (int layer = 0; layer < NumLayers; layer++)
         {
-            // every element is written (padded steps get zeros), so the storage need not be cleared first
-            var outputShape = new Shape(steps, batch, Directions * HiddenSize);
-            var layerOutput = new Tensor(sequence.DType == DType.Float32 ? GC.AllocateUninitializedArray<float>(outputShape.ElementCount)
-                : GC.AllocateUninitializedArray<double>(outputShape.ElementCount), outputShape);
+            // every element is written (padded steps get zeros), so the storage need not be cleared first; pooled, so inside a
+            // TensorScope repeated inference allocates no new large array (no generation-2 collections from the output)
+            var layerOutput = Tensor.Uninitialized(new Shape(steps, batch, Directions * HiddenSize), sequence.DType);
             var input = layerInput;
             int currentLayer = layer;
             void RunDirection(int direction)

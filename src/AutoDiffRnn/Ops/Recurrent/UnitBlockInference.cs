@@ -7,134 +7,165 @@ namespace AutoDiffRnn;
 
 /// <summary>
 /// The forward of the fused recurrence driver when nothing is recorded (inference), split over the cores by hidden units rather than by
-/// sequences, for any cell. The input projections of all steps are one GEMM (with b_ih, and b_hh unless the cell keeps its hidden
-/// projection apart). The hidden units are cut into blocks; for each block the rows of W_hh of its units in every gate are packed once
-/// per sequence (<see cref="Gemm.Pack{T}"/>), so a core re-reads only its own slice of the recurrent weight at every step (half of W_hh on
-/// two cores: for H = 256 that slice stays in L2, where the whole weight, read by each core when the batch is split, does not). Per step
-/// and block: h_{t−1} (all units) times the block's packed weight into a small per-thread buffer, then the cell's kernel on the block's
-/// units straight from the products and the projections (<see cref="IFusedCell.ForwardLanes{TL, T}"/> with a recurrent part), with no gate buffer
-/// written back. The hidden state alternates between two buffers (a step reads one and writes the other), and the steps are ordered by
-/// <see cref="StepBlockSchedule"/>.
+/// sequences, for any cell. The input projections of all steps are one GEMM (x W_ihᵀ, with b_ih only for a cell whose hidden projection
+/// stays apart). The hidden units are cut into blocks; for each block the rows of W_hh of its units in every gate are packed once per
+/// sequence (<see cref="Gemm.Pack{T}"/>), so a core re-reads only its own slice of the recurrent weight at every step (half of W_hh on
+/// two cores, where the whole weight, read by each core when the batch is split, would not stay in L2). Per step and block: the block's
+/// biases (b_ih + b_hh, or b_hh alone for a separate hidden projection) are laid into its product buffer, h_{t−1} (all units) times the
+/// block's packed weight is added to them, then the cell's kernel runs on the block's units straight from the products and the projections
+/// (<see cref="IFusedCell.ForwardLanes{TL, T}"/> with a recurrent part), with no gate buffer written back. The hidden state alternates
+/// between two buffers (a step reads one and writes the other); the steps are ordered by <see cref="StepBlockSchedule"/>, whose workers
+/// start once per sequence (<see cref="ParallelParts"/>), and every buffer is taken once per sequence.
 /// </summary>
-internal static class UnitBlockInference<T, TCell> where T : unmanaged, IFloatingPointIeee754<T> where TCell : struct, IFusedCell
+internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unmanaged, IFloatingPointIeee754<T> where TCell : struct, IFusedCell
 {
+    private readonly RecurrenceInputs inputs;
+    private readonly InferenceTarget target;
+    private readonly int steps, batch, h, g, width, blocks;
+    private readonly T[] projections, states, cells, products, blockBiases;
+    private readonly PackedMatrix<T>?[] packed;
+    private readonly bool biased;
+
     /// <summary>
     /// Runs the sequence from the initial states (zeros when null) into <paramref name="target"/>, with the hidden units cut into (at most)
     /// <paramref name="blocks"/> blocks of whole vectors, on up to <see cref="Gemm.MaxParallelism"/> threads.
     /// </summary>
     public static void Run(RecurrenceInputs inputs, InferenceTarget target, int blocks)
     {
-        int steps = inputs.Steps, batch = inputs.Batch, h = inputs.HiddenSize, gates = TCell.Gates, g = gates * h;
-        target.Check(steps, batch, h, TCell.HasCellState);
+        target.Check(inputs.Steps, inputs.Batch, inputs.HiddenSize, TCell.HasCellState);
         if (blocks < 1) throw new ArgumentOutOfRangeException(nameof(blocks), $"{TCell.Operation} inference: blocks must be positive, got {blocks}");
+        using var run = new UnitBlockInference<T, TCell>(inputs, target, blocks);
+        run.Execute();
+    }
+
+    private UnitBlockInference(RecurrenceInputs inputs, InferenceTarget target, int requestedBlocks)
+    {
+        (this.inputs, this.target) = (inputs, target);
+        (steps, batch, h) = (inputs.Steps, inputs.Batch, inputs.HiddenSize);
+        g = TCell.Gates * h;
         int lanes = Vector.IsHardwareAccelerated && Vector<T>.IsSupported ? Vector<T>.Count : 1;
-        int width = (h + blocks - 1) / blocks;
+        width = (h + requestedBlocks - 1) / requestedBlocks;
         width = Math.Min(h, (width + lanes - 1) / lanes * lanes);
         blocks = (h + width - 1) / width;
+        biased = inputs.BiasIh is not null;
+        projections = ArrayPool<T>.Shared.Rent(steps * batch * g);
+        states = ArrayPool<T>.Shared.Rent(2 * batch * h); // the hidden state before and after the step, alternating
+        cells = TCell.HasCellState ? ArrayPool<T>.Shared.Rent(batch * h) : [];
+        products = ArrayPool<T>.Shared.Rent(blocks * batch * TCell.Gates * width); // block b's at b·B·G·w
+        blockBiases = biased ? ArrayPool<T>.Shared.Rent(blocks * TCell.Gates * width) : [];
+        packed = new PackedMatrix<T>?[blocks];
+    }
+
+    /// <summary>Frees the packed weights and returns the buffers.</summary>
+    public void Dispose()
+    {
+        foreach (var matrix in packed) matrix?.Dispose();
+        ArrayPool<T>.Shared.Return(projections);
+        ArrayPool<T>.Shared.Return(states);
+        ArrayPool<T>.Shared.Return(products);
+        if (TCell.HasCellState) ArrayPool<T>.Shared.Return(cells);
+        if (biased) ArrayPool<T>.Shared.Return(blockBiases);
+    }
+
+    private void Execute()
+    {
+        Project();
+        PackBlocks();
+        if (inputs.Hidden is null) states.AsSpan(0, batch * h).Clear();
+        else inputs.Hidden.Span<T>().CopyTo(states);
+        if (TCell.HasCellState)
+        {
+            if (inputs.Cell is null) cells.AsSpan(0, batch * h).Clear();
+            else inputs.Cell.Span<T>().CopyTo(cells);
+        }
+        new StepBlockSchedule(steps, blocks).Run(Math.Min(blocks, Gemm.MaxParallelism), RunBlock);
+        // after the last step the state is in the buffer that step wrote
+        if (target.FinalHidden is not null)
+            states.AsSpan((steps & 1) * batch * h, batch * h).CopyTo(target.FinalHidden.Span<T>().Slice(target.StateOffset, batch * h));
+        if (target.FinalCell is not null)
+            cells.AsSpan(0, batch * h).CopyTo(target.FinalCell.Span<T>().Slice(target.StateOffset, batch * h));
+    }
+
+    /// <summary>
+    /// x W_ihᵀ for every step; + b_ih only for a cell whose hidden projection stays apart (else every bias goes into the products).
+    /// </summary>
+    private void Project()
+    {
         int rows = steps * batch;
-        var projections = ArrayPool<T>.Shared.Rent(rows * g);
-        var states = ArrayPool<T>.Shared.Rent(2 * batch * h); // the hidden state before and after the step, alternating
-        var cells = TCell.HasCellState ? ArrayPool<T>.Shared.Rent(batch * h) : [];
-        var packed = new PackedMatrix<T>?[blocks];
+        Span<T> pre = projections.AsSpan(0, rows * g);
+        bool withBias = biased && TCell.SeparateHiddenProjection;
+        if (withBias)
+            for (int row = 0; row < rows; row++) inputs.BiasIh!.Span<T>().CopyTo(pre.Slice(row * g, g));
+        Gemm.Multiply<T>(inputs.Input.Span<T>(), false, inputs.WeightIh.Span<T>(), true, pre, rows, g, inputs.InputSize, accumulate: withBias);
+    }
+
+    /// <summary>
+    /// For each block, the rows of W_hh of its units in every gate, packed as the right operand of h W_hhᵀ, and the biases the block's
+    /// products start from.
+    /// </summary>
+    private void PackBlocks()
+    {
+        int gates = TCell.Gates;
+        var gathered = ArrayPool<T>.Shared.Rent(gates * width * h);
         try
         {
-            Project(projections.AsSpan(0, rows * g));
-            PackBlocks();
-            if (inputs.Hidden is null) states.AsSpan(0, batch * h).Clear();
-            else inputs.Hidden.Span<T>().CopyTo(states);
-            if (TCell.HasCellState)
+            ReadOnlySpan<T> weight = inputs.WeightHh.Span<T>();
+            for (int block = 0; block < blocks; block++)
             {
-                if (inputs.Cell is null) cells.AsSpan(0, batch * h).Clear();
-                else inputs.Cell.Span<T>().CopyTo(cells);
-            }
-            new StepBlockSchedule(steps, blocks).Run(Math.Min(blocks, Gemm.MaxParallelism), RunBlock);
-            // after the last step the state is in the buffer that step wrote
-            if (target.FinalHidden is not null)
-                states.AsSpan((steps & 1) * batch * h, batch * h).CopyTo(target.FinalHidden.Span<T>().Slice(target.StateOffset, batch * h));
-            if (target.FinalCell is not null)
-                cells.AsSpan(0, batch * h).CopyTo(target.FinalCell.Span<T>().Slice(target.StateOffset, batch * h));
-        }
-        finally
-        {
-            foreach (var matrix in packed) matrix?.Dispose();
-            ArrayPool<T>.Shared.Return(projections);
-            ArrayPool<T>.Shared.Return(states);
-            if (TCell.HasCellState) ArrayPool<T>.Shared.Return(cells);
-        }
-
-        // gate pre-activations from the input, bias + x W_ihᵀ, for every step
-        void Project(Span<T> pre)
-        {
-            if (inputs.BiasIh is not null)
-            {
-                Span<T> sum = pre[..g];
-                inputs.BiasIh.Span<T>().CopyTo(sum);
-                if (!TCell.SeparateHiddenProjection) TensorPrimitives.Add<T>(sum, inputs.BiasHh!.Span<T>(), sum);
-                for (int row = 1; row < rows; row++) sum.CopyTo(pre.Slice(row * g, g));
-            }
-            Gemm.Multiply<T>(inputs.Input.Span<T>(), false, inputs.WeightIh.Span<T>(), true, pre, rows, g, inputs.InputSize,
-                accumulate: inputs.BiasIh is not null);
-        }
-
-        // for each block, the rows of W_hh of its units in every gate, packed as the right operand of h W_hhᵀ
-        void PackBlocks()
-        {
-            var gathered = ArrayPool<T>.Shared.Rent(gates * width * h);
-            try
-            {
-                ReadOnlySpan<T> weight = inputs.WeightHh.Span<T>();
-                for (int block = 0; block < blocks; block++)
+                int first = block * width, count = Math.Min(width, h - first);
+                for (int gate = 0; gate < gates; gate++)
+                    weight.Slice((gate * h + first) * h, count * h).CopyTo(gathered.AsSpan(gate * count * h, count * h));
+                packed[block] = Gemm.Pack<T>(gathered.AsSpan(0, gates * count * h), transposeB: true, k: h, n: gates * count, rows: batch);
+                if (!biased) continue;
+                var bias = blockBiases.AsSpan(block * gates * width, gates * count);
+                for (int gate = 0; gate < gates; gate++)
                 {
-                    int first = block * width, count = Math.Min(width, h - first);
-                    for (int gate = 0; gate < gates; gate++)
-                        weight.Slice((gate * h + first) * h, count * h).CopyTo(gathered.AsSpan(gate * count * h, count * h));
-                    packed[block] = Gemm.Pack<T>(gathered.AsSpan(0, gates * count * h), transposeB: true, k: h, n: gates * count, rows: batch);
+                    var part = bias.Slice(gate * count, count);
+                    inputs.BiasHh!.Span<T>().Slice(gate * h + first, count).CopyTo(part);
+                    if (!TCell.SeparateHiddenProjection) TensorPrimitives.Add<T>(part, inputs.BiasIh!.Span<T>().Slice(gate * h + first, count), part);
                 }
             }
-            finally { ArrayPool<T>.Shared.Return(gathered); }
         }
+        finally { ArrayPool<T>.Shared.Return(gathered); }
+    }
 
-        // step k (in processing order) of the units of one block, for every sequence
-        void RunBlock(int k, int block)
+    /// <summary>Step k (in processing order) of the units of one block, for every sequence.</summary>
+    private void RunBlock(int k, int block)
+    {
+        int gates = TCell.Gates;
+        int t = inputs.TimeOf(k);
+        int first = block * width, count = Math.Min(width, h - first), rowLength = gates * count;
+        var previous = states.AsSpan((k & 1) * batch * h, batch * h);
+        var next = states.AsSpan(((k + 1) & 1) * batch * h, batch * h);
+        var blockProducts = products.AsSpan(block * batch * gates * width, batch * rowLength);
+        if (biased)
         {
-            int t = inputs.TimeOf(k);
-            int first = block * width, count = Math.Min(width, h - first);
-            var previous = states.AsSpan((k & 1) * batch * h, batch * h);
-            var next = states.AsSpan(((k + 1) & 1) * batch * h, batch * h);
-            var products = ArrayPool<T>.Shared.Rent(batch * gates * count);
-            try
+            var bias = blockBiases.AsSpan(block * gates * width, rowLength);
+            for (int b = 0; b < batch; b++) bias.CopyTo(blockProducts.Slice(b * rowLength, rowLength));
+        }
+        Gemm.Multiply<T>(previous, false, packed[block]!, blockProducts, batch, accumulate: biased, parallel: false);
+        var result = target.Output.Span<T>();
+        var projection = projections.AsSpan();
+        int outputLength = target.StateRows ? (TCell.HasCellState ? 2 : 1) * h + count : count;
+        for (int b = 0; b < batch; b++)
+        {
+            int row = t * batch + b;
+            var output = result.Slice(row * target.RowStride + target.Offset + first, outputLength);
+            var cell = TCell.HasCellState ? cells.AsSpan(b * h + first, count) : [];
+            if (!inputs.IsActive(t, b))
             {
-                Gemm.Multiply<T>(previous, false, packed[block]!, products, batch, accumulate: false, parallel: false);
-                var result = target.Output.Span<T>();
-                int outputLength = target.StateRows ? (TCell.HasCellState ? 2 : 1) * h + count : count;
-                for (int b = 0; b < batch; b++)
-                {
-                    int row = t * batch + b;
-                    var recurrent = products.AsSpan(b * gates * count, gates * count);
-                    if (TCell.SeparateHiddenProjection && inputs.BiasHh is not null)
-                        for (int gate = 0; gate < gates; gate++)
-                        {
-                            var part = recurrent.Slice(gate * count, count);
-                            TensorPrimitives.Add<T>(part, inputs.BiasHh.Span<T>().Slice(gate * h + first, count), part);
-                        }
-                    var output = result.Slice(row * target.RowStride + target.Offset + first, outputLength);
-                    var cell = TCell.HasCellState ? cells.AsSpan(b * h + first, count) : [];
-                    if (!inputs.IsActive(t, b))
-                    {
-                        previous.Slice(b * h + first, count).CopyTo(next.Slice(b * h + first, count));
-                        InactiveStep.Forward<T>(previous.Slice(b * h + first, count), cell, output, h, target.StateRows);
-                        continue;
-                    }
-                    var step = new CellForwardRow<T>
-                    {
-                        HiddenSize = h, Width = count, Projection = projections.AsSpan(row * g + first, g - first), Recurrent = recurrent,
-                        RecurrentStride = count, PreviousHidden = previous.Slice(b * h + first, count), NextHidden = next.Slice(b * h + first, count),
-                        Cell = cell, Output = output, StateOutputs = target.StateRows,
-                    };
-                    CellSteps.Forward<T, TCell>(ref step);
-                }
+                previous.Slice(b * h + first, count).CopyTo(next.Slice(b * h + first, count));
+                InactiveStep.Forward<T>(previous.Slice(b * h + first, count), cell, output, h, target.StateRows);
+                continue;
             }
-            finally { ArrayPool<T>.Shared.Return(products); }
+            var step = new CellForwardRow<T>
+            {
+                HiddenSize = h, Width = count, Projection = projection.Slice(row * g + first, g - first),
+                Recurrent = blockProducts.Slice(b * rowLength, rowLength), RecurrentStride = count,
+                PreviousHidden = previous.Slice(b * h + first, count), NextHidden = next.Slice(b * h + first, count),
+                Cell = cell, Output = output, StateOutputs = target.StateRows,
+            };
+            CellSteps.Forward<T, TCell>(ref step);
         }
     }
 }
