@@ -62,6 +62,7 @@ public sealed class CharRnnStepSetup
         var options = new CharRnnOptions();
         var model = new CharLanguageModel(new CharModelConfig(options.Model, Vocabulary, options.EmbeddingSize, options.HiddenSize, options.Layers,
             options.Dropout), new Generator(options.Seed));
+        Model = model;
         Step = new CharRnnTrainingStep(model, new Adam(model.Parameters(), options.LearningRate), options.ClipNorm);
         var generator = new Generator(3);
         for (int i = 0; i < Inputs.Length; i++)
@@ -70,6 +71,9 @@ public sealed class CharRnnStepSetup
             Targets[i] = generator.NextInt(Vocabulary);
         }
     }
+
+    /// <summary>The model.</summary>
+    public CharLanguageModel Model { get; }
 
     /// <summary>The training step.</summary>
     public CharRnnTrainingStep Step { get; }

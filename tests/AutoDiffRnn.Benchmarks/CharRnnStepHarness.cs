@@ -48,6 +48,7 @@ public static class CharRnnStepHarness
             Mark(current, phases);
         }
         for (int step = 0; step < warmUp; step++) Step(step, -1);
+        PrintGraph(setup);
         types?.Start();
         int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         for (int step = 0; step < measured; step++) Step(warmUp + step, step);
@@ -75,6 +76,34 @@ public static class CharRnnStepHarness
             Console.WriteLine($"  {PhaseNames[phase],-10} {phaseMedian,10:F2} {(types is null ? (phaseBytes / 1024).ToString("F1") : "-"),10}");
         }
         types?.Print(measured);
+    }
+
+    /// <summary>The recorded graph of one forward and loss (ops by name) and the tensors a whole step creates.</summary>
+    private static void PrintGraph(CharRnnStepSetup setup)
+    {
+        int tensors;
+        var ops = new Dictionary<string, int>();
+        using (var scope = TensorScope.Begin())
+        {
+            setup.Step.Run(setup.Inputs, setup.Targets, CharRnnStepSetup.Steps, CharRnnStepSetup.Batch, new Generator(1));
+            tensors = scope.Count;
+        }
+        using (var scope = TensorScope.Begin())
+        {
+            var (logits, _) = setup.Model.Forward(setup.Inputs, CharRnnStepSetup.Steps, CharRnnStepSetup.Batch, dropoutGenerator: new Generator(1));
+            var loss = AutoDiffRnn.Losses.Loss.CrossEntropy(logits.Reshape(-1, CharRnnStepSetup.Vocabulary), setup.Targets);
+            var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+            var pending = new Stack<Tensor>([loss]);
+            while (pending.TryPop(out var tensor))
+            {
+                if (tensor.GradFn is not { } node || !seen.Add(tensor)) continue;
+                ops[node.OperationName] = ops.GetValueOrDefault(node.OperationName) + 1;
+                foreach (var input in node.Inputs) pending.Push(input);
+            }
+            loss.Backward(); // frees the graph (the fused op's pooled buffers go back)
+        }
+        Console.WriteLine($"  a step creates {tensors} tensors; its forward and loss record {ops.Values.Sum()} ops: " +
+                          string.Join(", ", ops.OrderByDescending(op => op.Value).Select(op => $"{op.Key} {op.Value}")));
     }
 
     private static double Median(double[] sorted) =>
