@@ -19,7 +19,8 @@ namespace AutoDiffRnn.Kernels;
 /// <see cref="KernelTuning.DirectMinimumPanelBytes"/>, B is not packed at all (the micro-kernel reads its rows in place), which saves a
 /// copy of B that few rows cannot amortise. A Bᵀ with very few rows uses dot products of rows
 /// (<see cref="GemmDotProducts"/>). Vector-matrix and matrix-vector products (m = 1 or n = 1) take a direct path.
-/// Products of at least <see cref="KernelTuning.ParallelThreshold"/> multiply-adds are split over the cores along their longer side.
+/// Products of at least <see cref="KernelTuning.ParallelThreshold"/> multiply-adds are split over the cores along their longer side
+/// (<see cref="ParallelParts"/>: no garbage per call).
 /// Every block size and limit comes from the <see cref="KernelTuning"/> in force when the product starts (<see cref="KernelTuning.Current"/>).
 /// </remarks>
 internal static class Gemm
@@ -290,12 +291,19 @@ internal static class Gemm
             RunPart<T, TKernel>(problem, tuning, dotProducts);
             return;
         }
-        Parallel.For(0, parts, part =>
+        ParallelParts.Run(parts, new Split<T, TKernel>(problem, tuning, dotProducts, splitRows, grain, length, tiles, parts));
+    }
+
+    /// <summary>Part p of a product split into whole micro-tiles along its rows or columns (the body of <see cref="ParallelParts"/>).</summary>
+    private readonly struct Split<T, TKernel>(Problem<T> problem, KernelTuning tuning, bool dotProducts, bool splitRows, int grain, int length,
+        int tiles, int parts) : IParallelBody where T : unmanaged, IFloatingPointIeee754<T> where TKernel : IGemmMicroKernel<T>
+    {
+        public void Run(int part)
         {
             int first = (int)((long)tiles * part / parts) * grain;
             int end = Math.Min(length, (int)((long)tiles * (part + 1) / parts) * grain);
             RunPart<T, TKernel>(splitRows ? problem.Rows(first, end - first) : problem.Columns(first, end - first), tuning, dotProducts);
-        });
+        }
     }
 
     private static unsafe void RunPart<T, TKernel>(Problem<T> problem, KernelTuning tuning, bool dotProducts)

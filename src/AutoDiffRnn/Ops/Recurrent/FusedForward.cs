@@ -69,9 +69,7 @@ internal sealed class FusedForward<T, TCell> where T : unmanaged, IFloatingPoint
             if (TCell.HasCellState) inputs.Cell!.Span<T>().CopyTo(states.AsSpan(batch * h));
             using var recurrent = new RecurrentProduct<T>(inputs.WeightHh.Span<T>(), transposeB: true, k: h, n: g, rows: rowsPerPart);
             if (parts == 1) RunRows(0, batch, parallelProducts: true, states, hiddenProjections, recurrent);
-            else
-                Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart,
-                    false, states, hiddenProjections, recurrent));
+            else ParallelParts.Run(parts, new SequenceBlocks(this, rowsPerPart, states, hiddenProjections, recurrent));
         }
         catch
         {
@@ -130,6 +128,17 @@ internal sealed class FusedForward<T, TCell> where T : unmanaged, IFloatingPoint
                 };
                 CellSteps.Forward<T, TCell>(ref step);
             }
+        }
+    }
+
+    /// <summary>Part p of the batch split: the whole recurrence for its block of sequences (the body of <see cref="ParallelParts"/>).</summary>
+    private readonly struct SequenceBlocks(FusedForward<T, TCell> forward, int rowsPerPart, T[] states, T[]? hiddenProjections,
+        RecurrentProduct<T> recurrent) : IParallelBody
+    {
+        public void Run(int part)
+        {
+            int first = part * rowsPerPart;
+            forward.RunRows(first, Math.Min(forward.batch, first + rowsPerPart) - first, false, states, hiddenProjections, recurrent);
         }
     }
 

@@ -1,3 +1,5 @@
+using AutoDiffRnn.Kernels;
+
 namespace AutoDiffRnn;
 
 /// <summary>
@@ -11,6 +13,7 @@ internal sealed class StepBlockSchedule
     private readonly int[] claimed; // step × block: 1 once a worker owns it
     private readonly int[] done;    // per step: blocks finished
     private volatile bool failed;
+    private System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure; // the first real failure of a worker
 
     /// <summary>A schedule for <paramref name="steps"/> steps of <paramref name="blocks"/> blocks each.</summary>
     public StepBlockSchedule(int steps, int blocks)
@@ -52,6 +55,7 @@ internal sealed class StepBlockSchedule
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
+            Interlocked.CompareExchange(ref failure, System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(exception), null);
             failed = true;
             throw;
         }
@@ -80,12 +84,17 @@ internal sealed class StepBlockSchedule
         }
         try
         {
-            Parallel.For(0, workers, worker => Work(worker, run));
+            ParallelParts.Run(workers, new Workers(this, run));
         }
-        catch (AggregateException aggregate)
+        catch (OperationCanceledException) when (failure is not null)
         {
-            var first = aggregate.Flatten().InnerExceptions.FirstOrDefault(inner => inner is not OperationCanceledException) ?? aggregate.InnerExceptions[0];
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(first);
+            failure.Throw(); // a worker that stopped because another failed may have thrown first
         }
+    }
+
+    /// <summary>The body of <see cref="Run"/>: worker p runs <see cref="Work"/>(p).</summary>
+    private readonly struct Workers(StepBlockSchedule schedule, Action<int, int> run) : IParallelBody
+    {
+        public void Run(int part) => schedule.Work(part, run);
     }
 }
