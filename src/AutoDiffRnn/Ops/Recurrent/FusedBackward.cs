@@ -64,9 +64,7 @@ internal sealed class FusedBackward<T, TCell> where T : unmanaged, IFloatingPoin
         {
             using var recurrent = new RecurrentProduct<T>(inputs.WeightHh.Span<T>(), transposeB: false, k: g, n: h, rows: rowsPerPart);
             if (parts == 1) RunRows(0, batch, parallelProducts: true, recurrent);
-            else
-                Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart,
-                    false, recurrent));
+            else ParallelParts.Run(parts, new SequenceBlocks(this, rowsPerPart, recurrent));
             if (chunks is null) Products(0, steps, accumulate: false);
             else chunks.WaitAll();
         }
@@ -120,6 +118,16 @@ internal sealed class FusedBackward<T, TCell> where T : unmanaged, IFloatingPoin
             int processed = steps - k; // steps done, in processing order
             if (chunks is not null && (processed % chunks.StepsPerChunk == 0 || processed == steps))
                 chunks.Complete((processed - 1) / chunks.StepsPerChunk);
+        }
+    }
+
+    /// <summary>Part p of the batch split: the whole backward recurrence for its block of sequences (the body of <see cref="ParallelParts"/>).</summary>
+    private readonly struct SequenceBlocks(FusedBackward<T, TCell> backward, int rowsPerPart, RecurrentProduct<T> recurrent) : IParallelBody
+    {
+        public void Run(int part)
+        {
+            int first = part * rowsPerPart;
+            backward.RunRows(first, Math.Min(backward.batch, first + rowsPerPart) - first, false, recurrent);
         }
     }
 
