@@ -18,6 +18,9 @@ public static class CharRnnStepHarness
     /// <summary>The command-line switch that selects this harness.</summary>
     public const string Switch = "--char-rnn-steps";
 
+    /// <summary>Steps allocating this much or more are listed with their phases' bytes.</summary>
+    private const long OutlierBytes = 64 * 1024;
+
     private static readonly string[] PhaseNames = [.. Enum.GetNames<TrainingStepPhase>(), "ScopeEnd"];
 
     /// <summary>Runs the harness with the arguments after <see cref="Switch"/>.</summary>
@@ -75,6 +78,10 @@ public static class CharRnnStepHarness
             double phaseBytes = Enumerable.Range(0, measured).Average(s => (double)(bytes[s, p + 1] - bytes[s, p]));
             Console.WriteLine($"  {PhaseNames[phase],-10} {phaseMedian,10:F2} {(types is null ? (phaseBytes / 1024).ToString("F1") : "-"),10}");
         }
+        for (int step = 0; step < measured; step++)
+            if (types is null && stepBytes[step] >= OutlierBytes)
+                Console.WriteLine($"  step {step} allocated {stepBytes[step] / 1024.0:F1} KB: " + string.Join(", ",
+                    Enumerable.Range(0, phases).Select(p => $"{PhaseNames[p]} {(bytes[step, p + 1] - bytes[step, p]) / 1024.0:F1}")));
         types?.Print(measured);
     }
 

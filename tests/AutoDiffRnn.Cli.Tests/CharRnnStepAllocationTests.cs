@@ -38,12 +38,18 @@ public sealed class CharRnnStepAllocationTests
             using var scope = TensorScope.Begin();
             losses.Add(trainingStep.Run(inputs, targets, Steps, Batch, new Generator((ulong)step)));
         }
-        for (int step = 0; step < 3; step++) Step(step);
-        const int measured = 5;
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        for (int step = 3; step < 3 + measured; step++) Step(step);
-        double perStep = (GC.GetTotalAllocatedBytes(precise: true) - before) / (double)measured;
-        Assert.True(perStep < 64 * 1024, $"a scoped step allocated {perStep / 1024:F1} KB on all threads after warm-up; the bound is 64 KB");
+        const int warmUp = 10, measured = 6;
+        for (int step = 0; step < warmUp; step++) Step(step);
+        var stepBytes = new long[measured];
+        for (int step = 0; step < measured; step++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            Step(warmUp + step);
+            stepBytes[step] = GC.GetTotalAllocatedBytes(precise: true) - before;
+        }
+        double perStep = stepBytes.Average();
+        Assert.True(perStep < 64 * 1024, $"a scoped step allocated {perStep / 1024:F1} KB on all threads after warm-up (steps: " +
+                                         $"{string.Join(", ", stepBytes.Select(b => $"{b / 1024.0:F1}"))} KB); the bound is 64 KB");
         Assert.True(losses[^1] < losses[0], $"the loss did not fall: {string.Join(", ", losses.Select(l => l.ToString("F3")))}");
     }
 }
