@@ -67,7 +67,8 @@ public static class CharRnnStepHarness
                           $"{Environment.ProcessorCount} cores");
         Console.WriteLine($"  time: min {times[0]:F2} ms, median {median:F2} ms, max {times[^1]:F2} ms, median/min {median / times[0]:F2}");
         if (types is null)
-            Console.WriteLine($"  allocated per step (all threads): mean {stepBytes.Average() / 1024:F1} KB, min {stepBytes.Min() / 1024.0:F1} KB, " +
+            Console.WriteLine($"  allocated per step (all threads): mean {stepBytes.Average() / 1024:F1} KB, median " +
+                              $"{Median(stepBytes.Select(b => (double)b).Order().ToArray()) / 1024:F1} KB, min {stepBytes.Min() / 1024.0:F1} KB, " +
                               $"max {stepBytes.Max() / 1024.0:F1} KB");
         Console.WriteLine($"  collections during the measured steps: gen0 {collections[0]}, gen1 {collections[1]}, gen2 {collections[2]}");
         Console.WriteLine($"  {"phase",-10} {"median ms",10} {"mean KB",10}");
