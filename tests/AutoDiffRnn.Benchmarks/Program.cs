@@ -14,6 +14,11 @@ public static class Program
     public static void Main(string[] args)
     {
         // libtorch runs in process beside our kernels; on Debian 12 its native library needs the run-time fix (README: Known platform issues).
+        if (args.Length > 0 && args[0] == CharRnnStepHarness.Switch)
+        {
+            CharRnnStepHarness.Run(args[1..]); // a plain harness, not BenchmarkDotNet
+            return;
+        }
         AutoDiffRnn.FSharp.Torch.TorchNative.EnsureLoaded();
         var config = DefaultConfig.Instance.AddColumn(new GflopsColumn(), new TorchRatioColumn());
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);

@@ -1,26 +1,34 @@
 using AutoDiffRnn.Cli.CharRnn;
-using AutoDiffRnn.Losses;
 using AutoDiffRnn.Optim;
 
 namespace AutoDiffRnn.Cli.Tests;
 
+/// <summary>Tests that count the bytes the whole process allocates: they run alone, after the parallel tests.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AllocationCollection
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "Allocation counting";
+}
+
 /// <summary>
-/// The main job's training step at the CLI's default sizes (T=64, B=32, LSTM 64→256, dropout, clipping, Adam) in a TensorScope per step:
-/// after warm-up its storage comes from the pool, so the calling thread allocates only small objects per step (a step without
-/// pooling allocated 32 MB). Per-thread bytes, so tests running beside this one do not count; the benchmark
-/// (CharRnnStepBenchmarks) reports all threads and the collections.
+/// The main job's training step at the CLI's default sizes (T=64, B=32, LSTM 64→256, dropout, clipping, Adam; the trainer's own
+/// <see cref="CharRnnTrainingStep"/>) in a TensorScope per step: after warm-up its storage comes from the pools, so the whole process
+/// allocates less than 64 KB in the median step on all threads (issue 17; measured 37 KB; a step without pooling allocated 32 MB). The benchmark
+/// (CharRnnStepBenchmarks, or its plain harness) reports the same bytes, the collections and the step's time.
 /// </summary>
+[Collection(AllocationCollection.Name)]
 public sealed class CharRnnStepAllocationTests
 {
     private const int Steps = 64, Batch = 32, Vocabulary = 62;
 
     [Fact]
-    public void AScopedStepAllocatesNoTensorStorageAfterWarmUp()
+    public void AScopedStepAllocatesLessThan64KilobytesAfterWarmUp()
     {
         var options = new CharRnnOptions();
         var model = new CharLanguageModel(new CharModelConfig(options.Model, Vocabulary, options.EmbeddingSize, options.HiddenSize,
             options.Layers, options.Dropout), new Generator(1));
-        var optimizer = new Adam(model.Parameters(), options.LearningRate);
+        var trainingStep = new CharRnnTrainingStep(model, new Adam(model.Parameters(), options.LearningRate), options.ClipNorm);
         var generator = new Generator(5);
         var inputs = Enumerable.Range(0, Steps * Batch).Select(_ => generator.NextInt(Vocabulary)).ToArray();
         var targets = Enumerable.Range(0, Steps * Batch).Select(_ => generator.NextInt(Vocabulary)).ToArray();
@@ -28,20 +36,22 @@ public sealed class CharRnnStepAllocationTests
         void Step(int step)
         {
             using var scope = TensorScope.Begin();
-            optimizer.ZeroGrad();
-            var (logits, _) = model.Forward(inputs, Steps, Batch, dropoutGenerator: new Generator((ulong)step));
-            var loss = Loss.CrossEntropy(logits.Reshape(Steps * Batch, Vocabulary), targets);
-            loss.Backward();
-            GradientClipping.ClipGradNorm(model.NamedParameters(), options.ClipNorm);
-            optimizer.Step();
-            losses.Add(loss.ToScalar());
+            losses.Add(trainingStep.Run(inputs, targets, Steps, Batch, new Generator((ulong)step)));
         }
-        for (int step = 0; step < 3; step++) Step(step);
-        const int measured = 5;
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int step = 3; step < 3 + measured; step++) Step(step);
-        double perStep = (GC.GetAllocatedBytesForCurrentThread() - before) / (double)measured;
-        Assert.True(perStep < 512 * 1024, $"a scoped step allocated {perStep / 1024:F0} KB on the calling thread");
+        const int warmUp = 10, measured = 6;
+        for (int step = 0; step < warmUp; step++) Step(step);
+        var stepBytes = new long[measured];
+        for (int step = 0; step < measured; step++)
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            Step(warmUp + step);
+            stepBytes[step] = GC.GetTotalAllocatedBytes(precise: true) - before;
+        }
+        // The median step: a thread-pool thread that joins the split GEMMs for the first time grows its own packing buffer once
+        // (256 or 384 KB, seen under load when the pool adds threads); that is the thread's, not the step's, and the median ignores it.
+        double perStep = stepBytes.Order().ElementAt(measured / 2);
+        Assert.True(perStep < 64 * 1024, $"a scoped step allocated {perStep / 1024:F1} KB on all threads after warm-up, the median of " +
+                                         $"{string.Join(", ", stepBytes.Select(b => $"{b / 1024.0:F1}"))} KB; the bound is 64 KB");
         Assert.True(losses[^1] < losses[0], $"the loss did not fall: {string.Join(", ", losses.Select(l => l.ToString("F3")))}");
     }
 }

@@ -71,6 +71,7 @@ public sealed class CharRnnTrainer(CharRnnOptions options, TextWriter log)
         int step = startStep;
         var inputs = new int[steps * batch];
         var targets = new int[steps * batch];
+        var trainingStep = new CharRnnTrainingStep(model, optimizer, options.ClipNorm);
         for (; step < options.Steps && !StopRequested; step++)
         {
             using var stepScope = TensorScope.Begin(); // the step's tensors go back to the storage pool when it ends: no garbage per step
@@ -84,13 +85,7 @@ public sealed class CharRnnTrainer(CharRnnOptions options, TextWriter log)
                     targets[t * batch + b] = trainIds[start + t + 1];
                 }
             }
-            optimizer.ZeroGrad();
-            var (logits, _) = model.Forward(inputs, steps, batch, dropoutGenerator: tiny ? null : generator);
-            var loss = Loss.CrossEntropy(logits.Reshape(steps * batch, vocabulary.Count), targets);
-            loss.Backward();
-            GradientClipping.ClipGradNorm(model.NamedParameters(), options.ClipNorm);
-            optimizer.Step();
-            double value = loss.ToScalar();
+            double value = trainingStep.Run(inputs, targets, steps, batch, dropoutGenerator: tiny ? null : generator);
             smoothed = 0.95 * smoothed + 0.05 * value;
             losses.Add(smoothed);
             double tokensPerSecond = (step - startStep + 1) * (double)steps * batch / watch.Elapsed.TotalSeconds;

@@ -8,10 +8,26 @@ namespace AutoDiffRnn.Autodiff;
 /// </summary>
 internal sealed class GradientRecycling
 {
-    private readonly long firstSerial = Tensor.NextSerial;
+    private long firstSerial = long.MaxValue; // nothing is the pass's own before Begin
     private readonly Dictionary<Tensor, int> holders = new(ReferenceEqualityComparer.Instance);
     private readonly HashSet<Tensor> adopted = new(ReferenceEqualityComparer.Instance);
     private readonly List<Tensor> consumedByNode = [];
+
+    /// <summary>Starts a pass: the tensors created from now on are its own. Returns this.</summary>
+    public GradientRecycling Begin()
+    {
+        firstSerial = Tensor.NextSerial;
+        return this;
+    }
+
+    /// <summary>Forgets the pass (the collections are kept for the next one).</summary>
+    public void Clear()
+    {
+        firstSerial = long.MaxValue;
+        holders.Clear();
+        adopted.Clear();
+        consumedByNode.Clear();
+    }
 
     /// <summary>True for a tensor this pass created.</summary>
     private bool IsOwn(Tensor tensor) => tensor.Serial >= firstSerial;

@@ -48,13 +48,15 @@ public static class Tape
             throw new ArgumentException(
                 $"backward: the output gradient is {outputGradient.DType.Name()} {outputGradient.Shape} but the output is {output.DType.Name()} {output.Shape}; they must match");
 
-        var gradients = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance) { [output] = outputGradient };
-        var owned = new HashSet<Tensor>(ReferenceEqualityComparer.Instance); // gradient sums allocated here, safe to add into
+        using var scratch = BackwardScratch.Rent(); // the last pass's collections, emptied
+        var gradients = scratch.Gradients;
+        gradients[output] = outputGradient;
+        var owned = scratch.Owned; // gradient sums allocated here, safe to add into
         // Gradients this pass creates are its own: once consumed they go back to the storage pool (a leaf adopts the last one it gets).
         // Only first-order passes recycle; a recorded backward keeps every gradient, as its graph may read them.
-        var recycling = createGraph ? null : new GradientRecycling();
+        var recycling = createGraph ? null : scratch.Recycling.Begin();
         using var recording = GradMode.Set(enabled: createGraph);
-        var order = TopologicalOrder(output);
+        var order = TopologicalOrder(output, scratch);
         for (int position = order.Count - 1; position >= 0; position--)
         {
             var tensor = order[position];
@@ -186,12 +188,11 @@ public static class Tape
         }
     }
 
-    /// <summary>Every tensor reachable from <paramref name="output"/> through recorded nodes, inputs before outputs.</summary>
-    private static List<Tensor> TopologicalOrder(Tensor output)
+    /// <summary>Every tensor reachable from <paramref name="output"/> through recorded nodes, inputs before outputs (in the scratch's collections).</summary>
+    private static List<Tensor> TopologicalOrder(Tensor output, BackwardScratch scratch)
     {
-        var order = new List<Tensor>();
-        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance) { output };
-        var stack = new Stack<(Tensor Tensor, int NextInput)>();
+        var (order, visited, stack) = (scratch.Order, scratch.Visited, scratch.Pending);
+        visited.Add(output);
         stack.Push((output, 0));
         while (stack.Count > 0)
         {

@@ -39,7 +39,8 @@ public static class Loss
         var picked = new int[counted]; // flat positions of the target scores, sized once (no list growing every step)
         for (int i = 0, next = 0; i < targets.Length; i++)
             if (targets[i] != ignoreIndex) picked[next++] = i * classes + targets[i];
-        var total = -logProbabilities.Reshape(-1).IndexSelect(0, picked).Sum();
+        // picked is handed to index_select (nothing else holds it), which keeps it for its backward without a copy
+        var total = -IndexSelectOp.Apply(logProbabilities.Reshape(-1), 0, picked, copyIndices: false).Sum();
         return reduction == Reduction.Sum ? total : total * (1.0 / counted);
     }
 

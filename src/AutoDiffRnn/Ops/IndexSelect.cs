@@ -14,7 +14,10 @@ namespace AutoDiffRnn;
 [Operation(IndexAddName)]
 internal static class IndexSelectOp
 {
-    public static Tensor Apply(Tensor x, int axis, int[] indices)
+    public static Tensor Apply(Tensor x, int axis, int[] indices) => Apply(x, axis, indices, copyIndices: true);
+
+    /// <summary>index_select; without <paramref name="copyIndices"/> the caller hands <paramref name="indices"/> over (never to change them), and no copy is kept.</summary>
+    public static Tensor Apply(Tensor x, int axis, int[] indices, bool copyIndices)
     {
         int normalized = x.Shape.NormalizeAxis(axis, IndexSelectName);
         int size = x.Shape[normalized];
@@ -22,7 +25,7 @@ internal static class IndexSelectOp
             if (indices[i] < 0 || indices[i] >= size)
                 throw new ArgumentOutOfRangeException(nameof(indices),
                     $"{IndexSelectName}: index {indices[i]} (position {i}) is outside axis {axis} of size {size} (shape {x.Shape})");
-        var copy = (int[])indices.Clone();
+        var copy = copyIndices ? (int[])indices.Clone() : indices;
         var output = Tensor.Empty(x.Shape.With(normalized, copy.Length), x.DType);
         if (x.DType == DType.Float32) Gather<float>(x.Span<float>(), x.Shape, normalized, copy, output.Span<float>());
         else Gather<double>(x.Span<double>(), x.Shape, normalized, copy, output.Span<double>());

@@ -19,7 +19,9 @@ internal sealed class FusedBackward<T, TCell> where T : unmanaged, IFloatingPoin
     private readonly Tensor outputGradient;
     private readonly int steps, batch, h, g, rowWidth;
     private readonly T[] inputGateBuffer, hiddenGateBuffer; // the same array unless the hidden projection is separate
-    private readonly T[] carriedHidden, carriedCell;
+    private readonly Tensor carriedHiddenTensor;
+    private readonly Tensor? carriedCellTensor;
+    private readonly T[] carriedHidden, carriedCell; // the storage of the two tensors above
     private readonly Tensor? inputGradient, weightIhGradient, weightHhGradient, biasIhGradient, biasHhGradient;
     private StepChunks? chunks;
 
@@ -32,9 +34,13 @@ internal sealed class FusedBackward<T, TCell> where T : unmanaged, IFloatingPoin
         // pooled (they die with this call); every row is written, zeros for inactive steps
         inputGateBuffer = ArrayPool<T>.Shared.Rent(steps * batch * g);
         hiddenGateBuffer = TCell.SeparateHiddenProjection ? ArrayPool<T>.Shared.Rent(steps * batch * g) : inputGateBuffer;
-        carriedHidden = new T[batch * h]; // dE/d(hidden state after the step being processed); in the end the initial state's gradient
-        carriedCell = TCell.HasCellState ? new T[batch * h] : [];
         var dtype = inputs.Input.DType;
+        // dE/d(hidden and cell state after the step being processed), zeros to start with; in the end the initial states' gradients.
+        // Pooled tensors: the backward pass hands them back once consumed (dropped at once for a zero initial state that needs none).
+        carriedHiddenTensor = Tensor.Empty(new Shape(batch, h), dtype);
+        carriedCellTensor = TCell.HasCellState ? Tensor.Empty(new Shape(batch, h), dtype) : null;
+        carriedHidden = (T[])carriedHiddenTensor.Storage;
+        carriedCell = carriedCellTensor is null ? [] : (T[])carriedCellTensor.Storage;
         inputGradient = inputs.Input.RequiresGrad ? Tensor.Empty(inputs.Input.Shape, dtype) : null;
         weightIhGradient = inputs.WeightIh.RequiresGrad ? Tensor.Empty(inputs.WeightIh.Shape, dtype) : null;
         weightHhGradient = inputs.WeightHh.RequiresGrad ? Tensor.Empty(inputs.WeightHh.Shape, dtype) : null;
@@ -58,9 +64,7 @@ internal sealed class FusedBackward<T, TCell> where T : unmanaged, IFloatingPoin
         {
             using var recurrent = new RecurrentProduct<T>(inputs.WeightHh.Span<T>(), transposeB: false, k: g, n: h, rows: rowsPerPart);
             if (parts == 1) RunRows(0, batch, parallelProducts: true, recurrent);
-            else
-                Parallel.For(0, parts, part => RunRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart,
-                    false, recurrent));
+            else ParallelParts.Run(parts, new SequenceBlocks(this, rowsPerPart, recurrent));
             if (chunks is null) Products(0, steps, accumulate: false);
             else chunks.WaitAll();
         }
@@ -75,8 +79,7 @@ internal sealed class FusedBackward<T, TCell> where T : unmanaged, IFloatingPoin
             if (TCell.SeparateHiddenProjection) ArrayPool<T>.Shared.Return(hiddenGateBuffer);
         }
         var biasHh = biasHhGradient ?? biasIhGradient?.Clone();
-        var hidden = new Tensor(carriedHidden, new Shape(batch, h));
-        Tensor?[] states = TCell.HasCellState ? [hidden, new Tensor(carriedCell, new Shape(batch, h))] : [hidden];
+        Tensor?[] states = TCell.HasCellState ? [carriedHiddenTensor, carriedCellTensor] : [carriedHiddenTensor];
         return [inputGradient, .. states, weightIhGradient, weightHhGradient, .. (inputs.HasBias ? new[] { biasIhGradient, biasHh } : [])];
     }
 
@@ -115,6 +118,16 @@ internal sealed class FusedBackward<T, TCell> where T : unmanaged, IFloatingPoin
             int processed = steps - k; // steps done, in processing order
             if (chunks is not null && (processed % chunks.StepsPerChunk == 0 || processed == steps))
                 chunks.Complete((processed - 1) / chunks.StepsPerChunk);
+        }
+    }
+
+    /// <summary>Part p of the batch split: the whole backward recurrence for its block of sequences (the body of <see cref="ParallelParts"/>).</summary>
+    private readonly struct SequenceBlocks(FusedBackward<T, TCell> backward, int rowsPerPart, RecurrentProduct<T> recurrent) : IParallelBody
+    {
+        public void Run(int part)
+        {
+            int first = part * rowsPerPart;
+            backward.RunRows(first, Math.Min(backward.batch, first + rowsPerPart) - first, false, recurrent);
         }
     }
 

@@ -20,7 +20,7 @@ internal sealed class FusedForward<T, TCell> where T : unmanaged, IFloatingPoint
     private readonly Tensor output;
     private readonly SavedSteps<T>? saved;
     private readonly T[]? gateBuffer;
-    private readonly T[]? projectionBias;
+    private readonly T[]? projectionBias; // b_ih (+ b_hh), pooled: the first G elements
     private readonly int steps, batch, h, g, rowWidth;
     private StepChunks? chunks;
 
@@ -34,8 +34,10 @@ internal sealed class FusedForward<T, TCell> where T : unmanaged, IFloatingPoint
         gateBuffer = saved is null ? ArrayPool<T>.Shared.Rent(steps * batch * g) : null; // every element is written below
         if (inputs.BiasIh is not null)
         {
-            projectionBias = inputs.BiasIh.Span<T>().ToArray();
-            if (!TCell.SeparateHiddenProjection) TensorPrimitives.Add<T>(projectionBias, inputs.BiasHh!.Span<T>(), projectionBias);
+            projectionBias = ArrayPool<T>.Shared.Rent(g);
+            var bias = projectionBias.AsSpan(0, g);
+            inputs.BiasIh.Span<T>().CopyTo(bias);
+            if (!TCell.SeparateHiddenProjection) TensorPrimitives.Add<T>(bias, inputs.BiasHh!.Span<T>(), bias);
         }
     }
 
@@ -80,6 +82,7 @@ internal sealed class FusedForward<T, TCell> where T : unmanaged, IFloatingPoint
             ArrayPool<T>.Shared.Return(states);
             if (hiddenProjections is not null) ArrayPool<T>.Shared.Return(hiddenProjections);
             if (gateBuffer is not null) ArrayPool<T>.Shared.Return(gateBuffer);
+            if (projectionBias is not null) ArrayPool<T>.Shared.Return(projectionBias);
         }
         return saved;
     }
@@ -151,7 +154,7 @@ internal sealed class FusedForward<T, TCell> where T : unmanaged, IFloatingPoint
         int inputSize = inputs.InputSize;
         var gates = Gates.Slice(firstStep * batch * g, stepCount * batch * g);
         if (projectionBias is not null)
-            for (int row = 0; row < stepCount * batch; row++) projectionBias.CopyTo(gates.Slice(row * g, g));
+            for (int row = 0; row < stepCount * batch; row++) projectionBias.AsSpan(0, g).CopyTo(gates.Slice(row * g, g));
         Gemm.Multiply<T>(inputs.Input.Span<T>().Slice(firstStep * batch * inputSize, stepCount * batch * inputSize), false,
             inputs.WeightIh.Span<T>(), true, gates, stepCount * batch, g, inputSize, accumulate: projectionBias is not null);
     }

@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Diagnostics.Tracing;
+using AutoDiffRnn.Cli.CharRnn;
+
+namespace AutoDiffRnn.Benchmarks;
+
+/// <summary>
+/// A plain harness for the main job's training step (<see cref="CharRnnStepSetup"/>), without BenchmarkDotNet: warm-up steps, then
+/// measured steps each in its own <see cref="TensorScope"/>, reporting the step's min, median and max time and median/min, the bytes
+/// allocated per step on all threads (<see cref="GC.GetTotalAllocatedBytes"/>, precise), the generation-0/1/2 collections during the
+/// measured steps, and per phase of the step (<see cref="TrainingStepPhase"/>, then the scope's end) its median time and mean bytes, so
+/// an allocation can be traced to the part of the step that makes it. With <c>--types</c> it also lists the types the runtime sampled
+/// allocating (one sample per ~100 KB; the listener allocates itself, so bytes are not reported then). Run:
+/// <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --char-rnn-steps [warm-up steps] [measured steps] [--types]</c>.
+/// </summary>
+public static class CharRnnStepHarness
+{
+    /// <summary>The command-line switch that selects this harness.</summary>
+    public const string Switch = "--char-rnn-steps";
+
+    /// <summary>Steps allocating this much or more are listed with their phases' bytes.</summary>
+    private const long OutlierBytes = 64 * 1024;
+
+    private static readonly string[] PhaseNames = [.. Enum.GetNames<TrainingStepPhase>(), "ScopeEnd"];
+
+    /// <summary>Runs the harness with the arguments after <see cref="Switch"/>.</summary>
+    public static void Run(string[] args)
+    {
+        var numbers = args.Where(arg => int.TryParse(arg, out _)).Select(int.Parse).ToArray();
+        int warmUp = numbers.Length > 0 ? numbers[0] : 10, measured = numbers.Length > 1 ? numbers[1] : 100;
+        using var types = args.Contains("--types") ? new AllocationSampler() : null;
+        var setup = new CharRnnStepSetup();
+        int phases = PhaseNames.Length;
+        var stamps = new long[measured, phases + 1];
+        var bytes = new long[measured, phases + 1];
+        int current = -1;
+        Action<TrainingStepPhase> phaseDone = phase => Mark(current, (int)phase + 1);
+        void Mark(int step, int slot)
+        {
+            if (step < 0) return;
+            stamps[step, slot] = Stopwatch.GetTimestamp();
+            bytes[step, slot] = GC.GetTotalAllocatedBytes(precise: true);
+        }
+        void Step(int index, int measuredIndex)
+        {
+            current = measuredIndex;
+            Mark(current, 0);
+            var scope = TensorScope.Begin();
+            setup.Step.Run(setup.Inputs, setup.Targets, CharRnnStepSetup.Steps, CharRnnStepSetup.Batch, new Generator((ulong)index + 1), phaseDone);
+            scope.Dispose();
+            Mark(current, phases);
+        }
+        for (int step = 0; step < warmUp; step++) Step(step, -1);
+        PrintGraph(setup);
+        types?.Start();
+        int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        for (int step = 0; step < measured; step++) Step(warmUp + step, step);
+        int[] collections = [GC.CollectionCount(0) - collectionsBefore[0], GC.CollectionCount(1) - collectionsBefore[1],
+            GC.CollectionCount(2) - collectionsBefore[2]];
+        types?.Stop();
+
+        double Milliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+        var times = Enumerable.Range(0, measured).Select(s => Milliseconds(stamps[s, phases] - stamps[s, 0])).Order().ToArray();
+        var stepBytes = Enumerable.Range(0, measured).Select(s => bytes[s, phases] - bytes[s, 0]).ToArray();
+        double median = Median(times);
+        Console.WriteLine($"char-rnn step (T={CharRnnStepSetup.Steps}, B={CharRnnStepSetup.Batch}, CLI defaults), {warmUp} warm-up + {measured} measured steps, " +
+                          $"{Environment.ProcessorCount} cores");
+        Console.WriteLine($"  time: min {times[0]:F2} ms, median {median:F2} ms, max {times[^1]:F2} ms, median/min {median / times[0]:F2}");
+        if (types is null)
+            Console.WriteLine($"  allocated per step (all threads): mean {stepBytes.Average() / 1024:F1} KB, median " +
+                              $"{Median(stepBytes.Select(b => (double)b).Order().ToArray()) / 1024:F1} KB, min {stepBytes.Min() / 1024.0:F1} KB, " +
+                              $"max {stepBytes.Max() / 1024.0:F1} KB");
+        Console.WriteLine($"  collections during the measured steps: gen0 {collections[0]}, gen1 {collections[1]}, gen2 {collections[2]}");
+        Console.WriteLine($"  {"phase",-10} {"median ms",10} {"mean KB",10}");
+        for (int phase = 0; phase < phases; phase++)
+        {
+            int p = phase;
+            double phaseMedian = Median(Enumerable.Range(0, measured).Select(s => Milliseconds(stamps[s, p + 1] - stamps[s, p])).Order().ToArray());
+            double phaseBytes = Enumerable.Range(0, measured).Average(s => (double)(bytes[s, p + 1] - bytes[s, p]));
+            Console.WriteLine($"  {PhaseNames[phase],-10} {phaseMedian,10:F2} {(types is null ? (phaseBytes / 1024).ToString("F1") : "-"),10}");
+        }
+        for (int step = 0; step < measured; step++)
+            if (types is null && stepBytes[step] >= OutlierBytes)
+                Console.WriteLine($"  step {step} allocated {stepBytes[step] / 1024.0:F1} KB: " + string.Join(", ",
+                    Enumerable.Range(0, phases).Select(p => $"{PhaseNames[p]} {(bytes[step, p + 1] - bytes[step, p]) / 1024.0:F1}")));
+        types?.Print(measured);
+    }
+
+    /// <summary>The recorded graph of one forward and loss (ops by name) and the tensors a whole step creates.</summary>
+    private static void PrintGraph(CharRnnStepSetup setup)
+    {
+        int tensors;
+        var ops = new Dictionary<string, int>();
+        using (var scope = TensorScope.Begin())
+        {
+            setup.Step.Run(setup.Inputs, setup.Targets, CharRnnStepSetup.Steps, CharRnnStepSetup.Batch, new Generator(1));
+            tensors = scope.Count;
+        }
+        using (var scope = TensorScope.Begin())
+        {
+            var (logits, _) = setup.Model.Forward(setup.Inputs, CharRnnStepSetup.Steps, CharRnnStepSetup.Batch, dropoutGenerator: new Generator(1));
+            var loss = AutoDiffRnn.Losses.Loss.CrossEntropy(logits.Reshape(-1, CharRnnStepSetup.Vocabulary), setup.Targets);
+            var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+            var pending = new Stack<Tensor>([loss]);
+            while (pending.TryPop(out var tensor))
+            {
+                if (tensor.GradFn is not { } node || !seen.Add(tensor)) continue;
+                ops[node.OperationName] = ops.GetValueOrDefault(node.OperationName) + 1;
+                foreach (var input in node.Inputs) pending.Push(input);
+            }
+            loss.Backward(); // frees the graph (the fused op's pooled buffers go back)
+        }
+        Console.WriteLine($"  a step creates {tensors} tensors; its forward and loss record {ops.Values.Sum()} ops: " +
+                          string.Join(", ", ops.OrderByDescending(op => op.Value).Select(op => $"{op.Key} {op.Value}")));
+    }
+
+    private static double Median(double[] sorted) =>
+        sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+
+    /// <summary>The runtime's allocation samples (GCAllocationTick: one event per ~100 KB allocated), counted by type and heap.</summary>
+    private sealed class AllocationSampler : EventListener
+    {
+        private readonly Dictionary<string, (int Samples, long Bytes)> byType = [];
+        private volatile bool recording;
+
+        public void Start() => recording = true;
+
+        public void Stop() => recording = false;
+
+        protected override void OnEventSourceCreated(EventSource source)
+        {
+            if (source.Name == "Microsoft-Windows-DotNETRuntime")
+                EnableEvents(source, EventLevel.Verbose, (EventKeywords)0x1); // GC keyword: allocation ticks
+        }
+
+        protected override void OnEventWritten(EventWrittenEventArgs data)
+        {
+            if (!recording || data.EventName is null || !data.EventName.StartsWith("GCAllocationTick", StringComparison.Ordinal)) return;
+            int typeIndex = data.PayloadNames!.IndexOf("TypeName"), kindIndex = data.PayloadNames.IndexOf("AllocationKind");
+            int amountIndex = data.PayloadNames.IndexOf("AllocationAmount64");
+            string type = typeIndex >= 0 ? data.Payload![typeIndex]?.ToString() ?? "?" : "?";
+            string heap = kindIndex >= 0 && Convert.ToInt32(data.Payload![kindIndex]) == 1 ? "large" : "small";
+            long amount = amountIndex >= 0 ? Convert.ToInt64(data.Payload![amountIndex]) : 0;
+            lock (byType)
+            {
+                var key = $"{type} ({heap})";
+                var (samples, total) = byType.GetValueOrDefault(key);
+                byType[key] = (samples + 1, total + amount);
+            }
+        }
+
+        public void Print(int steps)
+        {
+            Console.WriteLine("  allocation samples by type (~100 KB each) over the measured steps:");
+            lock (byType)
+                foreach (var (type, (samples, total)) in byType.OrderByDescending(entry => entry.Value.Bytes))
+                    Console.WriteLine($"    {samples,5} samples, {total / 1024.0 / steps,8:F1} KB per step  {type}");
+        }
+    }
+}
