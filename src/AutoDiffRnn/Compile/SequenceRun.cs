@@ -33,6 +33,7 @@ internal sealed class SequenceRun<T> : ISequenceRun where T : unmanaged, IFloati
     private readonly Node?[][] eagerNodes; // [t][step]
     private readonly bool[][] eagerPassThrough;
     private readonly List<T[]> rented = [];
+    private readonly List<Tensor> created = []; // tensors made for the hoisted ops, released with the run
 
     public SequenceRun(SequencePlan plan, Tensor inputs, Tensor[] initialState, int[]? lengths, bool reverse, bool record)
     {
@@ -138,13 +139,16 @@ internal sealed class SequenceRun<T> : ISequenceRun where T : unmanaged, IFloati
             {
                 // each part adds into its own copy of the gradients that are not split by rows (parameters read by the regions)
                 var partGradients = Enumerable.Range(0, parts).Select(part => part == 0 ? gradients : PrivateWholeGradients(gradients)).ToArray();
+                foreach (var part in partGradients.Skip(1))
+                    for (int value = 0; value < part.Length; value++)
+                        if (!ReferenceEquals(part[value], gradients[value])) ownGradients.Add(part[value]!);
                 var incomingTensor = gradient;
                 Parallel.For(0, parts, part => BackwardRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart,
                     parallelProducts: false, new StepWork(plan, products, rowsPerPart), incomingTensor.Span<T>(), carried, partGradients[part]));
                 for (int part = 1; part < parts; part++)
                     for (int value = 0; value < gradients.Length; value++)
                         if (!ReferenceEquals(partGradients[part][value], gradients[value]))
-                            TensorPrimitives.Add<T>(gradients[value], partGradients[part][value], gradients[value]);
+                            TensorPrimitives.Add<T>(gradients[value]!, partGradients[part][value]!, gradients[value]!);
             }
         }
         finally { products.Dispose(); }
@@ -171,12 +175,17 @@ internal sealed class SequenceRun<T> : ISequenceRun where T : unmanaged, IFloati
         return ((batch + rowsPerPart - 1) / rowsPerPart, rowsPerPart);
     }
 
-    /// <summary>The same gradient buffers, except private zeroed ones for the values that are not split by rows (whole).</summary>
+    /// <summary>
+    /// The same gradient buffers, except private zeroed ones (from the pool) for the values the regions read that are not split by rows
+    /// (whole: parameters such as a bias or peephole weights).
+    /// </summary>
     private T[]?[] PrivateWholeGradients(T[]?[] gradients)
     {
         var copy = (T[]?[])gradients.Clone();
-        for (int value = 0; value < copy.Length; value++)
-            if (copy[value] is { } buffer && plan.Layouts[value] == SequenceLayout.Whole) copy[value] = new T[buffer.Length];
+        foreach (var region in plan.Steps.OfType<SequenceRegion>())
+            foreach (int value in region.Region.Externals)
+                if (copy[value] is { } buffer && ReferenceEquals(buffer, gradients[value]) && plan.Layouts[value] == SequenceLayout.Whole)
+                    copy[value] = (T[])TensorStoragePool.Rent(buffer.Length, inputs.DType, clear: true);
         return copy;
     }
 
@@ -216,6 +225,8 @@ internal sealed class SequenceRun<T> : ISequenceRun where T : unmanaged, IFloati
     {
         foreach (var buffer in rented) TensorStoragePool.Return(buffer);
         rented.Clear();
+        foreach (var tensor in created) tensor.Release(ReleaseReason.Backward);
+        created.Clear();
     }
 
     private Tensor ArgumentTensor(int index) =>
@@ -258,12 +269,16 @@ internal sealed class SequenceRun<T> : ISequenceRun where T : unmanaged, IFloati
                     if (stackedInput is null)
                     {
                         stackedInput = inputs.Alias(new Shape(steps * batch, inputs.Shape[2]));
+                        created.Add(stackedInput);
                         if (record && inputs.RequiresGrad) stackedInput.SetRequiresGrad();
                     }
                     return stackedInput;
                 }
                 var tensor = wholeTensors[input]!;
-                return tensor.IsLeaf ? Leaf(tensor) : tensor;
+                if (!tensor.IsLeaf) return tensor;
+                var leaf = Leaf(tensor);
+                created.Add(leaf);
+                return leaf;
             }).ToArray();
             var shape = graph.Values[operation.Output].Shape;
             if (stacked) shape = Shape.Wrap([steps * shape[0], .. shape.Dimensions[1..]]);
@@ -272,6 +287,7 @@ internal sealed class SequenceRun<T> : ISequenceRun where T : unmanaged, IFloati
             hoistedNodes[h] = hoistedPassThrough[h] ? null : output.GradFn;
             wholeTensors[operation.Output] = output;
             storage[operation.Output] = (T[])output.Storage;
+            if (!hoistedPassThrough[h]) created.Add(output);
         }
     }
 
@@ -431,6 +447,7 @@ internal sealed class SequenceRun<T> : ISequenceRun where T : unmanaged, IFloati
                 for (int i = 0; i < operation.Inputs.Length; i++)
                     if (inputGradients[i] is { } inputGradient)
                         AddInto(GradientAt(gradients, operation.Inputs[i], t), inputGradient.Span<T>());
+                ReleaseAll(inputGradients);
                 break;
             }
         }
@@ -472,7 +489,15 @@ internal sealed class SequenceRun<T> : ISequenceRun where T : unmanaged, IFloati
             var inputGradients = node.Apply(new Tensor(outputGradient, wholeTensors[operation.Output]!.Shape));
             for (int i = 0; i < operation.Inputs.Length; i++)
                 if (inputGradients[i] is { } inputGradient) AddInto(Whole(gradients, operation.Inputs[i]), inputGradient.Span<T>());
+            ReleaseAll(inputGradients);
         }
+    }
+
+    /// <summary>Hands the pooled gradients an op's backward made (and this run consumed) back to the storage pool.</summary>
+    private static void ReleaseAll(Tensor?[] consumed)
+    {
+        foreach (var tensor in consumed.OfType<Tensor>().Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>().ToList())
+            if (tensor.OwnsStorageAlone) tensor.Release(ReleaseReason.Backward);
     }
 
     private static ArraySegment<T> Whole(T[]?[] gradients, int value) => gradients[value] is { } buffer ? new ArraySegment<T>(buffer) : default;
