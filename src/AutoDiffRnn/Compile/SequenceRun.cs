@@ -334,6 +334,10 @@ internal sealed class SequenceRun<T> : ISequenceRun where T : unmanaged, IFloati
                 output.Span<T>().CopyTo(ValueAt(operation.Output, t));
                 eagerPassThrough[t][index] = ReferenceEquals(output, operands[0]);
                 if (record) eagerNodes[t][index] = eagerPassThrough[t][index] ? null : output.GradFn;
+                // the copies and the output go back to the pool with the run (the node may read them until the tape frees it)
+                var made = operands.Append(output).Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>();
+                if (record) lock (created) created.AddRange(made);
+                else foreach (var tensor in made) tensor.Release(ReleaseReason.Backward);
                 break;
             }
         }
@@ -447,7 +451,7 @@ internal sealed class SequenceRun<T> : ISequenceRun where T : unmanaged, IFloati
                 for (int i = 0; i < operation.Inputs.Length; i++)
                     if (inputGradients[i] is { } inputGradient)
                         AddInto(GradientAt(gradients, operation.Inputs[i], t), inputGradient.Span<T>());
-                ReleaseAll(inputGradients);
+                ReleaseAll([.. inputGradients, gradient]);
                 break;
             }
         }

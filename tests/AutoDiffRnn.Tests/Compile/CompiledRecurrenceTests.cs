@@ -150,6 +150,22 @@ public class CompiledRecurrenceTests
     }
 
     [Fact]
+    public void A_second_backward_with_the_graph_retained_adds_the_same_gradients_again()
+    {
+        var cell = ExampleCell.Create("layernorm-lstm", Input, Hidden, DType.Float64, new Generator(11)); // per-step ops run eagerly
+        var (_, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
+        var inputs = Tensor.Normal(new Shape(Steps, Batch, Input), dtype: DType.Float64, generator: new Generator(21)).SetRequiresGrad();
+        var loss = (Recurrence.Run(cell.Compile(), inputs, state, Lengths).Output * 0.5).Sum();
+        loss.Backward(retainGraph: true);
+        var once = cell.Parameters.Select(parameter => parameter.Grad!.Clone()).Append(inputs.Grad!.Clone()).ToArray();
+        loss.Backward();
+        var twice = cell.Parameters.Select(parameter => parameter.Grad!).Append(inputs.Grad!).ToArray();
+        CompiledComparison.AssertClose(once.Select(g => (g * 2.0).ToDoubleArray()).ToArray(), twice.Select(g => g.ToDoubleArray()).ToArray(), 1e-12,
+            "retained graph");
+        foreach (var parameter in cell.Parameters) parameter.ZeroGrad();
+    }
+
+    [Fact]
     public void Float32_sequences_agree_with_the_eager_run_to_float32_rounding()
     {
         var cell = ExampleCell.Create("lstm", 16, 32, DType.Float32, new Generator(11));
