@@ -14,8 +14,11 @@ internal static class CharRnnCommand
     public static Command Create()
     {
         var defaults = new CharRnnOptions();
-        var model = new Option<string>("--model") { Description = "rnn, lstm or gru", DefaultValueFactory = _ => defaults.Model };
-        model.AcceptOnlyFromAmong("rnn", "lstm", "gru");
+        var model = new Option<string>("--model")
+        {
+            Description = "rnn, lstm or gru (fused kernels), or a compiled custom cell: peephole, layernorm-lstm or mgu", DefaultValueFactory = _ => defaults.Model,
+        };
+        model.AcceptOnlyFromAmong([.. CharLanguageModel.Kinds]);
         var embedding = CommonOptions.EmbeddingSize(defaults.EmbeddingSize, "character embedding size");
         var layers = CommonOptions.Int("--layers", "stacked recurrent layers", defaults.Layers).AtLeast(1);
         var dropout = new Option<double>("--dropout") { Description = "dropout on the embeddings and before the output projection", DefaultValueFactory = _ => defaults.Dropout }

@@ -40,7 +40,7 @@ public static class Checkpoint
         if (missing is not null) throw new InvalidDataException($"{path} is not a valid checkpoint description: the field '{missing}' is missing");
         if (info.Step < 0) throw new InvalidDataException($"{path} is not a valid checkpoint description: Step is {info.Step}");
         var model = info.Model!;
-        string? bad = model.Kind is not ("rnn" or "lstm" or "gru") ? $"Model.Kind is '{model.Kind}', not rnn, lstm or gru"
+        string? bad = !CharLanguageModel.Kinds.Contains(model.Kind) ? $"Model.Kind is '{model.Kind}', not one of {string.Join(", ", CharLanguageModel.Kinds)}"
             : model.VocabularySize < 1 || model.EmbeddingSize < 1 || model.HiddenSize < 1 || model.Layers < 1
                 ? $"Model sizes must be at least 1 (vocabulary {model.VocabularySize}, embedding {model.EmbeddingSize}, hidden {model.HiddenSize}, layers {model.Layers})"
             : !(model.Dropout >= 0 && model.Dropout < 1) ? $"Model.Dropout is {model.Dropout}, not in [0, 1)"

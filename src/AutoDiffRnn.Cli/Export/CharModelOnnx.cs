@@ -20,7 +20,9 @@ public static class CharModelOnnx
 
     /// <summary>Exports a loaded char-rnn model.</summary>
     public static ModelProto Export(CharLanguageModel model, Data.CharacterVocabulary vocabulary, DType dtype) =>
-        OnnxExport.LanguageModel(model.Embedding, model.Recurrent, model.Output, new OnnxExportOptions
+        OnnxExport.LanguageModel(model.Embedding, model.Recurrent ?? throw new NotSupportedException(
+            $"ONNX export: a {model.Config.Kind} char model runs a compiled cell, which ONNX export does not take; export an rnn, lstm or gru model"),
+            model.Output, new OnnxExportOptions
         {
             DType = dtype,
             InitialStateInputs = true,

@@ -74,6 +74,31 @@ public sealed class CompiledCell
         return text.ToString();
     }
 
+    /// <summary>The plan of the cell over a sequence for step arguments of these shapes, or null when it must run step by step.</summary>
+    internal SequencePlan? SequencePlanFor(Tensor input, Tensor[] state) => compile ? ProgramFor(state.Prepend(input).ToArray())?.SequencePlan : null;
+
+    /// <summary>
+    /// The plan of the cell over a sequence (<see cref="Recurrence"/>) for step arguments of these shapes, one line per op hoisted out of
+    /// the time loop and per step of the loop: for diagnostics and tests.
+    /// </summary>
+    public string DescribeSequence(Tensor input, params Tensor[] state)
+    {
+        if (SequencePlanFor(input, state) is not { } plan)
+            return $"{Name}: runs step by step ({FallbackReason ?? "its state is not [B, ...] or its outputs do not match it"})";
+        var text = new StringBuilder($"{Name} over a sequence: {plan.Hoisted.Count} ops hoisted, {plan.Steps.Count} steps per time step");
+        foreach (var hoisted in plan.Hoisted)
+            text.AppendLine().Append(hoisted.Stacked ? "  hoisted over all steps: " : "  hoisted once: ").Append(hoisted.Operation.Name);
+        foreach (var step in plan.Steps)
+            text.AppendLine().Append("  per step: ").Append(step switch
+            {
+                SequenceRegion region => region.Region.ToString(),
+                SequenceProduct product => $"{product.Operation.Name} by a packed parameter [{product.K} -> {product.N}]",
+                SequenceEager eager => $"eager {eager.Operation.Name} -> {eager.OutputShape}",
+                _ => step.ToString(),
+            });
+        return text.ToString();
+    }
+
     /// <summary>The compiled plan for the arguments' shapes, or null when the function must run eagerly.</summary>
     internal CompiledProgram? ProgramFor(Tensor[] arguments)
     {

@@ -27,6 +27,11 @@ internal sealed class CompiledProgram(TracedGraph graph, IReadOnlyList<ProgramSt
     /// <summary>The steps, in execution order.</summary>
     public IReadOnlyList<ProgramStep> Steps { get; } = steps;
 
+    /// <summary>The plan of this cell over a whole sequence (made on first use; null when the cell's shapes do not fit one).</summary>
+    public SequencePlan? SequencePlan => sequencePlan.Value;
+
+    private readonly Lazy<SequencePlan?> sequencePlan = new(() => AutoDiffRnn.Compile.SequencePlan.For(graph));
+
     /// <summary>Compiles a traced graph, or throws <see cref="NotSupportedException"/> for an op the compiler cannot replay.</summary>
     public static CompiledProgram Compile(TracedGraph graph) => new(graph, FusionPlanner.Plan(graph));
 
@@ -102,10 +107,9 @@ internal sealed class CompiledProgram(TracedGraph graph, IReadOnlyList<ProgramSt
 
     private void RunFused(FusedRegion region, Tensor?[] values)
     {
-        var externals = region.Externals.Select(value => values[value]!).ToArray();
         var outputs = region.Outputs.Select(output => Tensor.Empty(output.Shape, Graph.DType)).ToArray();
-        if (Graph.DType == DType.Float32) FusedRegionRunner.Forward<float>(region, externals, outputs);
-        else FusedRegionRunner.Forward<double>(region, externals, outputs);
+        if (Graph.DType == DType.Float32) FusedRegionRunner.Forward(region, Segments<float>(region.Externals.Select(value => values[value])), Segments<float>(outputs));
+        else FusedRegionRunner.Forward(region, Segments<double>(region.Externals.Select(value => values[value])), Segments<double>(outputs));
         for (int k = 0; k < outputs.Length; k++) values[region.Outputs[k].Value] = outputs[k];
     }
 
@@ -121,14 +125,19 @@ internal sealed class CompiledProgram(TracedGraph graph, IReadOnlyList<ProgramSt
             any |= outputGradients[k] is not null;
         }
         if (!any) return;
-        var externals = region.Externals.Select(value => run.Values[value]!).ToArray();
+        var externals = region.Externals.Select(value => run.Values[value]);
         var externalGradients = region.Externals
             .Select(value => run.NeedsGradient[value] ? Tensor.Empty(Graph.Values[value].Shape, Graph.DType) : null).ToArray();
-        if (Graph.DType == DType.Float32) FusedRegionRunner.Backward<float>(region, externals, outputGradients, externalGradients);
-        else FusedRegionRunner.Backward<double>(region, externals, outputGradients, externalGradients);
+        if (Graph.DType == DType.Float32)
+            FusedRegionRunner.Backward(region, Segments<float>(externals), Segments<float>(outputGradients), Segments<float>(externalGradients));
+        else FusedRegionRunner.Backward(region, Segments<double>(externals), Segments<double>(outputGradients), Segments<double>(externalGradients));
         for (int e = 0; e < externalGradients.Length; e++)
             if (externalGradients[e] is { } gradient) Accumulate(gradients, owned, region.Externals[e], gradient, isNew: true);
     }
+
+    /// <summary>Each tensor's storage as a segment (default for null).</summary>
+    private static ArraySegment<T>[] Segments<T>(IEnumerable<Tensor?> tensors) =>
+        tensors.Select(tensor => tensor is null ? default : new ArraySegment<T>((T[])tensor.Storage)).ToArray();
 
     private Node? RunEager(EagerStep step, Tensor?[] values, bool[] needsGradient)
     {

@@ -63,6 +63,20 @@ public sealed class ExampleCell
         };
     }
 
+    /// <summary>
+    /// The names of the cell's parameters, in the order of <see cref="ParameterShapes"/> (PyTorch's names for the LSTM and GRU; the
+    /// state dict of a <see cref="CellLayer"/> adds the layer suffix, e.g. <c>weight_ih_l0</c>).
+    /// </summary>
+    public static string[] ParameterNames(string name) => name switch
+    {
+        "lstm" or "gru" => ["weight_ih", "weight_hh", "bias_ih", "bias_hh"],
+        "peephole" => ["weight_ih", "weight_hh", "bias", "peephole_input", "peephole_forget", "peephole_output"],
+        "layernorm-lstm" => ["weight_ih", "weight_hh", "bias", "norm_ih_weight", "norm_ih_bias", "norm_hh_weight", "norm_hh_bias",
+            "norm_cell_weight", "norm_cell_bias"],
+        "mgu" => ["weight_ih_forget", "weight_hh_forget", "bias_forget", "weight_ih", "weight_hh", "bias"],
+        _ => throw new ArgumentException($"example cell: unknown cell '{name}'; the cells are {string.Join(", ", Names)}"),
+    };
+
     /// <summary>The cell <paramref name="name"/> reading the given parameters (see <see cref="ParameterShapes"/>).</summary>
     public static ExampleCell FromParameters(string name, Tensor[] p)
     {

@@ -12,22 +12,28 @@ namespace AutoDiffRnn.Compile;
 /// </summary>
 internal static class FusedRegionRunner
 {
-    /// <summary>Computes the region's outputs into <paramref name="outputs"/> (one tensor per <see cref="FusedRegion.Outputs"/> entry).</summary>
-    public static void Forward<T>(FusedRegion region, Tensor[] externals, Tensor[] outputs) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// Computes the region's outputs into <paramref name="outputs"/> (one segment per <see cref="FusedRegion.Outputs"/> entry), reading
+    /// <paramref name="externals"/> (one segment per <see cref="FusedRegion.Externals"/> entry). A segment is a tensor's storage or, in a
+    /// compiled recurrence, one step's slice of a buffer stacked over time. With <paramref name="firstRow"/> and <paramref name="rowCount"/>
+    /// only those rows run (a compiled recurrence splits the batch over the cores).
+    /// </summary>
+    public static void Forward<T>(FusedRegion region, ArraySegment<T>[] externals, ArraySegment<T>[] outputs, int firstRow = 0, int rowCount = -1)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         var scratch = ArrayPool<T>.Shared.Rent(Math.Max(1, region.ScratchWidth));
         try
         {
-            for (int row = 0; row < region.Rows; row++)
+            for (int row = firstRow, end = rowCount < 0 ? region.Rows : firstRow + rowCount; row < end; row++)
             {
                 RunRow<T>(region, externals, scratch, row);
                 for (int k = 0; k < region.Outputs.Count; k++)
                 {
                     var output = region.Outputs[k];
-                    if (!output.VariesByRow && row > 0) continue;
+                    if (!output.VariesByRow && row > firstRow) continue;
                     int width = region.RegisterWidths[output.Register];
                     scratch.AsSpan(region.RegisterOffsets[output.Register], width)
-                        .CopyTo(outputs[k].Span<T>().Slice(output.VariesByRow ? row * width : 0, width));
+                        .CopyTo(outputs[k].AsSpan().Slice(output.VariesByRow ? row * width : 0, width));
                 }
             }
         }
@@ -35,10 +41,12 @@ internal static class FusedRegionRunner
     }
 
     /// <summary>
-    /// Adds the gradients of the region's externals into <paramref name="externalGradients"/> (zero-filled tensors of the externals'
-    /// shapes, null where no gradient is needed), given the gradients of its outputs (null for an output that received none).
+    /// Adds the gradients of the region's externals into <paramref name="externalGradients"/> (segments of the externals' sizes, default
+    /// where no gradient is needed), given the gradients of its outputs (default for an output that received none). With
+    /// <paramref name="firstRow"/> and <paramref name="rowCount"/> only those rows run.
     /// </summary>
-    public static void Backward<T>(FusedRegion region, Tensor[] externals, Tensor?[] outputGradients, Tensor?[] externalGradients)
+    public static void Backward<T>(FusedRegion region, ArraySegment<T>[] externals, ArraySegment<T>[] outputGradients, ArraySegment<T>[] externalGradients,
+        int firstRow = 0, int rowCount = -1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int width = Math.Max(1, region.ScratchWidth), widest = Math.Max(1, region.MaxWidth);
@@ -48,17 +56,18 @@ internal static class FusedRegionRunner
         var second = ArrayPool<T>.Shared.Rent(widest);
         try
         {
-            for (int row = 0; row < region.Rows; row++)
+            for (int row = firstRow, end = rowCount < 0 ? region.Rows : firstRow + rowCount; row < end; row++)
             {
                 RunRow<T>(region, externals, scratch, row);
                 gradients.AsSpan(0, width).Clear();
                 for (int k = 0; k < region.Outputs.Count; k++)
                 {
                     var output = region.Outputs[k];
-                    if (outputGradients[k] is not { } incoming || (!output.VariesByRow && row > 0)) continue;
+                    var incoming = outputGradients[k];
+                    if (incoming.Array is null || (!output.VariesByRow && row > firstRow)) continue;
                     int outputWidth = region.RegisterWidths[output.Register];
                     var target = gradients.AsSpan(region.RegisterOffsets[output.Register], outputWidth);
-                    TensorPrimitives.Add(target, incoming.Span<T>().Slice(output.VariesByRow ? row * outputWidth : 0, outputWidth), target);
+                    TensorPrimitives.Add(target, incoming.AsSpan().Slice(output.VariesByRow ? row * outputWidth : 0, outputWidth), target);
                 }
                 for (int i = region.Instructions.Count - 1; i >= 0; i--)
                     BackwardInstruction(region, region.Instructions[i], externals, externalGradients, scratch, gradients, temporary, second, row);
@@ -73,7 +82,7 @@ internal static class FusedRegionRunner
         }
     }
 
-    private static void RunRow<T>(FusedRegion region, Tensor[] externals, T[] scratch, int row) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void RunRow<T>(FusedRegion region, ArraySegment<T>[] externals, T[] scratch, int row) where T : unmanaged, IFloatingPointIeee754<T>
     {
         foreach (var instruction in region.Instructions)
         {
@@ -110,7 +119,7 @@ internal static class FusedRegionRunner
         }
     }
 
-    private static void BackwardInstruction<T>(FusedRegion region, FusedInstruction instruction, Tensor[] externals, Tensor?[] externalGradients,
+    private static void BackwardInstruction<T>(FusedRegion region, FusedInstruction instruction, ArraySegment<T>[] externals, ArraySegment<T>[] externalGradients,
         T[] scratch, T[] gradients, T[] temporaryArray, T[] secondArray, int row) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int width = instruction.Width;
@@ -197,20 +206,20 @@ internal static class FusedRegionRunner
     }
 
     /// <summary>The operand's values for the row.</summary>
-    private static ReadOnlySpan<T> Read<T>(FusedRegion region, in FusedOperand operand, Tensor[] externals, T[] scratch, int row) where T : unmanaged =>
+    private static ReadOnlySpan<T> Read<T>(FusedRegion region, in FusedOperand operand, ArraySegment<T>[] externals, T[] scratch, int row) where T : unmanaged =>
         operand.Source == OperandSource.Register
             ? scratch.AsSpan(region.RegisterOffsets[operand.Index] + operand.Offset, operand.Width)
-            : externals[operand.Index].Span<T>().Slice(operand.Offset + (operand.VariesByRow ? row * operand.RowStride : 0), operand.Width);
+            : externals[operand.Index].AsSpan().Slice(operand.Offset + (operand.VariesByRow ? row * operand.RowStride : 0), operand.Width);
 
     /// <summary>Adds <paramref name="contribution"/> into the operand's gradient (summed when the operand is a per-row scalar).</summary>
-    private static void Accumulate<T>(FusedRegion region, in FusedOperand operand, ReadOnlySpan<T> contribution, Tensor?[] externalGradients,
+    private static void Accumulate<T>(FusedRegion region, in FusedOperand operand, ReadOnlySpan<T> contribution, ArraySegment<T>[] externalGradients,
         T[] gradients, int row) where T : unmanaged, IFloatingPointIeee754<T>
     {
         Span<T> target;
         if (operand.Source == OperandSource.Register)
             target = gradients.AsSpan(region.RegisterOffsets[operand.Index] + operand.Offset, operand.Width);
-        else if (externalGradients[operand.Index] is { } external)
-            target = external.Span<T>().Slice(operand.Offset + (operand.VariesByRow ? row * operand.RowStride : 0), operand.Width);
+        else if (externalGradients[operand.Index] is { Array: not null } external)
+            target = external.AsSpan().Slice(operand.Offset + (operand.VariesByRow ? row * operand.RowStride : 0), operand.Width);
         else return;
         if (target.Length == contribution.Length) TensorPrimitives.Add(target, contribution, target);
         else target[0] += TensorPrimitives.Sum(contribution);

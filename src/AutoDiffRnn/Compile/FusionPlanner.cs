@@ -10,8 +10,11 @@ namespace AutoDiffRnn.Compile;
 /// </summary>
 internal static class FusionPlanner
 {
-    /// <summary>The steps of the graph, or throws <see cref="NotSupportedException"/> naming an op the compiler cannot replay.</summary>
-    public static List<ProgramStep> Plan(TracedGraph graph)
+    /// <summary>
+    /// The steps of the graph, or throws <see cref="NotSupportedException"/> naming an op the compiler cannot replay. Ops in
+    /// <paramref name="precomputed"/> are left out, their outputs taken as given (a compiled recurrence computes them before its time loop).
+    /// </summary>
+    public static List<ProgramStep> Plan(TracedGraph graph, IReadOnlySet<TracedOperation>? precomputed = null)
     {
         foreach (var operation in graph.Operations)
             if (!OperationReplay.IsKnown(operation))
@@ -23,12 +26,15 @@ internal static class FusionPlanner
         var missing = new Dictionary<TracedOperation, int>(ReferenceEqualityComparer.Instance);
         var available = new bool[values.Count];
         foreach (var value in values) available[value.Id] = value.Kind != TracedValueKind.Computed;
-        foreach (var operation in graph.Operations)
+        var operations = graph.Operations.Where(operation => precomputed is null || !precomputed.Contains(operation)).ToList();
+        if (precomputed is not null)
+            foreach (var operation in precomputed) available[operation.Output] = true;
+        foreach (var operation in operations)
         {
             foreach (var input in operation.Inputs.Distinct()) consumers[input].Add(operation);
             missing[operation] = operation.Inputs.Distinct().Count(input => !available[input]);
         }
-        var ready = graph.Operations.Where(operation => missing[operation] == 0).ToList();
+        var ready = operations.Where(operation => missing[operation] == 0).ToList();
 
         var steps = new List<ProgramStep>();
         RegionBuilder? open = null;

@@ -19,7 +19,9 @@ public sealed record RecurrenceResult(Tensor Output, IReadOnlyList<Tensor[]> Fin
 /// Runs compiled cells over time with the semantics of the built-in recurrent layers (and PyTorch's packed sequences): inputs
 /// [T, B, I]; optional lengths per sequence (step t is active for sequence b iff t &lt; lengths[b]; an inactive step keeps the state
 /// and outputs zero); the reverse direction runs t = T−1 … 0, starting at each sequence's own last step; stacked layers read the
-/// concatenated outputs of the layer below. Each step is one call of the compiled cell (one node on the tape).
+/// concatenated outputs of the layer below. A compiled cell runs each direction as ONE node on the tape (<see cref="CompiledRecurrence"/>):
+/// the state-independent products of all steps are hoisted into one GEMM before the time loop and the weight gradients are one GEMM
+/// each over all steps. A cell that runs eagerly (or whose state is not [B, …]) runs one call per step.
 /// </summary>
 public static class Recurrence
 {
@@ -78,15 +80,28 @@ public static class Recurrence
                     throw new ArgumentOutOfRangeException(nameof(lengths),
                         $"recurrence ({cell.Name}): length {lengths[b]} of sequence {b} is outside 0..{steps} (inputs {inputs.Shape})");
         }
+        if (steps > 0 && batch > 0 && cell.SequencePlanFor(inputs.Select(0, 0), initialState) is { } plan)
+            return CompiledRecurrence.Run(cell, plan, inputs, initialState, lengths, reverse);
+        return RunSteps(cell.Step, cell.Name, inputs, initialState, lengths, reverse);
+    }
+
+    /// <summary>
+    /// The recurrence one step at a time, each step one call of <paramref name="step"/>: for cells that run eagerly, shapes the
+    /// sequence-level op does not take, and the eager backward of gradients of gradients (<see cref="CompiledRecurrence"/>).
+    /// </summary>
+    internal static (Tensor Output, Tensor[] Final) RunSteps(Func<Tensor, Tensor[], Tensor[]> step, string name, Tensor inputs, Tensor[] initialState,
+        int[]? lengths, bool reverse)
+    {
+        int steps = inputs.Shape[0], batch = inputs.Shape[1];
         var state = initialState;
         var outputs = new Tensor[steps];
         for (int s = 0; s < steps; s++)
         {
             int t = reverse ? steps - 1 - s : s;
-            var next = cell.Step(inputs.Select(0, t), state);
+            var next = step(inputs.Select(0, t), state);
             if (next.Length != state.Length)
                 throw new InvalidOperationException(
-                    $"recurrence ({cell.Name}): the cell returned {next.Length} state tensors for a state of {state.Length}");
+                    $"recurrence ({name}): the cell returned {next.Length} state tensors for a state of {state.Length}");
             int active = lengths?.Count(length => t < length) ?? batch;
             if (active == batch)
             {

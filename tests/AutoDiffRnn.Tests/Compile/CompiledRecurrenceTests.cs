@@ -1,0 +1,200 @@
+using AutoDiffRnn.Autodiff;
+using AutoDiffRnn.Compile;
+using AutoDiffRnn.Tests.Support;
+
+namespace AutoDiffRnn.Tests.Compile;
+
+/// <summary>
+/// The sequence-level node of a compiled cell (<c>compiled_recurrence</c>): one node per direction, hoisted input products, weight
+/// gradients over all steps at once; against the same cells run eagerly step by step.
+/// </summary>
+public class CompiledRecurrenceTests
+{
+    private const int Steps = 5, Batch = 3, Input = 4, Hidden = 3;
+    private static readonly int[] Lengths = [5, 0, 3];
+
+    public static TheoryData<string> Cells => new(ExampleCell.Names);
+
+    [Theory]
+    [MemberData(nameof(Cells))]
+    public void Two_stacked_bidirectional_layers_with_lengths_equal_the_eager_cells_in_values_and_every_gradient(string name)
+    {
+        var generator = new Generator(17);
+        var cells = new[]
+        {
+            ExampleCell.Create(name, Input, Hidden, DType.Float64, generator), ExampleCell.Create(name, Input, Hidden, DType.Float64, generator),
+            ExampleCell.Create(name, 2 * Hidden, Hidden, DType.Float64, generator), ExampleCell.Create(name, 2 * Hidden, Hidden, DType.Float64, generator),
+        };
+        var parameters = cells.SelectMany(cell => cell.Parameters).ToArray();
+        int stateCount = cells[0].StateCount;
+        var states = Enumerable.Range(0, 4 * stateCount)
+            .Select(_ => Tensor.Normal(new Shape(Batch, Hidden), 0, 0.5, DType.Float64, generator)).ToArray();
+        var inputs = Tensor.Normal(new Shape(Steps, Batch, Input), dtype: DType.Float64, generator: generator);
+        Func<Tensor[], Tensor[]> Run(bool compile) => a =>
+        {
+            var layers = new[]
+            {
+                new RecurrenceLayer(cells[0].Compile(compile), cells[1].Compile(compile)),
+                new RecurrenceLayer(cells[2].Compile(compile), cells[3].Compile(compile)),
+            };
+            var initial = Enumerable.Range(0, 4).Select(d => a[(1 + d * stateCount)..(1 + (d + 1) * stateCount)]).ToList();
+            var result = Recurrence.Run(layers, a[0], initial, Lengths);
+            return [result.Output, .. result.FinalStates.SelectMany(state => state)];
+        };
+        Tensor[] arguments = [inputs, .. states];
+        var eager = CompiledComparison.Run(Run(compile: false), arguments, parameters);
+        var compiled = CompiledComparison.Run(Run(compile: true), arguments, parameters);
+        CompiledComparison.AssertClose(eager, compiled, 1e-12, name);
+    }
+
+    [Theory]
+    [MemberData(nameof(Cells))]
+    public void A_direction_is_one_node_on_the_tape_holding_the_input_the_state_and_the_parameters(string name)
+    {
+        var cell = ExampleCell.Create(name, Input, Hidden, DType.Float64, new Generator(11));
+        var (_, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
+        var inputs = Tensor.Normal(new Shape(Steps, Batch, Input), dtype: DType.Float64, generator: new Generator(21));
+        var result = Recurrence.Run(cell.Compile(), inputs, state, Lengths);
+        var names = OperationNames([result.Output, .. result.FinalStates[0]]);
+        Assert.Equal(1, names.Count(n => n == "compiled_recurrence"));
+        Assert.DoesNotContain("compiled_cell", names);
+        Assert.DoesNotContain("where", names);
+    }
+
+    [Fact]
+    public void The_lstm_hoists_its_input_product_and_runs_one_product_and_one_region_per_step()
+    {
+        var cell = ExampleCell.Create("lstm", Input, Hidden, DType.Float64, new Generator(11));
+        var (x, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
+        var plan = cell.Compile().DescribeSequence(x, state);
+        Assert.Contains("hoisted over all steps: linear", plan);
+        Assert.Contains("per step: linear by a packed parameter", plan);
+        Assert.Contains("per step: fused region", plan);
+        Assert.DoesNotContain("per step: eager", plan);
+    }
+
+    [Fact]
+    public void A_cell_using_every_kind_of_step_equals_its_eager_run_in_both_directions()
+    {
+        // hoisted once (a parameter's sigmoid), hoisted over all steps (x scaled, layer-normalised, then a linear), a matmul by a [K, N]
+        // parameter, an op run eagerly per step (a sum), and a state returned unchanged
+        var generator = new Generator(6);
+        var weightIh = Tensor.Uniform(new Shape(Hidden, Input), -0.5, 0.5, DType.Float64, generator).SetRequiresGrad();
+        var weightHh = Tensor.Uniform(new Shape(Hidden, Hidden), -0.5, 0.5, DType.Float64, generator).SetRequiresGrad();
+        var gate = Tensor.Uniform(new Shape(Hidden), -1, 1, DType.Float64, generator).SetRequiresGrad();
+        var norm = Tensor.Uniform(new Shape(Input), 0.5, 1.5, DType.Float64, generator).SetRequiresGrad();
+        Tensor[] parameters = [weightIh, weightHh, gate, norm];
+        Tensor[] Step(Tensor x, Tensor[] s)
+        {
+            var projected = Tensor.Linear(Tensor.LayerNorm(x * 0.5, norm, null), weightIh, null);
+            var recurrent = Tensor.MatMul(s[0], weightHh);
+            var mixed = (projected + recurrent + s[1].Sum(1, keepDim: true)).Tanh() * gate.Sigmoid();
+            return [mixed, s[1]];
+        }
+        var state = new[] { Tensor.Normal(new Shape(Batch, Hidden), dtype: DType.Float64, generator: generator),
+            Tensor.Normal(new Shape(Batch, Hidden), dtype: DType.Float64, generator: generator) };
+        var inputs = Tensor.Normal(new Shape(Steps, Batch, Input), dtype: DType.Float64, generator: generator);
+        foreach (bool reverse in new[] { false, true })
+        {
+            Func<Tensor[], Tensor[]> Run(bool compile) => a =>
+            {
+                var result = Recurrence.Run(Compiled.Cell(Step, "mixed", compile), a[0], a[1..], Lengths, reverse);
+                return [result.Output, .. result.FinalStates[0]];
+            };
+            var eager = CompiledComparison.Run(Run(false), [inputs, .. state], parameters);
+            var compiled = CompiledComparison.Run(Run(true), [inputs, .. state], parameters);
+            CompiledComparison.AssertClose(eager, compiled, 1e-12, $"mixed cell, reverse {reverse}");
+        }
+        var plan = Compiled.Cell(Step, "mixed").DescribeSequence(inputs.Select(0, 0), state);
+        Assert.Contains("hoisted once: sigmoid", plan);
+        Assert.Contains("hoisted over all steps: layer_norm", plan);
+        Assert.Contains("per step: matmul by a packed parameter", plan);
+        Assert.Contains("per step: eager sum", plan);
+    }
+
+    [Fact]
+    public void Under_no_grad_nothing_is_recorded_and_values_equal_the_eager_run()
+    {
+        var cell = ExampleCell.Create("peephole", Input, Hidden, DType.Float64, new Generator(11));
+        var (_, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
+        var inputs = Tensor.Normal(new Shape(Steps, Batch, Input), dtype: DType.Float64, generator: new Generator(21));
+        using var _ = GradMode.NoGrad();
+        var compiled = Recurrence.Run(cell.Compile(), inputs, state, Lengths);
+        var eager = Recurrence.Run(cell.Compile(compile: false), inputs, state, Lengths);
+        Assert.Null(compiled.Output.GradFn);
+        CompiledComparison.AssertClose([eager.Output.ToDoubleArray(), eager.FinalStates[0][1].ToDoubleArray()],
+            [compiled.Output.ToDoubleArray(), compiled.FinalStates[0][1].ToDoubleArray()], 1e-12, "no grad");
+    }
+
+    [Fact]
+    public void Gradients_of_gradients_through_a_sequence_fall_back_to_the_eager_graph()
+    {
+        var cell = ExampleCell.Create("gru", Input, Hidden, DType.Float64, new Generator(11));
+        var (_, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
+        var inputs = Tensor.Normal(new Shape(Steps, Batch, Input), dtype: DType.Float64, generator: new Generator(21));
+        double[] SecondOrder(CompiledCell compiled)
+        {
+            var h = state[0].Detach().Clone().SetRequiresGrad();
+            var output = Recurrence.Run(compiled, inputs, [h], Lengths).Output;
+            var weights = Tensor.Normal(output.Shape, dtype: DType.Float64, generator: new Generator(9));
+            (output * weights).Sum().Backward(createGraph: true);
+            var gradient = h.Grad!;
+            h.ZeroGrad();
+            foreach (var parameter in cell.Parameters) parameter.ZeroGrad();
+            (gradient * gradient).Sum().Backward();
+            var result = h.Grad!.ToDoubleArray().Concat(cell.Parameters[1].Grad!.ToDoubleArray()).ToArray();
+            foreach (var parameter in cell.Parameters) parameter.ZeroGrad();
+            return result;
+        }
+        CompiledComparison.AssertClose([SecondOrder(cell.Compile(compile: false))], [SecondOrder(cell.Compile())], 1e-12, "second order");
+    }
+
+    [Fact]
+    public void A_second_backward_with_the_graph_retained_adds_the_same_gradients_again()
+    {
+        var cell = ExampleCell.Create("layernorm-lstm", Input, Hidden, DType.Float64, new Generator(11)); // per-step ops run eagerly
+        var (_, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
+        var inputs = Tensor.Normal(new Shape(Steps, Batch, Input), dtype: DType.Float64, generator: new Generator(21)).SetRequiresGrad();
+        var loss = (Recurrence.Run(cell.Compile(), inputs, state, Lengths).Output * 0.5).Sum();
+        loss.Backward(retainGraph: true);
+        var once = cell.Parameters.Select(parameter => parameter.Grad!.Clone()).Append(inputs.Grad!.Clone()).ToArray();
+        loss.Backward();
+        var twice = cell.Parameters.Select(parameter => parameter.Grad!).Append(inputs.Grad!).ToArray();
+        CompiledComparison.AssertClose(once.Select(g => (g * 2.0).ToDoubleArray()).ToArray(), twice.Select(g => g.ToDoubleArray()).ToArray(), 1e-12,
+            "retained graph");
+        foreach (var parameter in cell.Parameters) parameter.ZeroGrad();
+    }
+
+    [Fact]
+    public void Float32_sequences_agree_with_the_eager_run_to_float32_rounding()
+    {
+        var cell = ExampleCell.Create("lstm", 16, 32, DType.Float32, new Generator(11));
+        var (_, state) = cell.Arguments(8, 16, 32, DType.Float32, new Generator(5));
+        var inputs = Tensor.Normal(new Shape(6, 8, 16), generator: new Generator(21));
+        Func<Tensor[], Tensor[]> Run(bool compile) => a =>
+        {
+            var result = Recurrence.Run(cell.Compile(compile), a[0], a[1..], [6, 2, 5, 6, 1, 3, 6, 4]);
+            return [result.Output, .. result.FinalStates[0]];
+        };
+        var eager = CompiledComparison.Run(Run(false), [inputs, .. state], cell.Parameters);
+        var compiled = CompiledComparison.Run(Run(true), [inputs, .. state], cell.Parameters);
+        CompiledComparison.AssertClose(eager, compiled, 1e-4, "float32 lstm");
+    }
+
+    /// <summary>The names of every node reached from the tensors.</summary>
+    private static List<string> OperationNames(Tensor[] roots)
+    {
+        var seen = new HashSet<Node>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<Node>(roots.Select(root => root.GradFn).OfType<Node>());
+        var names = new List<string>();
+        while (stack.Count > 0)
+        {
+            var node = stack.Pop();
+            if (!seen.Add(node)) continue;
+            names.Add(node.OperationName);
+            foreach (var input in node.Inputs)
+                if (input.GradFn is { } next) stack.Push(next);
+        }
+        return names;
+    }
+}
