@@ -15,7 +15,7 @@ internal static class MaxPool2dOp
 {
     public static Tensor Apply(Tensor input, PoolGeometry g, string operation = "max_pool2d")
     {
-        var output = Tensor.Empty(g.OutputShape, input.DType);
+        var output = Tensor.Uninitialized(g.OutputShape, input.DType); // every window writes its output
         var positions = new int[output.ElementCount];
         if (input.DType == DType.Float32) Forward<float>(input.Span<float>(), output.Span<float>(), positions, g, operation);
         else Forward<double>(input.Span<double>(), output.Span<double>(), positions, g, operation);
@@ -25,7 +25,7 @@ internal static class MaxPool2dOp
     /// <summary>max_pool2d_backward: zeros of the input's shape with each output gradient added at its window's maximum.</summary>
     public static Tensor Backward(Tensor outputGradient, int[] positions, PoolGeometry g)
     {
-        var result = Tensor.Empty(g.InputShape, outputGradient.DType);
+        var result = Tensor.Uninitialized(g.InputShape, outputGradient.DType); // Scatter clears it first
         if (result.DType == DType.Float32) Scatter<float>(outputGradient.Span<float>(), positions, result.Span<float>());
         else Scatter<double>(outputGradient.Span<double>(), positions, result.Span<double>());
         return Tape.Record("max_pool2d_backward", result, [outputGradient],
