@@ -32,7 +32,7 @@ internal static class MaxPoolRows
         {
             var (a, b) = Deinterleave(Vector256.LoadUnsafe(ref topRef, (nuint)(2 * j)), Vector256.LoadUnsafe(ref topRef, (nuint)(2 * j + lanes)));
             var (c, d) = Deinterleave(Vector256.LoadUnsafe(ref bottomRef, (nuint)(2 * j)), Vector256.LoadUnsafe(ref bottomRef, (nuint)(2 * j + lanes)));
-            if ((Vector256.Equals(a, a) & Vector256.Equals(b, b) & Vector256.Equals(c, c) & Vector256.Equals(d, d)) != Vector256<T>.AllBitsSet) break;
+            if (!AllSet(Vector256.Equals(a, a) & Vector256.Equals(b, b) & Vector256.Equals(c, c) & Vector256.Equals(d, d))) break;
             // the scan a, b, c, d with strict ">" equals: first maximum of each row, then the bottom's only if strictly larger
             var rightOnTop = Vector256.GreaterThan(b, a);
             var upper = Vector256.ConditionalSelect(rightOnTop, b, a);
@@ -60,21 +60,28 @@ internal static class MaxPoolRows
         {
             var best = Vector256.LoadUnsafe(ref source, (nuint)(j + offsets[0]));
             var winner = Vector256<T>.Zero;                         // the winning tap's number, exact in T for any real kernel
-            var anyNaN = Vector256.Equals(best, best);
+            var ordered = Vector256.Equals(best, best);                // all lanes set while no input is NaN
             for (int t = 1; t < offsets.Length; t++)
             {
                 var value = Vector256.LoadUnsafe(ref source, (nuint)(j + offsets[t]));
-                anyNaN &= Vector256.Equals(value, value);
+                ordered &= Vector256.Equals(value, value);
                 var larger = Vector256.GreaterThan(value, best);
                 best = Vector256.ConditionalSelect(larger, value, best);
                 winner = Vector256.ConditionalSelect(larger, Vector256.Create(T.CreateTruncating(t)), winner);
             }
-            if (anyNaN != Vector256<T>.AllBitsSet) break;
+            if (!AllSet(ordered)) break;
             best.StoreUnsafe(ref MemoryMarshal.GetReference(y), (nuint)j);
             winner.StoreUnsafe(ref MemoryMarshal.GetReference(taps), (nuint)j);
         }
         return j;
     }
+
+    /// <summary>
+    /// Whether every lane of the comparison mask <paramref name="mask"/> is set. (Not <c>mask == AllBitsSet</c>: for float lanes that
+    /// compares NaN bit patterns as floats, which is never true, and sent every row to the scalar scan.)
+    /// </summary>
+    private static bool AllSet<T>(Vector256<T> mask) where T : unmanaged =>
+        mask.ExtractMostSignificantBits() == (1u << Vector256<T>.Count) - 1;
 
     /// <summary>The even and the odd elements of the 2·lanes elements (low, high).</summary>
     private static (Vector256<T> Even, Vector256<T> Odd) Deinterleave<T>(Vector256<T> low, Vector256<T> high) where T : unmanaged
