@@ -148,7 +148,9 @@ internal static class Conv2dOp
     private static void InputBackward<T>(Tensor outputGradient, Tensor weight, Tensor inputGradient, ConvGeometry g)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (DirectConvolution.SupportsInputGradient<T>(g)) DirectConvolution.InputGradient<T>(g, outputGradient, weight, inputGradient, Parts(g));
+        // the direct kernel computes four input channels at once: with fewer per group, im2col's GEMM wastes less
+        if (g.InPerGroup >= DirectConvolutionPlan.ChannelBlock && DirectConvolution.SupportsInputGradient<T>(g))
+            DirectConvolution.InputGradient<T>(g, outputGradient, weight, inputGradient, Parts(g));
         else InputBackwardLowered<T>(outputGradient, weight, inputGradient, g);
     }
 

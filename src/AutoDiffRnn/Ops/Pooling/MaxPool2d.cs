@@ -150,21 +150,22 @@ internal static class MaxPool2dOp
         }
     }
 
+    /// <summary>Adds each output gradient at its winning tap's input position: the window's corner plus the tap's offset
+    /// i·dH·W + j·dW from a table (no division per output).</summary>
     private static void Scatter<T>(ReadOnlySpan<T> gradient, ReadOnlySpan<T> taps, Span<T> result, PoolGeometry g) where T : unmanaged, IFloatingPointIeee754<T>
     {
         result.Clear();                                     // the sum starts from zero whatever storage the tensor was given
-        int plane = g.Height * g.Width, outPlane = g.OutHeight * g.OutWidth;
+        int plane = g.Height * g.Width, outPlane = g.OutHeight * g.OutWidth, tapCount = g.KernelHeight * g.KernelWidth;
+        Span<int> offsets = tapCount <= 256 ? stackalloc int[tapCount] : new int[tapCount];
+        for (int t = 0; t < tapCount; t++)
+            offsets[t] = t / g.KernelWidth * g.DilationHeight * g.Width + t % g.KernelWidth * g.DilationWidth;
         for (int p = 0; p < g.Planes; p++)
             for (int oh = 0; oh < g.OutHeight; oh++)
             {
-                int k0 = p * outPlane + oh * g.OutWidth, top = oh * g.StrideHeight - g.PadHeight;
+                int k0 = p * outPlane + oh * g.OutWidth;
+                int rowCorner = p * plane + (oh * g.StrideHeight - g.PadHeight) * g.Width - g.PadWidth; // may lie in the padding
                 for (int ow = 0; ow < g.OutWidth; ow++)
-                {
-                    int tap = int.CreateTruncating(taps[k0 + ow]);
-                    int h = top + tap / g.KernelWidth * g.DilationHeight;
-                    int w = ow * g.StrideWidth - g.PadWidth + tap % g.KernelWidth * g.DilationWidth;
-                    result[p * plane + h * g.Width + w] += gradient[k0 + ow];
-                }
+                    result[rowCorner + ow * g.StrideWidth + offsets[int.CreateTruncating(taps[k0 + ow])]] += gradient[k0 + ow];
             }
     }
 }
