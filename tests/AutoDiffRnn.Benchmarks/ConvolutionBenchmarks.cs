@@ -17,7 +17,7 @@ public sealed record ConvolutionCase(string Name, int Batch, int InChannels, int
 /// <summary>Which implementation a convolution benchmark runs.</summary>
 public enum ConvolutionImplementation
 {
-    /// <summary>AutoDiffRnn (im2col + packed GEMM, samples split over the cores).</summary>
+    /// <summary>AutoDiffRnn (direct kernels at stride 1 along the width, else im2col + packed GEMM; samples split over the cores).</summary>
     Ours,
     /// <summary>libtorch (TorchSharp) with the same weights, on as many threads as the machine has cores, its default backends.</summary>
     LibTorch,
@@ -100,6 +100,7 @@ public class ConvolutionBenchmarks
             TorchForward().sum().backward();
             return;
         }
+        using var step = TensorScope.Begin(); // as libtorch's dispose scope: the step's tensors go back to the storage pool
         first.ZeroGrad();
         second?.ZeroGrad();
         Forward().Sum().Backward();
@@ -116,6 +117,7 @@ public class ConvolutionBenchmarks
             return TorchForward().shape;
         }
         using var _ = GradMode.NoGrad();
-        return Forward();
+        using var call = TensorScope.Begin();
+        return Forward().Shape;
     }
 }

@@ -31,7 +31,7 @@ internal static class Conv2dOp
             if (bias.Rank != 1 || bias.Shape[0] != g.OutChannels)
                 throw new ArgumentException($"{operation}: the bias must be [{g.OutChannels}] to match weight {weight.Shape}, got {bias.Shape}");
         }
-        var output = Tensor.Empty(g.OutputShape, input.DType);
+        var output = Tensor.Uninitialized(g.OutputShape, input.DType); // every path writes every output
         if (input.DType == DType.Float32) Forward<float>(input, weight, bias, output, g);
         else Forward<double>(input, weight, bias, output, g);
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
@@ -47,7 +47,7 @@ internal static class Conv2dOp
     public static Tensor InputGradient(Tensor outputGradient, Tensor weight, ConvGeometry g)
     {
         RequireShape("conv2d_input_grad", outputGradient, g.OutputShape, "output gradient");
-        var output = Tensor.Empty(g.InputShape, outputGradient.DType);
+        var output = Tensor.Uninitialized(g.InputShape, outputGradient.DType); // every path writes every element
         if (output.DType == DType.Float32) InputBackward<float>(outputGradient, weight, output, g);
         else InputBackward<double>(outputGradient, weight, output, g);
         return Tape.Record("conv2d_input_grad", output, [outputGradient, weight], u =>
@@ -62,7 +62,7 @@ internal static class Conv2dOp
     {
         RequireShape("conv2d_weight_grad", input, g.InputShape, "input");
         RequireShape("conv2d_weight_grad", outputGradient, g.OutputShape, "output gradient");
-        var output = Tensor.Empty(g.WeightShape, input.DType);
+        var output = Tensor.Uninitialized(g.WeightShape, input.DType); // every path writes every element
         if (output.DType == DType.Float32) WeightBackward<float>(input, outputGradient, output, g);
         else WeightBackward<double>(input, outputGradient, output, g);
         return Tape.Record("conv2d_weight_grad", output, [input, outputGradient], v =>
@@ -115,6 +115,14 @@ internal static class Conv2dOp
     }
 
     private static void Forward<T>(Tensor input, Tensor weight, Tensor? bias, Tensor output, ConvGeometry g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (DirectConvolutionPlan.For<T>(g) is { } plan) DirectConvolution.Forward<T>(plan, input, weight, bias, output, Parts(g));
+        else ForwardLowered<T>(input, weight, bias, output, g);
+    }
+
+    /// <summary>The forward pass as im2col and one GEMM per sample and group (where the direct kernels do not apply).</summary>
+    internal static void ForwardLowered<T>(Tensor input, Tensor weight, Tensor? bias, Tensor output, ConvGeometry g)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         ForEachSampleAndGroup<T>(g, (n, group, buffer) =>
         {
@@ -138,6 +146,16 @@ internal static class Conv2dOp
         });
 
     private static void InputBackward<T>(Tensor outputGradient, Tensor weight, Tensor inputGradient, ConvGeometry g)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        // the direct kernel computes four input channels at once: with fewer per group, im2col's GEMM wastes less
+        if (g.InPerGroup >= DirectConvolutionPlan.ChannelBlock && DirectConvolution.SupportsInputGradient<T>(g))
+            DirectConvolution.InputGradient<T>(g, outputGradient, weight, inputGradient, Parts(g));
+        else InputBackwardLowered<T>(outputGradient, weight, inputGradient, g);
+    }
+
+    /// <summary>The input gradient as one GEMM Wᵀ G per sample and group and col2im (where the direct kernel does not apply).</summary>
+    internal static void InputBackwardLowered<T>(Tensor outputGradient, Tensor weight, Tensor inputGradient, ConvGeometry g)
         where T : unmanaged, IFloatingPointIeee754<T> =>
         ForEachSampleAndGroup<T>(g, (n, group, buffer) =>
         {
@@ -147,7 +165,9 @@ internal static class Conv2dOp
             var columns = g.IsPointwise ? groupInput : buffer;
             Gemm.Multiply(w.Slice(group * g.OutPerGroup * g.ColumnRows, g.OutPerGroup * g.ColumnRows), true, groupGradient, false,
                 columns, g.ColumnRows, g.OutputPlane, g.OutPerGroup, accumulate: false);
-            if (!g.IsPointwise) Im2Col.Raise<T>(columns, groupInput, g);
+            if (g.IsPointwise) return;
+            groupInput.Clear(); // col2im adds into it
+            Im2Col.Raise<T>(columns, groupInput, g);
         });
 
     /// <summary>Elements of the batch-wide column matrix up to which the weight gradient is one GEMM over the whole batch
@@ -157,7 +177,9 @@ internal static class Conv2dOp
     private static void WeightBackward<T>(Tensor input, Tensor outputGradient, Tensor weightGradient, ConvGeometry g)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if ((long)g.ColumnRows * g.Batch * g.OutputPlane <= BatchColumnsLimit) WeightBackwardBatched<T>(input, outputGradient, weightGradient, g);
+        if (DirectConvolutionPlan.For<T>(g) is { } plan && (long)g.Batch * g.Groups * plan.PaddedGroupInput <= BatchColumnsLimit)
+            DirectConvolution.WeightGradient<T>(plan, input, outputGradient, weightGradient, Parts(g));
+        else if ((long)g.ColumnRows * g.Batch * g.OutputPlane <= BatchColumnsLimit) WeightBackwardBatched<T>(input, outputGradient, weightGradient, g);
         else WeightBackwardPerSample<T>(input, outputGradient, weightGradient, g);
     }
 
@@ -200,13 +222,14 @@ internal static class Conv2dOp
         }
     }
 
-    private static void WeightBackwardPerSample<T>(Tensor input, Tensor outputGradient, Tensor weightGradient, ConvGeometry g)
+    internal static void WeightBackwardPerSample<T>(Tensor input, Tensor outputGradient, Tensor weightGradient, ConvGeometry g)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int columnSize = g.IsPointwise ? 0 : g.ColumnRows * g.OutputPlane;
         int weightSize = g.OutChannels * g.ColumnRows;
         int parts = Parts(g);
         // part 0 accumulates into the result, the others into pooled partial sums added at the end
+        weightGradient.Span<T>()[..weightSize].Clear();
         var partials = new T[]?[parts];
         try
         {

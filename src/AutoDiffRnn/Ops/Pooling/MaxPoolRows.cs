@@ -8,8 +8,8 @@ namespace AutoDiffRnn;
 /// Vectorized max pooling of one output row, over the width, for windows that lie inside the input: the 2×2 stride-2 window (the
 /// notes' pooling) and any window with stride 1 along the width. Both keep PyTorch's tie rule — the first maximum in the window's
 /// row-major scan wins, a later equal value does not replace it — by scanning the taps in that order with a strict comparison.
-/// A vector of outputs with a NaN among its inputs is left to the scalar scan (NaN wins there). Each returns how many outputs of
-/// the row it wrote, from the left; the caller finishes the rest.
+/// A vector of outputs with a NaN among its inputs is left to the scalar scan (NaN wins there). Each writes the outputs and their
+/// winning taps (i·kW + j) and returns how many outputs of the row it wrote, from the left; the caller finishes the rest.
 /// </summary>
 internal static class MaxPoolRows
 {
@@ -18,20 +18,21 @@ internal static class MaxPoolRows
 
     /// <summary>
     /// 2×2 windows with stride 2 over rows <paramref name="top"/> and <paramref name="bottom"/> (each at least 2·outWidth long):
-    /// y[j] = the first maximum of (top[2j], top[2j+1], bottom[2j], bottom[2j+1]); positions[j] = rowIndex + its column, plus
-    /// <paramref name="width"/> when it is in the bottom row.
+    /// y[j] = the first maximum of (top[2j], top[2j+1], bottom[2j], bottom[2j+1]); taps[j] = its tap: 0, 1 (top row), 2, 3 (bottom row).
     /// </summary>
-    public static int Window2x2<T>(ReadOnlySpan<T> top, ReadOnlySpan<T> bottom, Span<T> y, Span<int> positions, int rowIndex, int width)
+    public static int Window2x2<T>(ReadOnlySpan<T> top, ReadOnlySpan<T> bottom, Span<T> y, Span<T> taps)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!Accelerated) return 0;
         int lanes = Vector256<T>.Count, outWidth = y.Length, j = 0;
         ref T topRef = ref MemoryMarshal.GetReference(top), bottomRef = ref MemoryMarshal.GetReference(bottom);
+        var one = Vector256.Create(T.One);
+        var two = Vector256.Create(T.One + T.One);
         for (; j + lanes <= outWidth; j += lanes)
         {
             var (a, b) = Deinterleave(Vector256.LoadUnsafe(ref topRef, (nuint)(2 * j)), Vector256.LoadUnsafe(ref topRef, (nuint)(2 * j + lanes)));
             var (c, d) = Deinterleave(Vector256.LoadUnsafe(ref bottomRef, (nuint)(2 * j)), Vector256.LoadUnsafe(ref bottomRef, (nuint)(2 * j + lanes)));
-            if ((Vector256.Equals(a, a) & Vector256.Equals(b, b) & Vector256.Equals(c, c) & Vector256.Equals(d, d)) != Vector256<T>.AllBitsSet) break;
+            if (!AllSet(Vector256.Equals(a, a) & Vector256.Equals(b, b) & Vector256.Equals(c, c) & Vector256.Equals(d, d))) break;
             // the scan a, b, c, d with strict ">" equals: first maximum of each row, then the bottom's only if strictly larger
             var rightOnTop = Vector256.GreaterThan(b, a);
             var upper = Vector256.ConditionalSelect(rightOnTop, b, a);
@@ -39,13 +40,7 @@ internal static class MaxPoolRows
             var lower = Vector256.ConditionalSelect(rightBelow, d, c);
             var below = Vector256.GreaterThan(lower, upper);
             Vector256.ConditionalSelect(below, lower, upper).StoreUnsafe(ref MemoryMarshal.GetReference(y), (nuint)j);
-            uint topRight = rightOnTop.ExtractMostSignificantBits(), bottomRight = rightBelow.ExtractMostSignificantBits(), lowerRow = below.ExtractMostSignificantBits();
-            for (int lane = 0; lane < lanes; lane++)
-            {
-                int isLower = (int)(lowerRow >> lane) & 1;
-                int right = isLower == 1 ? (int)(bottomRight >> lane) & 1 : (int)(topRight >> lane) & 1;
-                positions[j + lane] = rowIndex + 2 * (j + lane) + right + isLower * width;
-            }
+            Vector256.ConditionalSelect(below, two + (rightBelow & one), rightOnTop & one).StoreUnsafe(ref MemoryMarshal.GetReference(taps), (nuint)j);
         }
         return j;
     }
@@ -53,9 +48,9 @@ internal static class MaxPoolRows
     /// <summary>
     /// Windows with stride 1 along the width: output j's window starts at column j of <paramref name="rows"/> (the plane from the
     /// window's top row on) and has the tap offsets <paramref name="offsets"/> (row-major, relative to its corner). y[j] = the first
-    /// maximum; positions[j] = rowIndex + j + the winning offset.
+    /// maximum; taps[j] = its tap number.
     /// </summary>
-    public static int StrideOne<T>(ReadOnlySpan<T> rows, ReadOnlySpan<int> offsets, Span<T> y, Span<int> positions, int rowIndex)
+    public static int StrideOne<T>(ReadOnlySpan<T> rows, ReadOnlySpan<int> offsets, Span<T> y, Span<T> taps)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!Accelerated) return 0;
@@ -65,22 +60,28 @@ internal static class MaxPoolRows
         {
             var best = Vector256.LoadUnsafe(ref source, (nuint)(j + offsets[0]));
             var winner = Vector256<T>.Zero;                         // the winning tap's number, exact in T for any real kernel
-            var anyNaN = Vector256.Equals(best, best);
+            var ordered = Vector256.Equals(best, best);                // all lanes set while no input is NaN
             for (int t = 1; t < offsets.Length; t++)
             {
                 var value = Vector256.LoadUnsafe(ref source, (nuint)(j + offsets[t]));
-                anyNaN &= Vector256.Equals(value, value);
+                ordered &= Vector256.Equals(value, value);
                 var larger = Vector256.GreaterThan(value, best);
                 best = Vector256.ConditionalSelect(larger, value, best);
                 winner = Vector256.ConditionalSelect(larger, Vector256.Create(T.CreateTruncating(t)), winner);
             }
-            if (anyNaN != Vector256<T>.AllBitsSet) break;
+            if (!AllSet(ordered)) break;
             best.StoreUnsafe(ref MemoryMarshal.GetReference(y), (nuint)j);
-            for (int lane = 0; lane < lanes; lane++)
-                positions[j + lane] = rowIndex + j + lane + offsets[int.CreateTruncating(winner.GetElement(lane))];
+            winner.StoreUnsafe(ref MemoryMarshal.GetReference(taps), (nuint)j);
         }
         return j;
     }
+
+    /// <summary>
+    /// Whether every lane of the comparison mask <paramref name="mask"/> is set. (Not <c>mask == AllBitsSet</c>: for float lanes that
+    /// compares NaN bit patterns as floats, which is never true, and sent every row to the scalar scan.)
+    /// </summary>
+    private static bool AllSet<T>(Vector256<T> mask) where T : unmanaged =>
+        mask.ExtractMostSignificantBits() == (1u << Vector256<T>.Count) - 1;
 
     /// <summary>The even and the odd elements of the 2·lanes elements (low, high).</summary>
     private static (Vector256<T> Even, Vector256<T> Odd) Deinterleave<T>(Vector256<T> low, Vector256<T> high) where T : unmanaged

@@ -49,6 +49,20 @@ public class MaxPoolVectorizedTests
         }
     }
 
+    [Fact]
+    public void TheVectorRowsRunWithoutNaN()
+    {
+        // They once compared their all-ordered mask with AllBitsSet as floats (NaN != NaN), so every row fell back to the scalar scan.
+        if (!MaxPoolRows.Accelerated) return;
+        var rows = Enumerable.Range(0, 64).Select(i => (float)(i % 5)).ToArray();
+        var y = new float[16];
+        var taps = new float[16];
+        Assert.Equal(16, MaxPoolRows.Window2x2<float>(rows.AsSpan(0, 32), rows.AsSpan(32, 32), y, taps));
+        Assert.Equal(16, MaxPoolRows.StrideOne<float>(rows, [0, 1, 32, 33], y, taps));
+        var doubles = rows.Select(v => (double)v).ToArray();
+        Assert.Equal(16, MaxPoolRows.Window2x2<double>(doubles.AsSpan(0, 32), doubles.AsSpan(32, 32), new double[16], new double[16]));
+    }
+
     private static (double[] Values, int[] Positions, int OutHeight, int OutWidth) Reference(double[] x, int planes, int height, int width,
         int kernelHeight, int kernelWidth, int strideHeight, int strideWidth, int dilation)
     {
