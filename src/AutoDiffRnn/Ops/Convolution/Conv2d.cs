@@ -40,7 +40,8 @@ internal static class Conv2dOp
         [
             input.RequiresGrad ? InputGradient(grad, weight, g) : null,
             weight.RequiresGrad ? WeightGradient(input, grad, g) : null,
-            bias is { RequiresGrad: true } ? grad.Sum([2, 3]).Sum(0) : null, // the contiguous planes first
+            // each output plane is contiguous: one sum per (sample, channel) plane, then over the samples
+            bias is { RequiresGrad: true } ? grad.Reshape(g.Batch, g.OutChannels, g.OutputPlane).Sum(2).Sum(0) : null,
         ]);
     }
 
