@@ -9,8 +9,9 @@ namespace AutoDiffRnn;
 /// <summary>
 /// conv2d (PyTorch's <c>conv2d</c>, a cross-correlation): input X [N, C, H, W], weight W [O, C/groups, kH, kW], optional bias b [O],
 /// y[n, o, oh, ow] = b[o] + Σ W[o, c, i, j] · X[n, g·C/groups + c, oh·sH − top + i·dH, ow·sW − left + j·dW] over the taps inside
-/// the input (zeros in the padding), g the group of o. Each sample and group is one GEMM, W_g × im2col(X_ng), with the columns
-/// lowered into a pooled buffer per thread; samples are split over the cores.
+/// the input (zeros in the padding), g the group of o. At stride 1 along the width the direct kernels compute it without an im2col
+/// matrix (<see cref="DirectConvolution"/>); otherwise each sample and group is one GEMM, W_g × im2col(X_ng), with the columns
+/// lowered into a pooled buffer per thread. Samples are split over the cores.
 /// VJP: dX = conv2d_input_grad(G, W), dW = conv2d_weight_grad(X, G), db = G summed over N, H, W. The two gradient ops are
 /// recorded too, each bilinear with VJPs written with the other two, so gradients of gradients work.
 /// </summary>
@@ -39,7 +40,8 @@ internal static class Conv2dOp
         [
             input.RequiresGrad ? InputGradient(grad, weight, g) : null,
             weight.RequiresGrad ? WeightGradient(input, grad, g) : null,
-            bias is { RequiresGrad: true } ? grad.Sum([2, 3]).Sum(0) : null, // the contiguous planes first
+            // each output plane is contiguous: one sum per (sample, channel) plane, then over the samples
+            bias is { RequiresGrad: true } ? grad.Reshape(g.Batch, g.OutChannels, g.OutputPlane).Sum(2).Sum(0) : null,
         ]);
     }
 

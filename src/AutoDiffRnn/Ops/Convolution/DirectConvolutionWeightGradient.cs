@@ -11,9 +11,10 @@ internal static partial class DirectConvolution
     /// <summary>
     /// dW[o, r] = Σ over samples and output positions of G[n, o, position] · x_padded[n, slot input + tap offset r]. Every sample's
     /// padded input is prepared first (and, when the output width is not a multiple of the vector, the output gradient copied into
-    /// whole slots with zero lanes past each row); then the blocks of four output channels × three taps are split over the cores, each
-    /// summing in twelve vector accumulators over every sample and slot (7 loads per 12 multiply-adds) and ending in twelve
-    /// horizontal sums. Each part writes its own weights, so there are no partial sums to add.
+    /// whole slots with zero lanes past each row); then the items (a block of four output channels × a run of blocks of three taps)
+    /// are split over the cores. Each tap block sums in twelve vector accumulators (7 loads per 12 multiply-adds) over the samples,
+    /// taken in passes whose output gradients stay in L1, and slots, and ends in twelve horizontal sums. Each part writes its own
+    /// weights, so there are no partial sums to add.
     /// </summary>
     public static void WeightGradient<T>(DirectConvolutionPlan plan, Tensor input, Tensor outputGradient, Tensor weightGradient, int parts)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -43,11 +44,12 @@ internal static partial class DirectConvolution
             });
             int channelBlocks = (g.OutPerGroup + DirectConvolutionPlan.ChannelBlock - 1) / DirectConvolutionPlan.ChannelBlock;
             int tapBlocks = plan.TapOffsets.Length / DirectConvolutionPlan.TapBlock;
-            int items = g.Groups * channelBlocks * tapBlocks;
+            int tapRuns = (tapBlocks + TapBlocksPerItem - 1) / TapBlocksPerItem;
+            int items = g.Groups * channelBlocks * tapRuns;
             ForEachPart(items, parts, (first, count) =>
             {
                 var source = plan.FullSlots ? outputGradient.Span<T>() : slotted.AsSpan(0, (int)slottedSize);
-                WeightBlocks(plan, padded, source, weightGradient.Span<T>(), first, count, channelBlocks, tapBlocks);
+                WeightBlocks(plan, padded, source, weightGradient.Span<T>(), first, count, channelBlocks, tapBlocks, tapRuns);
             });
         }
         finally
@@ -69,48 +71,79 @@ internal static partial class DirectConvolution
         }
     }
 
-    /// <summary>Blocks [first, first + count) of (group, block of four output channels, block of three taps), in that nesting.</summary>
+    /// <summary>Tap blocks per work item of the weight gradient (the items are split over the cores).</summary>
+    private const int TapBlocksPerItem = 16;
+
+    /// <summary>Bytes of output gradient (four channels of a run of samples) a pass keeps in L1 while it sweeps an item's tap blocks.</summary>
+    private const int PassGradientBytes = 16 * 1024;
+
+    /// <summary>
+    /// Items [first, first + count) of (group, block of four output channels, run of <see cref="TapBlocksPerItem"/> blocks of three
+    /// taps), in that nesting. The samples are taken in passes whose four channels of output gradient fit in L1
+    /// (<see cref="PassGradientBytes"/>); in each pass every tap block of the item resumes its twelve vector accumulators (kept in a
+    /// stack buffer between passes) and sums the pass's samples and slots. The horizontal sums are taken once, at the end.
+    /// </summary>
     private static unsafe void WeightBlocks<T>(DirectConvolutionPlan plan, T[] padded, ReadOnlySpan<T> gradient, Span<T> weightGradient,
-        int first, int count, int channelBlocks, int tapBlocks)
+        int first, int count, int channelBlocks, int tapBlocks, int tapRuns)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var g = plan.Geometry;
-        int lanes = plan.Lanes, slotPlane = plan.Slots * lanes, taps = plan.Taps;
+        const int block = DirectConvolutionPlan.ChannelBlock, tapBlock = DirectConvolutionPlan.TapBlock, sums = block * tapBlock;
+        int lanes = plan.Lanes, slotPlane = plan.Slots * lanes, taps = plan.Taps, last = g.OutPerGroup - 1;
+        int samplesPerPass = Math.Max(1, PassGradientBytes / (block * slotPlane * sizeof(T)));
+        nint sampleInput = (nint)g.Groups * plan.PaddedGroupInput, sampleGradient = (nint)g.OutChannels * slotPlane;
+        Vector256<T>* accumulators = stackalloc Vector256<T>[TapBlocksPerItem * sums];
         fixed (T* x = padded, dy = gradient, dw = weightGradient)
         fixed (int* tapOffsets = plan.TapOffsets, slotInput = plan.SlotInput)
         {
-            Span<T> sums = stackalloc T[DirectConvolutionPlan.ChannelBlock * DirectConvolutionPlan.TapBlock];
             for (int item = first; item < first + count; item++)
             {
-                int group = item / (channelBlocks * tapBlocks), rest = item % (channelBlocks * tapBlocks);
-                int o0 = rest / tapBlocks * DirectConvolutionPlan.ChannelBlock, r0 = rest % tapBlocks * DirectConvolutionPlan.TapBlock;
-                int last = g.OutPerGroup - 1;
+                int group = item / (channelBlocks * tapRuns), rest = item % (channelBlocks * tapRuns);
+                int o0 = rest / tapRuns * block, firstTapBlock = rest % tapRuns * TapBlocksPerItem;
+                int blocks = Math.Min(tapBlocks, firstTapBlock + TapBlocksPerItem) - firstTapBlock;
+                new Span<Vector256<T>>(accumulators, blocks * sums).Clear();
                 // channels past the group's last repeat it (their sums are dropped); taps past the last read offset 0 (likewise)
                 int channel0 = group * g.OutPerGroup + o0, channel1 = group * g.OutPerGroup + Math.Min(o0 + 1, last),
                     channel2 = group * g.OutPerGroup + Math.Min(o0 + 2, last), channel3 = group * g.OutPerGroup + Math.Min(o0 + 3, last);
-                WeightBlock(plan, x + (nint)group * plan.PaddedGroupInput, g.Groups * plan.PaddedGroupInput,
-                    dy + (nint)channel0 * slotPlane, dy + (nint)channel1 * slotPlane, dy + (nint)channel2 * slotPlane, dy + (nint)channel3 * slotPlane,
-                    (nint)g.OutChannels * slotPlane, tapOffsets[r0], tapOffsets[r0 + 1], tapOffsets[r0 + 2], slotInput, sums);
-                for (int q = 0; q < DirectConvolutionPlan.ChannelBlock && o0 + q < g.OutPerGroup; q++)
-                    for (int t = 0; t < DirectConvolutionPlan.TapBlock && r0 + t < taps; t++)
-                        dw[(nint)(group * g.OutPerGroup + o0 + q) * taps + r0 + t] = sums[q * DirectConvolutionPlan.TapBlock + t];
+                for (int n = 0; n < g.Batch; n += samplesPerPass)
+                {
+                    int samples = Math.Min(samplesPerPass, g.Batch - n);
+                    T* xs = x + n * sampleInput + (nint)group * plan.PaddedGroupInput;
+                    T* gs = dy + n * sampleGradient;
+                    for (int b = 0; b < blocks; b++)
+                    {
+                        int r0 = (firstTapBlock + b) * tapBlock;
+                        WeightBlock(plan, samples, xs, sampleInput,
+                            gs + (nint)channel0 * slotPlane, gs + (nint)channel1 * slotPlane, gs + (nint)channel2 * slotPlane, gs + (nint)channel3 * slotPlane,
+                            sampleGradient, tapOffsets[r0], tapOffsets[r0 + 1], tapOffsets[r0 + 2], slotInput, accumulators + b * sums);
+                    }
+                }
+                for (int b = 0; b < blocks; b++)
+                {
+                    int r0 = (firstTapBlock + b) * tapBlock;
+                    for (int q = 0; q < block && o0 + q < g.OutPerGroup; q++)
+                        for (int t = 0; t < tapBlock && r0 + t < taps; t++)
+                            dw[(nint)(group * g.OutPerGroup + o0 + q) * taps + r0 + t] = Vector256.Sum(accumulators[b * sums + q * tapBlock + t]);
+                }
             }
         }
     }
 
     /// <summary>
-    /// The twelve sums of one block: for channels (g0..g3, each the sample's output-gradient plane in slots) × taps (offsets t0..t2),
-    /// over every sample (inputs <paramref name="sampleInput"/> apart, gradients <paramref name="sampleGradient"/> apart) and slot.
+    /// Adds to the twelve vector accumulators <paramref name="accumulators"/> (channels g0..g3 — each the sample's output-gradient
+    /// plane in slots — × taps at offsets t0..t2, channel-major) the products over <paramref name="samples"/> samples (inputs
+    /// <paramref name="sampleInput"/> apart, gradients <paramref name="sampleGradient"/> apart) and every slot.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void WeightBlock<T>(DirectConvolutionPlan plan, T* x, nint sampleInput, T* g0, T* g1, T* g2, T* g3,
-        nint sampleGradient, nint t0, nint t1, nint t2, int* slotInput, Span<T> sums)
+    private static unsafe void WeightBlock<T>(DirectConvolutionPlan plan, int samples, T* x, nint sampleInput, T* g0, T* g1, T* g2, T* g3,
+        nint sampleGradient, nint t0, nint t1, nint t2, int* slotInput, Vector256<T>* accumulators)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Vector256<T> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default,
-            c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
-        int slots = plan.Slots, lanes = Vector256<T>.Count, batch = plan.Geometry.Batch;
-        for (int n = 0; n < batch; n++)
+        Vector256<T> c00 = accumulators[0], c01 = accumulators[1], c02 = accumulators[2], c10 = accumulators[3], c11 = accumulators[4],
+            c12 = accumulators[5], c20 = accumulators[6], c21 = accumulators[7], c22 = accumulators[8], c30 = accumulators[9],
+            c31 = accumulators[10], c32 = accumulators[11];
+        int slots = plan.Slots, lanes = Vector256<T>.Count;
+        for (int n = 0; n < samples; n++)
         {
             T* x0 = x + t0, x1 = x + t1, x2 = x + t2;
             for (int s = 0; s < slots; s++)
@@ -131,9 +164,8 @@ internal static partial class DirectConvolution
             x += sampleInput;
             g0 += sampleGradient; g1 += sampleGradient; g2 += sampleGradient; g3 += sampleGradient;
         }
-        sums[0] = Vector256.Sum(c00); sums[1] = Vector256.Sum(c01); sums[2] = Vector256.Sum(c02);
-        sums[3] = Vector256.Sum(c10); sums[4] = Vector256.Sum(c11); sums[5] = Vector256.Sum(c12);
-        sums[6] = Vector256.Sum(c20); sums[7] = Vector256.Sum(c21); sums[8] = Vector256.Sum(c22);
-        sums[9] = Vector256.Sum(c30); sums[10] = Vector256.Sum(c31); sums[11] = Vector256.Sum(c32);
+        accumulators[0] = c00; accumulators[1] = c01; accumulators[2] = c02; accumulators[3] = c10; accumulators[4] = c11;
+        accumulators[5] = c12; accumulators[6] = c20; accumulators[7] = c21; accumulators[8] = c22; accumulators[9] = c30;
+        accumulators[10] = c31; accumulators[11] = c32;
     }
 }
