@@ -118,20 +118,7 @@ public class CompiledCellTests
     {
         var cell = ExampleCell.Create("gru", Input, Hidden, DType.Float64, new Generator(11));
         var (x, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
-        double[] SecondOrder(CompiledCell compiled)
-        {
-            var h = state[0].Detach().Clone().SetRequiresGrad();
-            var output = compiled.Step(x, h)[0];
-            var weights = Tensor.Normal(output.Shape, dtype: DType.Float64, generator: new Generator(9));
-            (output * weights).Sum().Backward(createGraph: true);
-            var gradient = h.Grad!;
-            h.ZeroGrad();
-            foreach (var parameter in cell.Parameters) parameter.ZeroGrad();
-            (gradient * gradient).Sum().Backward();
-            var result = h.Grad!.ToDoubleArray().Concat(cell.Parameters[1].Grad!.ToDoubleArray()).ToArray();
-            foreach (var parameter in cell.Parameters) parameter.ZeroGrad();
-            return result;
-        }
+        double[] SecondOrder(CompiledCell compiled) => CompiledComparison.SecondOrder(h => compiled.Step(x, h)[0], state[0], cell.Parameters);
         var eager = SecondOrder(cell.Compile(compile: false));
         var compiledResult = SecondOrder(cell.Compile());
         CompiledComparison.AssertClose([eager], [compiledResult], 1e-12, "second order");

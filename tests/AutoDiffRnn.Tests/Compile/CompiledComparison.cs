@@ -27,6 +27,25 @@ public static class CompiledComparison
         return result;
     }
 
+    /// <summary>
+    /// A second-order quantity through <paramref name="run"/> (a function of the hidden state h giving an output): with g = ∂(Σ w·out)/∂h
+    /// taken with <c>createGraph</c>, the gradients of Σ g² with respect to h and to the cell's second parameter.
+    /// </summary>
+    public static double[] SecondOrder(Func<Tensor, Tensor> run, Tensor hidden, Tensor[] parameters)
+    {
+        var h = hidden.Detach().Clone().SetRequiresGrad();
+        var output = run(h);
+        var weights = Tensor.Normal(output.Shape, dtype: DType.Float64, generator: new Generator(9));
+        (output * weights).Sum().Backward(createGraph: true);
+        var gradient = h.Grad!;
+        h.ZeroGrad();
+        foreach (var parameter in parameters) parameter.ZeroGrad();
+        (gradient * gradient).Sum().Backward();
+        var result = h.Grad!.ToDoubleArray().Concat(parameters[1].Grad!.ToDoubleArray()).ToArray();
+        foreach (var parameter in parameters) parameter.ZeroGrad();
+        return result;
+    }
+
     /// <summary>Asserts that every array is equal to within <paramref name="tolerance"/> (absolute), naming the first that is not.</summary>
     public static void AssertClose(double[][] expected, double[][] actual, double tolerance, string what)
     {

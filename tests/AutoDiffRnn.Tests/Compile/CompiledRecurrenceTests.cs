@@ -132,20 +132,8 @@ public class CompiledRecurrenceTests
         var cell = ExampleCell.Create("gru", Input, Hidden, DType.Float64, new Generator(11));
         var (_, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
         var inputs = Tensor.Normal(new Shape(Steps, Batch, Input), dtype: DType.Float64, generator: new Generator(21));
-        double[] SecondOrder(CompiledCell compiled)
-        {
-            var h = state[0].Detach().Clone().SetRequiresGrad();
-            var output = Recurrence.Run(compiled, inputs, [h], Lengths).Output;
-            var weights = Tensor.Normal(output.Shape, dtype: DType.Float64, generator: new Generator(9));
-            (output * weights).Sum().Backward(createGraph: true);
-            var gradient = h.Grad!;
-            h.ZeroGrad();
-            foreach (var parameter in cell.Parameters) parameter.ZeroGrad();
-            (gradient * gradient).Sum().Backward();
-            var result = h.Grad!.ToDoubleArray().Concat(cell.Parameters[1].Grad!.ToDoubleArray()).ToArray();
-            foreach (var parameter in cell.Parameters) parameter.ZeroGrad();
-            return result;
-        }
+        double[] SecondOrder(CompiledCell compiled) =>
+            CompiledComparison.SecondOrder(h => Recurrence.Run(compiled, inputs, [h], Lengths).Output, state[0], cell.Parameters);
         CompiledComparison.AssertClose([SecondOrder(cell.Compile(compile: false))], [SecondOrder(cell.Compile())], 1e-12, "second order");
     }
 
