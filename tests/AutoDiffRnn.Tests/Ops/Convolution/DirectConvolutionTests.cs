@@ -38,87 +38,56 @@ public class DirectConvolutionTests
             : throw new ArgumentException($"padding {padding}"),
     };
 
+    /// <summary>The three direct kernels, each compared with the lowered path it replaces.</summary>
+    public enum Pass { Forward, WeightGradient, InputGradient }
+
+    /// <summary>Every pass over every geometry.</summary>
+    public static IEnumerable<object[]> PassesAndGeometries =>
+        from pass in Enum.GetValues<Pass>() from geometry in Geometries select new object[] { pass }.Concat(geometry).ToArray();
+
     [Theory]
-    [MemberData(nameof(Geometries))]
-    public void ForwardEqualsTheLoweredPath(int batch, int inChannels, int outChannels, int kernelHeight, int kernelWidth, int strideHeight,
-        string padding, int dilation, int groups, int height, int width)
+    [MemberData(nameof(PassesAndGeometries))]
+    public void DirectKernelEqualsTheLoweredPath(Pass pass, int batch, int inChannels, int outChannels, int kernelHeight, int kernelWidth,
+        int strideHeight, string padding, int dilation, int groups, int height, int width)
     {
+        if (pass == Pass.InputGradient && strideHeight != 1) return; // the direct input gradient needs stride 1 both ways (SupportsInputGradientOnlyAtStrideOne)
+        // each pass's seeds for x, w and the bias (forward) or the output gradient
+        var (xSeed, wSeed, otherSeed) = pass switch { Pass.Forward => (1, 2, 3), Pass.WeightGradient => (4, 5, 6), _ => (8, 7, 9) };
         foreach (var (dtype, tolerance) in new[] { (DType.Float64, 1e-12), (DType.Float32, 1e-4) })
         {
-            var x = Normal(1, dtype, batch, inChannels, height, width);
-            var w = Normal(2, dtype, outChannels, inChannels / groups, kernelHeight, kernelWidth);
-            var b = Normal(3, dtype, outChannels);
+            var x = Normal(xSeed, dtype, batch, inChannels, height, width);
+            var w = Normal(wSeed, dtype, outChannels, inChannels / groups, kernelHeight, kernelWidth);
             var g = Geometry(x, w, strideHeight, padding, dilation, groups);
+            var other = Normal(otherSeed, dtype, pass == Pass.Forward ? new[] { outChannels } : g.OutputShape.ToArray());
+            if (pass == Pass.InputGradient) Assert.True(DirectConvolution.SupportsInputGradient<double>(g));
+            var resultShape = pass switch { Pass.Forward => g.OutputShape, Pass.WeightGradient => g.WeightShape, _ => g.InputShape };
             foreach (var parts in new[] { 1, 2 })
-                foreach (var bias in new[] { b, null })
+                foreach (var bias in pass == Pass.Forward ? new Tensor?[] { other, null } : new Tensor?[] { null })
                 {
-                    var expected = Tensor.Empty(g.OutputShape, dtype);
-                    var actual = Tensor.Full(g.OutputShape, double.NaN, dtype); // every output must be written
+                    var expected = pass == Pass.Forward ? Tensor.Empty(resultShape, dtype) : Tensor.Zeros(resultShape, dtype);
+                    var actual = Tensor.Full(resultShape, double.NaN, dtype); // every element must be written
                     if (dtype == DType.Float32) Run<float>(); else Run<double>();
                     TensorAssert.Close(expected, actual, tolerance);
 
                     void Run<T>() where T : unmanaged, IFloatingPointIeee754<T>
                     {
-                        Conv2dOp.ForwardLowered<T>(x, w, bias, expected, g);
-                        DirectConvolution.Forward<T>(DirectConvolutionPlan.For<T>(g)!, x, w, bias, actual, parts);
+                        switch (pass)
+                        {
+                            case Pass.Forward:
+                                Conv2dOp.ForwardLowered<T>(x, w, bias, expected, g);
+                                DirectConvolution.Forward<T>(DirectConvolutionPlan.For<T>(g)!, x, w, bias, actual, parts);
+                                break;
+                            case Pass.WeightGradient:
+                                Conv2dOp.WeightBackwardPerSample<T>(x, other, expected, g);
+                                DirectConvolution.WeightGradient<T>(DirectConvolutionPlan.For<T>(g)!, x, other, actual, parts);
+                                break;
+                            default:
+                                Conv2dOp.InputBackwardLowered<T>(other, w, expected, g);
+                                DirectConvolution.InputGradient<T>(g, other, w, actual, parts);
+                                break;
+                        }
                     }
                 }
-        }
-    }
-
-    [Theory]
-    [MemberData(nameof(Geometries))]
-    public void WeightGradientEqualsTheLoweredPath(int batch, int inChannels, int outChannels, int kernelHeight, int kernelWidth,
-        int strideHeight, string padding, int dilation, int groups, int height, int width)
-    {
-        foreach (var (dtype, tolerance) in new[] { (DType.Float64, 1e-12), (DType.Float32, 1e-4) })
-        {
-            var x = Normal(4, dtype, batch, inChannels, height, width);
-            var w = Normal(5, dtype, outChannels, inChannels / groups, kernelHeight, kernelWidth);
-            var g = Geometry(x, w, strideHeight, padding, dilation, groups);
-            var gradient = Normal(6, dtype, g.OutputShape.ToArray());
-            foreach (var parts in new[] { 1, 2 })
-            {
-                var expected = Tensor.Zeros(g.WeightShape, dtype);
-                var actual = Tensor.Full(g.WeightShape, double.NaN, dtype);
-                if (dtype == DType.Float32) Run<float>(); else Run<double>();
-                TensorAssert.Close(expected, actual, tolerance);
-
-                void Run<T>() where T : unmanaged, IFloatingPointIeee754<T>
-                {
-                    Conv2dOp.WeightBackwardPerSample<T>(x, gradient, expected, g);
-                    DirectConvolution.WeightGradient<T>(DirectConvolutionPlan.For<T>(g)!, x, gradient, actual, parts);
-                }
-            }
-        }
-    }
-
-    [Theory]
-    [MemberData(nameof(Geometries))]
-    public void InputGradientEqualsTheLoweredPath(int batch, int inChannels, int outChannels, int kernelHeight, int kernelWidth,
-        int strideHeight, string padding, int dilation, int groups, int height, int width)
-    {
-        if (strideHeight != 1) return; // the direct input gradient needs stride 1 both ways (SupportsInputGradientOnlyAtStrideOne)
-        foreach (var (dtype, tolerance) in new[] { (DType.Float64, 1e-12), (DType.Float32, 1e-4) })
-        {
-            var w = Normal(7, dtype, outChannels, inChannels / groups, kernelHeight, kernelWidth);
-            var x = Normal(8, dtype, batch, inChannels, height, width);
-            var g = Geometry(x, w, strideHeight, padding, dilation, groups);
-            var gradient = Normal(9, dtype, g.OutputShape.ToArray());
-            Assert.True(DirectConvolution.SupportsInputGradient<double>(g));
-            foreach (var parts in new[] { 1, 2 })
-            {
-                var expected = Tensor.Zeros(g.InputShape, dtype);
-                var actual = Tensor.Full(g.InputShape, double.NaN, dtype);
-                if (dtype == DType.Float32) Run<float>(); else Run<double>();
-                TensorAssert.Close(expected, actual, tolerance);
-
-                void Run<T>() where T : unmanaged, IFloatingPointIeee754<T>
-                {
-                    Conv2dOp.InputBackwardLowered<T>(gradient, w, expected, g);
-                    DirectConvolution.InputGradient<T>(g, gradient, w, actual, parts);
-                }
-            }
         }
     }
 
