@@ -147,7 +147,11 @@ type OpSpec =
       /// <summary>How the empty-tensor sweep calls the row; None until the row says (the sweep fails naming such rows).</summary>
       Empty: EmptyCases option
       /// <summary>Fixed cases every suite checks besides the draws (e.g. a reduction over each axis of a [2,3,4] tensor).</summary>
-      Fixed: unit -> GradCase list }
+      Fixed: unit -> GradCase list
+      /// <summary>Inputs with known results: values at the op's edges, float32 against float64, gradients at kinks (see <c>ReferenceInput</c>).</summary>
+      References: ReferenceInput list
+      /// <summary>Calls that must throw, with the texts the message must contain (see <c>ErrorInput</c>).</summary>
+      Errors: ErrorInput list }
 
 /// <summary>Building rows.</summary>
 [<RequireQualifiedAccess; CompilationRepresentation(CompilationRepresentationFlags.ModuleSuffix)>]
@@ -167,7 +171,9 @@ module OpSpec =
                 { Row = name; Label = drawn.Label; Arguments = box drawn.Arguments; Inputs = drawn.Inputs
                   CSharp = csharp drawn.Arguments; Reference = reference drawn.Arguments; Float32Grid = false }
           Empty = None
-          Fixed = fun () -> [] }
+          Fixed = fun () -> []
+          References = []
+          Errors = [] }
 
     /// <summary>The row with the names of the ops its cases record (when they are not just the row's name).</summary>
     let recording (records: string list) (spec: OpSpec) = { spec with Records = records }
@@ -177,6 +183,18 @@ module OpSpec =
 
     /// <summary>The row with fixed cases checked besides its draws.</summary>
     let withFixed (cases: unit -> GradCase list) (spec: OpSpec) = { spec with Fixed = cases }
+
+    /// <summary>The row with reference inputs (known results at the op's edges) added to those it has.</summary>
+    let withReferences (references: ReferenceInput list) (spec: OpSpec) = { spec with References = spec.References @ references }
+
+    /// <summary>The row with error inputs (calls that must throw, naming the op) added to those it has.</summary>
+    let withErrors (errors: ErrorInput list) (spec: OpSpec) = { spec with Errors = spec.Errors @ errors }
+
+    /// <summary>The failures of the row's reference and error inputs, each naming the row (empty when all hold).</summary>
+    [<CompiledName("ReferenceFailures")>]
+    let referenceFailures (spec: OpSpec) : string list =
+        (spec.References |> List.collect (OpReferences.check spec.Name))
+        @ (spec.Errors |> List.choose (OpReferences.checkError spec.Name))
 
     /// <summary>The row left out of the empty-tensor sweep, for the reason given.</summary>
     let notSweptOnEmpty (reason: string) (spec: OpSpec) = { spec with Empty = Some(NotSwept reason) }
