@@ -34,6 +34,8 @@ type Tolerance =
 type Expected =
     /// <summary>The call's values, as many as given.</summary>
     | Values of float[]
+    /// <summary>The call's shape and values.</summary>
+    | ShapeAndValues of shape: int[] * values: float[]
     /// <summary>The values another computation gives on the same inputs, with the same shape (an identity: exp(a + b) = exp(a) · exp(b)).</summary>
     | SameAs of description: string * other: (Tensor[] -> Tensor)
     /// <summary>The gradient of the sum of the call's values with respect to each input, as many values as the input has.</summary>
@@ -110,6 +112,12 @@ module Reference =
         { Label = label; DType = DType.Float32; Inputs = [| input |]; Call = (fun x -> call x[0]); Expected = Float32MatchesFloat64
           Tolerance = Within tolerance }
 
+    /// <summary>The reference input of values that also expects the result's shape.</summary>
+    let withShape (shape: int[]) (reference: ReferenceInput) =
+        match reference.Expected with
+        | Values values -> { reference with Expected = ShapeAndValues(shape, values) }
+        | _ -> invalidArg (nameof reference) $"{reference.Label}: only a reference input of values takes a shape"
+
     /// <summary>The reference input run in float32 (its input values rounded to float32 first).</summary>
     let inFloat32 (reference: ReferenceInput) = { reference with DType = DType.Float32; Label = reference.Label + " (float32)" }
 
@@ -161,6 +169,11 @@ module OpReferences =
             | Values expected ->
                 let actual = reference.Call(reference.Inputs |> Array.map (fun x -> x.To(reference.DType)))
                 dtypeOf row what reference.DType actual @ compare row what reference.Tolerance expected actual
+            | ShapeAndValues(shape, expected) ->
+                let actual = reference.Call(reference.Inputs |> Array.map (fun x -> x.To(reference.DType)))
+                [ if actual.Shape.ToArray() <> shape then yield $"{row}: {what}: expected shape {Layout.show shape}, got {actual.Shape}"
+                  yield! dtypeOf row what reference.DType actual
+                  yield! compare row what reference.Tolerance expected actual ]
             | SameAs(description, other) ->
                 let inputs = reference.Inputs |> Array.map (fun x -> x.To(reference.DType))
                 let actual, expected = reference.Call inputs, other inputs

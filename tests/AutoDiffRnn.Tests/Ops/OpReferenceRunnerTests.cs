@@ -32,6 +32,17 @@ public class OpReferenceRunnerTests
     }
 
     [Fact]
+    public void A_wrong_expected_shape_fails_naming_the_op()
+    {
+        var add = Row("add");
+        var shaped = add.References.Single(r => r.Expected.IsShapeAndValues);
+        var values = ((Expected.ShapeAndValues)shaped.Expected).values;
+        var broken = new ReferenceInput(shaped.Label, shaped.DType, shaped.Inputs, shaped.Call, Expected.NewShapeAndValues([3, 2], values), shaped.Tolerance);
+        var failure = Assert.Single(OpSpecModule.ReferenceFailures(WithInputs(add, [broken], [])));
+        Assert.StartsWith("add: a row broadcast over a matrix (Float64): expected shape [3,2], got [2,3]", failure);
+    }
+
+    [Fact]
     public void A_wrong_expected_gradient_fails_naming_the_op()
     {
         var sqrt = Row("sqrt");
