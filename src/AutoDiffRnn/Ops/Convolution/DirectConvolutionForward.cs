@@ -24,7 +24,7 @@ internal static partial class DirectConvolution
 
     /// <summary>
     /// y = conv2d(x, w) + b for every sample, the samples split into <paramref name="parts"/> over the cores. Per sample and group the
-    /// input is padded once (<see cref="DirectConvolutionPlan.Pad{T}"/>); then for each block of four output channels and each run
+    /// input is padded once (<see cref="DirectConvolutionPlan.PadGroup{T}"/>); then for each block of four output channels and each run
     /// of three slots, twelve vector accumulators (4 channels × 3 slots) sum, over the taps, the broadcast weights times the input
     /// vectors at the tap's offset: 7 loads per 12 multiply-adds, all from L1 or L2.
     /// </summary>
@@ -46,7 +46,7 @@ internal static partial class DirectConvolution
                     for (int n = first; n < first + count; n++)
                         for (int group = 0; group < g.Groups; group++)
                         {
-                            plan.Pad<T>(input.Span<T>().Slice((n * g.InChannels + group * g.InPerGroup) * g.InputPlane, g.InPerGroup * g.InputPlane), padded);
+                            plan.PadGroup<T>(input.Span<T>(), n, group, padded);
                             ForwardGroup<T>(plan, padded, packed, bias, output, n, group, blocks);
                         }
                 }

@@ -115,12 +115,14 @@ internal sealed class DirectConvolutionPlan
     }
 
     /// <summary>
-    /// Copies the group's input planes <paramref name="input"/> [InPerGroup, H, W] into <paramref name="padded"/>
-    /// (<see cref="PaddedGroupInput"/> elements) with the zero padding around each plane and zero slack at the end.
+    /// Copies the input planes [InPerGroup, H, W] of group <paramref name="group"/> of sample <paramref name="sample"/> of the whole
+    /// <paramref name="batch"/> [N, C, H, W] into <paramref name="padded"/> (<see cref="PaddedGroupInput"/> elements) with the zero
+    /// padding around each plane and zero slack at the end (once per sample and group, before the kernels' loops).
     /// </summary>
-    public void Pad<T>(ReadOnlySpan<T> input, Span<T> padded) where T : unmanaged
+    public void PadGroup<T>(ReadOnlySpan<T> batch, int sample, int group, Span<T> padded) where T : unmanaged
     {
         var g = Geometry;
+        var input = batch.Slice((sample * g.InChannels + group * g.InPerGroup) * g.InputPlane, g.InPerGroup * g.InputPlane);
         if (PaddedHeight == g.Height && PaddedWidth == g.Width)
         {
             input[..(g.InPerGroup * g.InputPlane)].CopyTo(padded);

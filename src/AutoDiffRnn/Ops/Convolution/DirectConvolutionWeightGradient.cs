@@ -34,8 +34,7 @@ internal static partial class DirectConvolution
                 for (int n = first; n < first + count; n++)
                 {
                     for (int group = 0; group < g.Groups; group++)
-                        plan.Pad<T>(x.Slice((n * g.InChannels + group * g.InPerGroup) * g.InputPlane, g.InPerGroup * g.InputPlane),
-                            padded.AsSpan((n * g.Groups + group) * groupInput, groupInput));
+                        plan.PadGroup<T>(x, n, group, padded.AsSpan((n * g.Groups + group) * groupInput, groupInput));
                     if (!plan.FullSlots)
                         for (int o = 0; o < g.OutChannels; o++)
                             ToSlots(plan, gradient.Slice((n * g.OutChannels + o) * g.OutputPlane, g.OutputPlane),
