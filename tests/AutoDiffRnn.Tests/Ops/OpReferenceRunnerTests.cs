@@ -5,8 +5,9 @@ using Microsoft.FSharp.Core;
 namespace AutoDiffRnn.Tests.Ops;
 
 /// <summary>
-/// The runner of the rows' reference and error inputs (<see cref="OpReferences"/>) can fail, and fails naming the op: rows broken on
-/// purpose (a wrong reference value, a naive formula, a call that does not throw or throws the wrong exception or message).
+/// The runner of the rows' reference and error inputs (<see cref="OpReferences"/>) can fail, and fails naming the op: every row's
+/// inputs broken on purpose (each expected value, gradient or shape wrong; each error input given a call that does not throw, a base
+/// exception type, a text its message lacks), and a naive formula.
 /// </summary>
 public class OpReferenceRunnerTests
 {
@@ -15,43 +16,100 @@ public class OpReferenceRunnerTests
     private static OpSpec WithInputs(OpSpec row, IEnumerable<ReferenceInput> references, IEnumerable<ErrorInput> errors) =>
         new(row.Name, row.Records, row.Draw, row.Empty, row.Fixed, ListModule.OfSeq(references), ListModule.OfSeq(errors));
 
-    [Fact]
-    public void A_wrong_reference_value_fails_naming_the_op_the_input_and_the_element()
+    private static TheoryData<string> RowsWhere(Func<OpSpec, bool> condition)
     {
-        var softplus = Row("softplus");
-        var valueInputs = softplus.References.Where(r => r.Expected.IsValues).ToArray();
-        Assert.NotEmpty(valueInputs);
-        // each expected value of each reference input of values moved by a thousandth
-        var broken = valueInputs.Select(r => new ReferenceInput(r.Label, r.DType, r.Inputs, r.Call,
-            Expected.NewValues(((Expected.Values)r.Expected).Item.Select(v => v + 1e-3 * Math.Max(1, Math.Abs(v))).ToArray()), r.Tolerance));
-        var failures = OpSpecModule.ReferenceFailures(WithInputs(softplus, broken, [])).ToArray();
-        Assert.All(failures, failure => Assert.StartsWith("softplus: ", failure));
+        var data = new TheoryData<string>();
+        foreach (var row in OpTable.Rows().Where(condition)) data.Add(row.Name);
+        return data;
+    }
+
+    public static TheoryData<string> RowsWithValues() => RowsWhere(r => r.References.Any(x => x.Expected.IsValues || x.Expected.IsShapeAndValues));
+    public static TheoryData<string> RowsWithGradients() => RowsWhere(r => r.References.Any(x => x.Expected.IsGradients));
+    public static TheoryData<string> RowsWithShapes() => RowsWhere(r => r.References.Any(x => x.Expected.IsShapeAndValues));
+    public static TheoryData<string> RowsWithErrors() => RowsWhere(r => !r.Errors.IsEmpty);
+
+    /// <summary>A wrong value in place of each: 0 for NaN and infinities, else moved by a thousandth (at least 10⁻³).</summary>
+    private static double[] Wrong(double[] values) =>
+        values.Select(v => double.IsFinite(v) ? v + 1e-3 * Math.Max(1, Math.Abs(v)) : 0).ToArray();
+
+    private static ReferenceInput Expecting(ReferenceInput reference, Expected expected) =>
+        new(reference.Label, reference.DType, reference.Inputs, reference.Call, expected, reference.Tolerance);
+
+    [Theory]
+    [MemberData(nameof(RowsWithValues))]
+    public void A_wrong_reference_value_fails_naming_the_op_the_input_and_the_element(string name)
+    {
+        var row = Row(name);
+        Assert.Empty(OpSpecModule.ReferenceFailures(row));
+        var valueInputs = row.References.Where(r => r.Expected.IsValues || r.Expected.IsShapeAndValues).ToArray();
+        var broken = valueInputs.Select(r => Expecting(r, r.Expected is Expected.Values values
+            ? Expected.NewValues(Wrong(values.Item))
+            : Expected.NewShapeAndValues(((Expected.ShapeAndValues)r.Expected).shape, Wrong(((Expected.ShapeAndValues)r.Expected).values))));
+        var failures = OpSpecModule.ReferenceFailures(WithInputs(row, broken, [])).ToArray();
+        Assert.All(failures, failure => Assert.StartsWith($"{name}: ", failure));
         foreach (var input in valueInputs)
-            Assert.Contains(failures, failure => failure.Contains(input.Label) && failure.Contains("element 0"));
-        Assert.Empty(OpSpecModule.ReferenceFailures(softplus));
+            Assert.Contains(failures, failure => failure.StartsWith($"{name}: {input.Label} ({input.DType}): element 0: expected "));
+    }
+
+    [Theory]
+    [MemberData(nameof(RowsWithGradients))]
+    public void A_wrong_expected_gradient_fails_naming_the_op(string name)
+    {
+        var row = Row(name);
+        var gradientInputs = row.References.Where(r => r.Expected.IsGradients).ToArray();
+        var broken = gradientInputs.Select(r => Expecting(r, Expected.NewGradients(((Expected.Gradients)r.Expected).Item.Select(Wrong).ToArray())));
+        var failures = OpSpecModule.ReferenceFailures(WithInputs(row, broken, [])).ToArray();
+        Assert.All(failures, failure => Assert.StartsWith($"{name}: ", failure));
+        foreach (var input in gradientInputs)
+            Assert.Contains(failures, failure => failure.StartsWith($"{name}: {input.Label} ({input.DType}): gradient of input 0: element 0: expected "));
+    }
+
+    [Theory]
+    [MemberData(nameof(RowsWithShapes))]
+    public void A_wrong_expected_shape_fails_naming_the_op(string name)
+    {
+        var row = Row(name);
+        var shaped = row.References.Where(r => r.Expected.IsShapeAndValues).ToArray();
+        var broken = shaped.Select(r =>
+        {
+            var expected = (Expected.ShapeAndValues)r.Expected;
+            return Expecting(r, Expected.NewShapeAndValues([.. expected.shape.Reverse(), 1], expected.values));
+        });
+        var failures = OpSpecModule.ReferenceFailures(WithInputs(row, broken, [])).ToArray();
+        Assert.Equal(shaped.Length, failures.Length);
+        foreach (var input in shaped)
+            Assert.Contains(failures, failure => failure.StartsWith($"{name}: {input.Label} ({input.DType}): expected shape ["));
+    }
+
+    [Theory]
+    [MemberData(nameof(RowsWithErrors))]
+    public void An_error_input_fails_when_nothing_is_thrown_or_the_wrong_exception_or_message(string name)
+    {
+        var row = Row(name);
+        foreach (var error in row.Errors)
+        {
+            var nothingThrown = new ErrorInput(error.Label, FuncConvert.FromAction(() => { }), error.Exception, error.Contains);
+            var baseType = new ErrorInput(error.Label, error.Call, typeof(Exception), error.Contains);
+            var missingText = new ErrorInput(error.Label, error.Call, error.Exception, ListModule.OfSeq(error.Contains.Append("a text no message holds")));
+            var failures = OpSpecModule.ReferenceFailures(WithInputs(row, [], [nothingThrown, baseType, missingText, error])).ToArray();
+            Assert.Equal(3, failures.Length);
+            Assert.StartsWith($"{name}: {error.Label}: expected {error.Exception.Name} naming ", failures[0]);
+            Assert.EndsWith("nothing was thrown", failures[0]);
+            Assert.StartsWith($"{name}: {error.Label}: expected Exception naming ", failures[1]);
+            Assert.Contains($"got {error.Exception.Name}: ", failures[1]);
+            Assert.StartsWith($"{name}: {error.Label}: expected {error.Exception.Name} naming ", failures[2]);
+            Assert.Contains("'a text no message holds'", failures[2]);
+        }
     }
 
     [Fact]
-    public void A_wrong_expected_shape_fails_naming_the_op()
+    public void A_call_that_throws_where_values_are_expected_is_a_failure_naming_the_op()
     {
-        var add = Row("add");
-        var shaped = add.References.Single(r => r.Expected.IsShapeAndValues);
-        var values = ((Expected.ShapeAndValues)shaped.Expected).values;
-        var broken = new ReferenceInput(shaped.Label, shaped.DType, shaped.Inputs, shaped.Call, Expected.NewShapeAndValues([3, 2], values), shaped.Tolerance);
-        var failure = Assert.Single(OpSpecModule.ReferenceFailures(WithInputs(add, [broken], [])));
-        Assert.StartsWith("add: a row broadcast over a matrix (Float64): expected shape [3,2], got [2,3]", failure);
-    }
-
-    [Fact]
-    public void A_wrong_expected_gradient_fails_naming_the_op()
-    {
-        var sqrt = Row("sqrt");
-        var gradient = sqrt.References.Single(r => r.Expected.IsGradients);
-        var broken = new ReferenceInput(gradient.Label, gradient.DType, gradient.Inputs, gradient.Call,
-            Expected.NewGradients([[0.25, 1.001]]), gradient.Tolerance);
-        var failure = Assert.Single(OpSpecModule.ReferenceFailures(WithInputs(sqrt, [broken], [])));
-        Assert.StartsWith("sqrt: ", failure);
-        Assert.Contains("gradient of input 0: element 1", failure);
+        var row = OpTable.Rows().First();
+        var throwing = new ReferenceInput("throws on purpose", DType.Float64, [Tensor.FromArray(new double[] { 1 })],
+            FuncConvert.FromFunc<Tensor[], Tensor>(_ => throw new InvalidOperationException("on purpose")), Expected.NewValues([1.0]), Tolerance.Exact);
+        var failure = Assert.Single(OpSpecModule.ReferenceFailures(WithInputs(row, [throwing], [])));
+        Assert.Equal($"{row.Name}: throws on purpose (Float64): threw InvalidOperationException: on purpose", failure);
     }
 
     [Fact]
@@ -67,37 +125,6 @@ public class OpReferenceRunnerTests
         Assert.NotEmpty(failures);
         Assert.All(failures, failure => Assert.StartsWith("log1p: tiny inputs to full precision", failure));
         Assert.Empty(OpSpecModule.ReferenceFailures(WithInputs(log1p, [tiny], [])));
-    }
-
-    [Fact]
-    public void An_error_input_fails_when_nothing_is_thrown_or_the_wrong_exception_or_message()
-    {
-        var softplus = Row("softplus");
-        ErrorInput Error(string label, Action call, Type exception, params string[] contains) =>
-            new(label, FuncConvert.FromAction(call), exception, ListModule.OfSeq(contains));
-        var ones = Tensor.Ones(new Shape(2));
-        var failures = OpSpecModule.ReferenceFailures(WithInputs(softplus, [],
-        [
-            Error("beta 1 is fine", () => ones.Softplus(beta: 1), typeof(ArgumentOutOfRangeException), "softplus"),
-            Error("a base type is not enough", () => ones.Softplus(beta: 0), typeof(ArgumentException), "softplus"),
-            Error("the message lacks a text", () => ones.Softplus(beta: 0), typeof(ArgumentOutOfRangeException), "softplus", "gamma"),
-            Error("as it must", () => ones.Softplus(beta: 0), typeof(ArgumentOutOfRangeException), "softplus", "beta"),
-        ])).ToArray();
-        Assert.Equal(3, failures.Length);
-        Assert.StartsWith("softplus: beta 1 is fine: expected ArgumentOutOfRangeException naming 'softplus', nothing was thrown", failures[0]);
-        Assert.StartsWith("softplus: a base type is not enough: expected ArgumentException", failures[1]);
-        Assert.Contains("got ArgumentOutOfRangeException", failures[1]);
-        Assert.StartsWith("softplus: the message lacks a text", failures[2]);
-    }
-
-    [Fact]
-    public void A_call_that_throws_where_values_are_expected_is_a_failure_naming_the_op()
-    {
-        var relu = Row("relu");
-        var throwing = new ReferenceInput("throws", DType.Float64, [Tensor.FromArray(new double[] { 1 })],
-            FuncConvert.FromFunc<Tensor[], Tensor>(x => x[0].Softplus(beta: 0)), Expected.NewValues([1.0]), Tolerance.Exact);
-        var failure = Assert.Single(OpSpecModule.ReferenceFailures(WithInputs(relu, [throwing], [])));
-        Assert.StartsWith("relu: throws (Float64): threw ArgumentOutOfRangeException", failure);
     }
 
     [Theory]
