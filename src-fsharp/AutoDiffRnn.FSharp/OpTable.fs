@@ -541,6 +541,9 @@ module OpTable =
         |> OpSpec.recording [ "narrow" ]
         |> OpSpec.onEmpty [ "2 along a leading axis of 2, joined", (fun x -> Tensor.Concat((twice x).Chunk(2, 0), 0)) ]
 
+    /// The [2,3] matrix [[1, 5, 3], [4, 2, 6]] of the reductions' reference inputs.
+    let private reductionMatrix () = Tensor.FromArray([| 1.0; 5.0; 3.0; 4.0; 2.0; 6.0 |], Nullable(Shape(2, 3)))
+
     // ---------------------------------------------------------------------------------------------------------------
     // Rows
 
@@ -602,16 +605,42 @@ module OpTable =
           OpRows.reduction "sum" (fun x -> x.Sum()) (fun x a keep -> x.Sum(a, keep)) (fun x a keep -> x.Sum(a, keep)) Dual.sumAxes normal
           OpRows.reduction "mean" (fun x -> x.Mean()) (fun x a keep -> x.Mean(a, keep)) (fun x a keep -> x.Mean(a, keep)) Dual.meanAxes normal
           |> OpSpec.recording [ "sum" ]
+          |> OpSpec.withReferences
+              [ let matrix = [| reductionMatrix () |]
+                Reference.valuesOf "over all" matrix (fun x -> x[0].Mean()) (Within 1e-12) [| 3.5 |]
+                Reference.valuesOf "axis 0" matrix (fun x -> x[0].Mean(0)) (Within 1e-12) [| 2.5; 3.5; 4.5 |]
+                Reference.valuesOf "axis 1" matrix (fun x -> x[0].Mean(1)) (Within 1e-12) [| 3.0; 4.0 |]
+                Reference.valuesOf "axis 1 keepDim" matrix (fun x -> x[0].Mean(1, true)) (Within 1e-12) [| 3.0; 4.0 |] |> Reference.withShape [| 2; 1 |]
+                Reference.valuesOf "over all" matrix (fun x -> x[0].Mean()) Exact [| 3.5 |] |> Reference.inFloat32
+                // as in PyTorch: the mean over nothing is NaN
+                Reference.valuesOf "of an empty tensor" [| Tensor.Zeros(Shape(0), DType.Float64) |] (fun x -> x[0].Mean()) Exact [| nan |]
+                |> Reference.inFloat32
+                Reference.valuesOf "over an empty axis" [| Tensor.Zeros(Shape(2, 0), DType.Float64) |] (fun x -> x[0].Mean(1)) Exact [| nan; nan |]
+                |> Reference.inFloat32 ]
           OpRows.reduction "max" (fun x -> x.Max()) (fun x a keep -> x.Max(a, keep)) (fun x a keep -> x.Max(a, keep)) Dual.maxAxes Distinct
           // max over nothing has no value (refused, as in PyTorch): over non-empty axes only
           |> OpSpec.onEmpty
               [ "axis 0 of a leading axis of 1", (fun x -> (withLeadingOne x).Max(0, false))
                 "axes [0] keepDim of a leading axis of 1", (fun x -> (withLeadingOne x).Max([| 0 |], true)) ]
+          |> OpSpec.withReferences
+              [ let matrix = [| reductionMatrix () |]
+                Reference.valuesOf "over all" matrix (fun x -> x[0].Max()) (Within 1e-12) [| 6.0 |]
+                Reference.valuesOf "axis 0" matrix (fun x -> x[0].Max(0)) (Within 1e-12) [| 4.0; 5.0; 6.0 |]
+                Reference.valuesOf "axis -1" matrix (fun x -> x[0].Max(-1)) (Within 1e-12) [| 5.0; 6.0 |]
+                Reference.valuesOf "over all" matrix (fun x -> x[0].Max()) Exact [| 6.0 |] |> Reference.inFloat32
+                Reference.gradient "tied maxima share the gradient evenly" [| 2.0; 7.0; 7.0; 1.0 |] (fun x -> x.Max()) (Within 1e-12) [| 0.0; 0.5; 0.5; 0.0 |] ]
+          |> OpSpec.withErrors
+              [ ErrorInput.throws<ArgumentException> "over an empty tensor (no value, as in PyTorch)" (fun () -> Tensor.Zeros(Shape(0, 3)).Max()) [ "max" ] ]
           OpRows.reduction "min" (fun x -> x.Min()) (fun x a keep -> x.Min(a, keep)) (fun x a keep -> x.Min(a, keep)) Dual.minAxes Distinct
           // min over nothing has no value (refused, as in PyTorch): over non-empty axes only
           |> OpSpec.onEmpty
               [ "axis 0 of a leading axis of 1", (fun x -> (withLeadingOne x).Min(0, false))
                 "axes [0] keepDim of a leading axis of 1", (fun x -> (withLeadingOne x).Min([| 0 |], true)) ]
+          |> OpSpec.withReferences
+              [ let matrix = [| reductionMatrix () |]
+                Reference.valuesOf "over all" matrix (fun x -> x[0].Min()) (Within 1e-12) [| 1.0 |]
+                Reference.valuesOf "axis 1" matrix (fun x -> x[0].Min(1)) (Within 1e-12) [| 1.0; 2.0 |]
+                Reference.valuesOf "axis 0" matrix (fun x -> x[0].Min(0)) (Within 1e-12) [| 1.0; 2.0; 3.0 |] ]
           OpRows.alongAxis "softmax" false (fun x a _ -> x.Softmax(a)) (fun a _ x -> Dual.softmax a x)
           OpRows.alongAxis "log_softmax" false (fun x a _ -> x.LogSoftmax(a)) (fun a _ x -> Dual.logSoftmax a x)
           OpRows.alongAxis "logsumexp" true (fun x a keep -> x.LogSumExp(a, keep)) (fun a keep x -> Dual.logSumExp a keep x)
