@@ -544,6 +544,11 @@ module OpTable =
     /// The [2,3] matrix [[1, 5, 3], [4, 2, 6]] of the reductions' reference inputs.
     let private reductionMatrix () = Tensor.FromArray([| 1.0; 5.0; 3.0; 4.0; 2.0; 6.0 |], Nullable(Shape(2, 3)))
 
+    /// Reference inputs of a reduction on the matrix: each form's expected values (within 1e-12).
+    let private onReductionMatrix (forms: (string * (Tensor -> Tensor) * float[]) list) =
+        [ for label, call, expected in forms do
+              Reference.valuesOf label [| reductionMatrix () |] (fun x -> call x[0]) (Within 1e-12) expected ]
+
     // ---------------------------------------------------------------------------------------------------------------
     // Rows
 
@@ -606,10 +611,10 @@ module OpTable =
           OpRows.reduction "mean" (fun x -> x.Mean()) (fun x a keep -> x.Mean(a, keep)) (fun x a keep -> x.Mean(a, keep)) Dual.meanAxes normal
           |> OpSpec.recording [ "sum" ]
           |> OpSpec.withReferences
+              (onReductionMatrix [ "over all", (fun x -> x.Mean()), [| 3.5 |]; "axis 0", (fun x -> x.Mean(0)), [| 2.5; 3.5; 4.5 |]
+                                   "axis 1", (fun x -> x.Mean(1)), [| 3.0; 4.0 |] ])
+          |> OpSpec.withReferences
               [ let matrix = [| reductionMatrix () |]
-                Reference.valuesOf "over all" matrix (fun x -> x[0].Mean()) (Within 1e-12) [| 3.5 |]
-                Reference.valuesOf "axis 0" matrix (fun x -> x[0].Mean(0)) (Within 1e-12) [| 2.5; 3.5; 4.5 |]
-                Reference.valuesOf "axis 1" matrix (fun x -> x[0].Mean(1)) (Within 1e-12) [| 3.0; 4.0 |]
                 Reference.valuesOf "axis 1 keepDim" matrix (fun x -> x[0].Mean(1, true)) (Within 1e-12) [| 3.0; 4.0 |] |> Reference.withShape [| 2; 1 |]
                 Reference.valuesOf "over all" matrix (fun x -> x[0].Mean()) Exact [| 3.5 |] |> Reference.inFloat32
                 // as in PyTorch: the mean over nothing is NaN
@@ -623,11 +628,10 @@ module OpTable =
               [ "axis 0 of a leading axis of 1", (fun x -> (withLeadingOne x).Max(0, false))
                 "axes [0] keepDim of a leading axis of 1", (fun x -> (withLeadingOne x).Max([| 0 |], true)) ]
           |> OpSpec.withReferences
-              [ let matrix = [| reductionMatrix () |]
-                Reference.valuesOf "over all" matrix (fun x -> x[0].Max()) (Within 1e-12) [| 6.0 |]
-                Reference.valuesOf "axis 0" matrix (fun x -> x[0].Max(0)) (Within 1e-12) [| 4.0; 5.0; 6.0 |]
-                Reference.valuesOf "axis -1" matrix (fun x -> x[0].Max(-1)) (Within 1e-12) [| 5.0; 6.0 |]
-                Reference.valuesOf "over all" matrix (fun x -> x[0].Max()) Exact [| 6.0 |] |> Reference.inFloat32
+              (onReductionMatrix [ "over all", (fun x -> x.Max()), [| 6.0 |]; "axis 0", (fun x -> x.Max(0)), [| 4.0; 5.0; 6.0 |]
+                                   "axis -1", (fun x -> x.Max(-1)), [| 5.0; 6.0 |] ])
+          |> OpSpec.withReferences
+              [ Reference.valuesOf "over all" [| reductionMatrix () |] (fun x -> x[0].Max()) Exact [| 6.0 |] |> Reference.inFloat32
                 Reference.gradient "tied maxima share the gradient evenly" [| 2.0; 7.0; 7.0; 1.0 |] (fun x -> x.Max()) (Within 1e-12) [| 0.0; 0.5; 0.5; 0.0 |] ]
           |> OpSpec.withErrors
               [ ErrorInput.throws<ArgumentException> "over an empty tensor (no value, as in PyTorch)" (fun () -> Tensor.Zeros(Shape(0, 3)).Max()) [ "max" ] ]
@@ -637,10 +641,8 @@ module OpTable =
               [ "axis 0 of a leading axis of 1", (fun x -> (withLeadingOne x).Min(0, false))
                 "axes [0] keepDim of a leading axis of 1", (fun x -> (withLeadingOne x).Min([| 0 |], true)) ]
           |> OpSpec.withReferences
-              [ let matrix = [| reductionMatrix () |]
-                Reference.valuesOf "over all" matrix (fun x -> x[0].Min()) (Within 1e-12) [| 1.0 |]
-                Reference.valuesOf "axis 1" matrix (fun x -> x[0].Min(1)) (Within 1e-12) [| 1.0; 2.0 |]
-                Reference.valuesOf "axis 0" matrix (fun x -> x[0].Min(0)) (Within 1e-12) [| 1.0; 2.0; 3.0 |] ]
+              (onReductionMatrix [ "over all", (fun x -> x.Min()), [| 1.0 |]; "axis 1", (fun x -> x.Min(1)), [| 1.0; 2.0 |]
+                                   "axis 0", (fun x -> x.Min(0)), [| 1.0; 2.0; 3.0 |] ])
           OpRows.alongAxis "softmax" false (fun x a _ -> x.Softmax(a)) (fun a _ x -> Dual.softmax a x)
           OpRows.alongAxis "log_softmax" false (fun x a _ -> x.LogSoftmax(a)) (fun a _ x -> Dual.logSoftmax a x)
           OpRows.alongAxis "logsumexp" true (fun x a keep -> x.LogSumExp(a, keep)) (fun a keep x -> Dual.logSumExp a keep x)

@@ -35,51 +35,43 @@ public class OpReferenceRunnerTests
     private static ReferenceInput Expecting(ReferenceInput reference, Expected expected) =>
         new(reference.Label, reference.DType, reference.Inputs, reference.Call, expected, reference.Tolerance);
 
-    [Theory]
-    [MemberData(nameof(RowsWithValues))]
-    public void A_wrong_reference_value_fails_naming_the_op_the_input_and_the_element(string name)
+    /// <summary>
+    /// Asserts the row's reference inputs hold, and that each one <paramref name="breaks"/> gives a wrong expectation (null: left
+    /// out) fails with a message that starts with the row's name, the input's label and type, then <paramref name="where"/>.
+    /// </summary>
+    private static void AssertEachBrokenInputFails(string name, Func<Expected, Expected?> breaks, string where)
     {
         var row = Row(name);
         Assert.Empty(OpSpecModule.ReferenceFailures(row));
-        var valueInputs = row.References.Where(r => r.Expected.IsValues || r.Expected.IsShapeAndValues).ToArray();
-        var broken = valueInputs.Select(r => Expecting(r, r.Expected is Expected.Values values
-            ? Expected.NewValues(Wrong(values.Item))
-            : Expected.NewShapeAndValues(((Expected.ShapeAndValues)r.Expected).shape, Wrong(((Expected.ShapeAndValues)r.Expected).values))));
-        var failures = OpSpecModule.ReferenceFailures(WithInputs(row, broken, [])).ToArray();
+        var broken = row.References.Select(r => (Input: r, Wrong: breaks(r.Expected))).Where(p => p.Wrong is not null).ToArray();
+        Assert.NotEmpty(broken);
+        var failures = OpSpecModule.ReferenceFailures(WithInputs(row, broken.Select(p => Expecting(p.Input, p.Wrong!)), [])).ToArray();
         Assert.All(failures, failure => Assert.StartsWith($"{name}: ", failure));
-        foreach (var input in valueInputs)
-            Assert.Contains(failures, failure => failure.StartsWith($"{name}: {input.Label} ({input.DType}): element 0: expected "));
+        foreach (var (input, _) in broken)
+            Assert.Contains(failures, failure => failure.StartsWith($"{name}: {input.Label} ({input.DType}): {where}"));
     }
+
+    [Theory]
+    [MemberData(nameof(RowsWithValues))]
+    public void A_wrong_reference_value_fails_naming_the_op_the_input_and_the_element(string name) =>
+        AssertEachBrokenInputFails(name, expected => expected switch
+        {
+            Expected.Values values => Expected.NewValues(Wrong(values.Item)),
+            Expected.ShapeAndValues shaped => Expected.NewShapeAndValues(shaped.shape, Wrong(shaped.values)),
+            _ => null,
+        }, "element 0: expected ");
 
     [Theory]
     [MemberData(nameof(RowsWithGradients))]
-    public void A_wrong_expected_gradient_fails_naming_the_op(string name)
-    {
-        var row = Row(name);
-        var gradientInputs = row.References.Where(r => r.Expected.IsGradients).ToArray();
-        var broken = gradientInputs.Select(r => Expecting(r, Expected.NewGradients(((Expected.Gradients)r.Expected).Item.Select(Wrong).ToArray())));
-        var failures = OpSpecModule.ReferenceFailures(WithInputs(row, broken, [])).ToArray();
-        Assert.All(failures, failure => Assert.StartsWith($"{name}: ", failure));
-        foreach (var input in gradientInputs)
-            Assert.Contains(failures, failure => failure.StartsWith($"{name}: {input.Label} ({input.DType}): gradient of input 0: element 0: expected "));
-    }
+    public void A_wrong_expected_gradient_fails_naming_the_op(string name) =>
+        AssertEachBrokenInputFails(name, expected => expected is Expected.Gradients gradients
+            ? Expected.NewGradients(gradients.Item.Select(Wrong).ToArray()) : null, "gradient of input 0: element 0: expected ");
 
     [Theory]
     [MemberData(nameof(RowsWithShapes))]
-    public void A_wrong_expected_shape_fails_naming_the_op(string name)
-    {
-        var row = Row(name);
-        var shaped = row.References.Where(r => r.Expected.IsShapeAndValues).ToArray();
-        var broken = shaped.Select(r =>
-        {
-            var expected = (Expected.ShapeAndValues)r.Expected;
-            return Expecting(r, Expected.NewShapeAndValues([.. expected.shape.Reverse(), 1], expected.values));
-        });
-        var failures = OpSpecModule.ReferenceFailures(WithInputs(row, broken, [])).ToArray();
-        Assert.Equal(shaped.Length, failures.Length);
-        foreach (var input in shaped)
-            Assert.Contains(failures, failure => failure.StartsWith($"{name}: {input.Label} ({input.DType}): expected shape ["));
-    }
+    public void A_wrong_expected_shape_fails_naming_the_op(string name) =>
+        AssertEachBrokenInputFails(name, expected => expected is Expected.ShapeAndValues shaped
+            ? Expected.NewShapeAndValues([.. shaped.shape.Reverse(), 1], shaped.values) : null, "expected shape [");
 
     [Theory]
     [MemberData(nameof(RowsWithErrors))]
