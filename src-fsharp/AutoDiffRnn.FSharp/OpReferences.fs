@@ -57,8 +57,9 @@ type ReferenceInput =
       Label: string
       /// <summary>The element type the inputs are converted to before the call (the result must have it too).</summary>
       DType: DType
-      /// <summary>The inputs (float64 values; converted to <c>DType</c>).</summary>
-      Inputs: Tensor[]
+      /// <summary>Makes the inputs (float64 values; converted to <c>DType</c>), anew for each run: no tensor is made before the
+      /// check runs (a row's references are built with the table, which may happen inside a <c>TensorScope</c>).</summary>
+      Inputs: unit -> Tensor[]
       /// <summary>The call of the op (with its arguments) on the inputs.</summary>
       Call: Tensor[] -> Tensor
       /// <summary>What the call must give.</summary>
@@ -90,26 +91,26 @@ module Reference =
 
     /// <summary>The call on one float64 vector of the values gives the expected values.</summary>
     let values (label: string) (input: float[]) (call: Tensor -> Tensor) (tolerance: Tolerance) (expected: float[]) =
-        { Label = label; DType = DType.Float64; Inputs = [| vector input |]; Call = (fun x -> call x[0]); Expected = Values expected
+        { Label = label; DType = DType.Float64; Inputs = (fun () -> [| vector input |]); Call = (fun x -> call x[0]); Expected = Values expected
           Tolerance = tolerance }
 
     /// <summary>The call on several float64 inputs gives the expected values.</summary>
-    let valuesOf (label: string) (inputs: Tensor[]) (call: Tensor[] -> Tensor) (tolerance: Tolerance) (expected: float[]) =
+    let valuesOf (label: string) (inputs: unit -> Tensor[]) (call: Tensor[] -> Tensor) (tolerance: Tolerance) (expected: float[]) =
         { Label = label; DType = DType.Float64; Inputs = inputs; Call = call; Expected = Values expected; Tolerance = tolerance }
 
     /// <summary>The call on the float64 inputs gives the values another computation gives.</summary>
-    let sameAs (label: string) (inputs: Tensor[]) (call: Tensor[] -> Tensor) (description: string) (other: Tensor[] -> Tensor)
+    let sameAs (label: string) (inputs: unit -> Tensor[]) (call: Tensor[] -> Tensor) (description: string) (other: Tensor[] -> Tensor)
                (tolerance: Tolerance) =
         { Label = label; DType = DType.Float64; Inputs = inputs; Call = call; Expected = SameAs(description, other); Tolerance = tolerance }
 
     /// <summary>The gradient of the sum of the call on one float64 vector of the values is the expected one.</summary>
     let gradient (label: string) (input: float[]) (call: Tensor -> Tensor) (tolerance: Tolerance) (expected: float[]) =
-        { Label = label; DType = DType.Float64; Inputs = [| vector input |]; Call = (fun x -> call x[0]); Expected = Gradients [| expected |]
+        { Label = label; DType = DType.Float64; Inputs = (fun () -> [| vector input |]); Call = (fun x -> call x[0]); Expected = Gradients [| expected |]
           Tolerance = tolerance }
 
     /// <summary>In float32 the call's values and gradient agree with float64's within the tolerance, on the given float64 input.</summary>
-    let float32MatchesFloat64 (label: string) (input: Tensor) (call: Tensor -> Tensor) (tolerance: float) =
-        { Label = label; DType = DType.Float32; Inputs = [| input |]; Call = (fun x -> call x[0]); Expected = Float32MatchesFloat64
+    let float32MatchesFloat64 (label: string) (input: unit -> Tensor) (call: Tensor -> Tensor) (tolerance: float) =
+        { Label = label; DType = DType.Float32; Inputs = (fun () -> [| input () |]); Call = (fun x -> call x[0]); Expected = Float32MatchesFloat64
           Tolerance = Within tolerance }
 
     /// <summary>The reference input of values that also expects the result's shape.</summary>
@@ -167,28 +168,28 @@ module OpReferences =
         try
             match reference.Expected with
             | Values expected ->
-                let actual = reference.Call(reference.Inputs |> Array.map (fun x -> x.To(reference.DType)))
+                let actual = reference.Call(reference.Inputs () |> Array.map (fun x -> x.To(reference.DType)))
                 dtypeOf row what reference.DType actual @ compare row what reference.Tolerance expected actual
             | ShapeAndValues(shape, expected) ->
-                let actual = reference.Call(reference.Inputs |> Array.map (fun x -> x.To(reference.DType)))
+                let actual = reference.Call(reference.Inputs () |> Array.map (fun x -> x.To(reference.DType)))
                 [ if actual.Shape.ToArray() <> shape then yield $"{row}: {what}: expected shape {Layout.show shape}, got {actual.Shape}"
                   yield! dtypeOf row what reference.DType actual
                   yield! compare row what reference.Tolerance expected actual ]
             | SameAs(description, other) ->
-                let inputs = reference.Inputs |> Array.map (fun x -> x.To(reference.DType))
+                let inputs = reference.Inputs () |> Array.map (fun x -> x.To(reference.DType))
                 let actual, expected = reference.Call inputs, other inputs
                 if actual.Shape <> expected.Shape then [ $"{row}: {what}: shape {actual.Shape}, {description} has {expected.Shape}" ]
                 else compare row $"{what} against {description}" reference.Tolerance (expected.ToDoubleArray()) actual
             | Gradients expected ->
-                let leaves = reference.Inputs |> Array.map (leaf reference.DType)
+                let leaves = reference.Inputs () |> Array.map (leaf reference.DType)
                 (reference.Call leaves).Sum().Backward()
                 [ for k in 0 .. leaves.Length - 1 do
                     match leaves[k].Grad with
                     | null -> yield $"{row}: {what}: input {k} got no gradient"
                     | gradient -> yield! compare row $"{what}: gradient of input {k}" reference.Tolerance expected[k] gradient ]
             | Float32MatchesFloat64 ->
-                let result64, gradients64 = valueAndWeightedGradient reference.Call DType.Float64 reference.Inputs
-                let result32, gradients32 = valueAndWeightedGradient reference.Call DType.Float32 reference.Inputs
+                let result64, gradients64 = valueAndWeightedGradient reference.Call DType.Float64 (reference.Inputs ())
+                let result32, gradients32 = valueAndWeightedGradient reference.Call DType.Float32 (reference.Inputs ())
                 [ yield! dtypeOf row $"{what}: values" DType.Float32 result32
                   if result32.Shape <> result64.Shape then yield $"{row}: {what}: float32 shape {result32.Shape}, float64 {result64.Shape}"
                   yield! compare row $"{what}: float32 values against float64" reference.Tolerance (result64.ToDoubleArray()) result32

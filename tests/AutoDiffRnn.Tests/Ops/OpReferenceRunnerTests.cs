@@ -98,7 +98,7 @@ public class OpReferenceRunnerTests
     public void A_call_that_throws_where_values_are_expected_is_a_failure_naming_the_op()
     {
         var row = OpTable.Rows().First();
-        var throwing = new ReferenceInput("throws on purpose", DType.Float64, [Tensor.FromArray(new double[] { 1 })],
+        var throwing = new ReferenceInput("throws on purpose", DType.Float64, FuncConvert.FromFunc(() => new[] { Tensor.FromArray(new double[] { 1 }) }),
             FuncConvert.FromFunc<Tensor[], Tensor>(_ => throw new InvalidOperationException("on purpose")), Expected.NewValues([1.0]), Tolerance.Exact);
         var failure = Assert.Single(OpSpecModule.ReferenceFailures(WithInputs(row, [throwing], [])));
         Assert.Equal($"{row.Name}: throws on purpose (Float64): threw InvalidOperationException: on purpose", failure);
