@@ -14,10 +14,13 @@ namespace AutoDiffRnn.Benchmarks;
 /// an allocation can be traced to the part of the step that makes it. With <c>--types</c> it also lists the types the runtime sampled
 /// allocating (one sample per ~100 KB; the listener allocates itself, so bytes are not reported then). Run:
 /// <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --char-rnn-steps [warm-up steps] [measured steps] [--types]</c>.
+/// The warm-up runs at least the steps asked for and then until the JIT has compiled nothing for
+/// <see cref="CharRnnStepSetup.JitQuietSteps"/> steps (<see cref="CharRnnStepSetup.WarmUp"/>; <c>--fixed-warm-up</c>: exactly the steps asked for).
 /// Where the time spreads: percentiles, a histogram and the series of step times (<see cref="CharRnnStepDistribution"/>), per phase its
 /// min, median, p90 and max, the methods the JIT compiled during the measured steps, and from the OS (<see cref="CharRnnStepCpuClock"/>)
 /// the stepping thread's run-queue wait and the machine's steal time; <c>--per-step</c> lists them step by step, <c>--single-thread</c>
-/// runs every product and recurrence on the calling thread (the spread the machine adds without any fork-join).
+/// runs every product and recurrence on the calling thread (the spread the machine adds without any fork-join), <c>--thread-pool-helpers</c>
+/// takes the fork-join's helpers from the thread pool instead of its dedicated workers (<see cref="ParallelWorkers"/>).
 /// </summary>
 public static class CharRnnStepHarness
 {
@@ -32,6 +35,7 @@ public static class CharRnnStepHarness
     /// <summary>Runs the harness with the arguments after <see cref="Switch"/>.</summary>
     public static void Run(string[] args)
     {
+        ParallelWorkers.Enabled = !args.Contains("--thread-pool-helpers"); // the fork-join's helpers from the thread pool, as before
         if (args.Contains("--fork-latency"))
         {
             CharRnnStepForkLatency.Run();
@@ -76,8 +80,12 @@ public static class CharRnnStepHarness
             compiled[current] = JitInfo.GetCompiledMethodCount() - compiledBefore;
             poolThreads[current] = ThreadPool.ThreadCount;
         }
-        for (int step = 0; step < warmUp; step++) Step(step, -1);
+        var (jitMethodsBefore, jitTimeBefore) = (JitInfo.GetCompiledMethodCount(), JitInfo.GetCompilationTime());
+        // warm-up: at least the steps asked for, then until the JIT's tiering is done (unless --fixed-warm-up)
+        warmUp = CharRnnStepSetup.WarmUp(warmUp, args.Contains("--fixed-warm-up") ? 0 : CharRnnStepSetup.JitQuietSteps, step => Step(step, -1));
+        var (jitMethodsWarm, jitTimeWarm) = (JitInfo.GetCompiledMethodCount(), JitInfo.GetCompilationTime());
         PrintGraph(setup);
+        var jitTimeStart = JitInfo.GetCompilationTime();
         types?.Start();
         int[] collectionsBefore = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var pauseBefore = GC.GetTotalPauseDuration();
@@ -85,6 +93,7 @@ public static class CharRnnStepHarness
         int[] collections = [GC.CollectionCount(0) - collectionsBefore[0], GC.CollectionCount(1) - collectionsBefore[1],
             GC.CollectionCount(2) - collectionsBefore[2]];
         var pause = GC.GetTotalPauseDuration() - pauseBefore;
+        var jitTime = JitInfo.GetCompilationTime() - jitTimeStart;
         types?.Stop();
 
         double Milliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
@@ -93,7 +102,9 @@ public static class CharRnnStepHarness
         var stepBytes = Enumerable.Range(0, measured).Select(s => bytes[s, phases] - bytes[s, 0]).ToArray();
         double median = Median(times);
         Console.WriteLine($"char-rnn step (T={CharRnnStepSetup.Steps}, B={CharRnnStepSetup.Batch}, CLI defaults), {warmUp} warm-up + {measured} measured steps, " +
-                          $"{Environment.ProcessorCount} cores{(singleThread is null ? "" : ", single thread (MaxParallelism 1)")}");
+                          $"{(args.Contains("--fixed-warm-up") ? "" : $"warm-up until the JIT compiled nothing for {CharRnnStepSetup.JitQuietSteps} steps, ")}" +
+                          $"{Environment.ProcessorCount} cores{(singleThread is null ? "" : ", single thread (MaxParallelism 1)")}" +
+                          $"{(ParallelWorkers.Enabled ? "" : ", helpers from the thread pool")}");
         Console.WriteLine($"  time: min {times[0]:F2} ms, median {median:F2} ms, max {times[^1]:F2} ms, median/min {median / times[0]:F2}");
         Console.WriteLine($"  time percentiles (ms): {CharRnnStepDistribution.Percentiles(times)}");
         if (types is null)
@@ -102,8 +113,9 @@ public static class CharRnnStepHarness
                               $"max {stepBytes.Max() / 1024.0:F1} KB");
         Console.WriteLine($"  collections during the measured steps: gen0 {collections[0]}, gen1 {collections[1]}, gen2 {collections[2]} " +
                           $"(pause {pause.TotalMilliseconds:F1} ms)");
-        Console.WriteLine($"  methods the JIT compiled during the measured steps: {compiled.Sum()} (in {compiled.Count(c => c > 0)} steps, marked * below); " +
-                          $"thread-pool threads {poolThreads.Min()}-{poolThreads.Max()}");
+        Console.WriteLine($"  methods the JIT compiled: {jitMethodsWarm - jitMethodsBefore} in the warm-up steps ({(jitTimeWarm - jitTimeBefore).TotalMilliseconds:F0} ms), " +
+                          $"{compiled.Sum()} during the measured steps ({jitTime.TotalMilliseconds:F0} ms of JIT time on some thread; in " +
+                          $"{compiled.Count(c => c > 0)} steps, marked * below); thread-pool threads {poolThreads.Min()}-{poolThreads.Max()}");
         var waitMs = waiting.Select(ns => ns / 1e6).ToArray();
         Console.WriteLine($"  the stepping thread runnable but not running (another thread had its core): median " +
                           $"{Median(waitMs.Order().ToArray()):F2} ms, max {waitMs.Max():F2} ms per step; on a CPU median " +
