@@ -117,10 +117,13 @@ public static class CharRnnStepHarness
                           $"{compiled.Sum()} during the measured steps ({jitTime.TotalMilliseconds:F0} ms of JIT time on some thread; in " +
                           $"{compiled.Count(c => c > 0)} steps, marked * below); thread-pool threads {poolThreads.Min()}-{poolThreads.Max()}");
         var waitMs = waiting.Select(ns => ns / 1e6).ToArray();
+        var runningMs = running.Select(ns => ns / 1e6).Order().ToArray();
         Console.WriteLine($"  the stepping thread runnable but not running (another thread had its core): median " +
-                          $"{Median(waitMs.Order().ToArray()):F2} ms, max {waitMs.Max():F2} ms per step; on a CPU median " +
-                          $"{Median(running.Select(ns => ns / 1e6).Order().ToArray()):F2} ms; machine steal {steal.Sum() * 10} ms over all steps " +
+                          $"{Median(waitMs.Order().ToArray()):F2} ms, max {waitMs.Max():F2} ms per step; machine steal {steal.Sum() * 10} ms over all steps " +
                           $"(in {steal.Count(s => s > 0)} steps)");
+        if (runningMs[0] > 0)
+            Console.WriteLine($"  the stepping thread on a CPU (its waits for the other core included, other processes' turns not): min {runningMs[0]:F2} ms, " +
+                              $"median {Median(runningMs):F2} ms, max {runningMs[^1]:F2} ms, median/min {Median(runningMs) / runningMs[0]:F2}");
         Console.WriteLine("  step times, histogram in bins of 5% of the minimum:");
         CharRnnStepDistribution.PrintHistogram(series, "    ");
         Console.WriteLine("  step times in order (ms; * the JIT compiled methods during the step):");
