@@ -37,9 +37,15 @@ public class CharRnnStepBenchmarks
     private CharRnnStepSetup setup = null!;
     private ulong step;
 
-    /// <summary>The model with the CLI's defaults and Adam at the CLI's learning rate.</summary>
+    /// <summary>The model with the CLI's defaults and Adam at the CLI's learning rate, warmed up until the JIT's tiering is done
+    /// (<see cref="CharRnnStepSetup.WarmUp"/>; BenchmarkDotNet's own 10 warm-up steps follow).</summary>
     [GlobalSetup]
-    public void Setup() => setup = new CharRnnStepSetup();
+    public void Setup()
+    {
+        setup = new CharRnnStepSetup();
+        int steps = CharRnnStepSetup.WarmUp(0, CharRnnStepSetup.JitQuietSteps, _ => TrainingStep());
+        Console.WriteLine($"// char-rnn step: {steps} warm-up steps until the JIT compiled nothing for {CharRnnStepSetup.JitQuietSteps} steps");
+    }
 
     /// <summary>ZeroGrad, forward with dropout, cross-entropy, backward, clipping, Adam; returns the loss.</summary>
     [Benchmark]
@@ -55,6 +61,33 @@ public sealed class CharRnnStepSetup
 {
     /// <summary>Time steps T and sequences B of a batch, characters in the vocabulary.</summary>
     public const int Steps = 64, Batch = 32, Vocabulary = 62;
+
+    /// <summary>
+    /// Consecutive steps in which the JIT compiled no method that end a warm-up: more than the 30 calls after which tiered compilation
+    /// promotes a method, so a method called once per step has had its turn (and its instrumented tier's, with dynamic PGO).
+    /// </summary>
+    public const int JitQuietSteps = 40;
+
+    /// <summary>Warm-ups end after this many steps even if the JIT is still compiling.</summary>
+    public const int MaximumWarmUpSteps = 400;
+
+    /// <summary>
+    /// Runs <paramref name="step"/>(index) at least <paramref name="minimumSteps"/> times, then on until the JIT (tiered compilation, which
+    /// recompiles the methods a step calls once they have been called 30 times, on a background thread that takes a core from the step)
+    /// has compiled nothing for <paramref name="quietSteps"/> steps in a row, or <see cref="MaximumWarmUpSteps"/> steps; returns the steps run.
+    /// A training run of thousands of steps reaches that state early; this measures it, not the first minute of a run.
+    /// </summary>
+    public static int WarmUp(int minimumSteps, int quietSteps, Action<int> step)
+    {
+        int steps = 0, quiet = 0;
+        while (steps < minimumSteps || (quiet < quietSteps && steps < MaximumWarmUpSteps))
+        {
+            long compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+            step(steps++);
+            quiet = System.Runtime.JitInfo.GetCompiledMethodCount() == compiled ? quiet + 1 : 0;
+        }
+        return steps;
+    }
 
     /// <summary>Builds the model, the optimizer and the batch.</summary>
     public CharRnnStepSetup()

@@ -189,7 +189,8 @@ internal static class Gemm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int n = b.Columns, k = b.Depth, width = b.Width, nr = b.PanelWidth;
-        T* row = (T*)GemmBuffers.Acquire((nint)width * sizeof(T));
+        using var lease = GemmBuffers.Rent((nint)width * sizeof(T));
+        T* row = (T*)lease.Pointer;
         new Span<T>(row, width).Clear();
         fixed (T* pa = a)
         {
@@ -341,7 +342,8 @@ internal static class Gemm
         bool packPanelsOnDemand = !prepacked && (direct || m <= rowBlock);
 
         nint bytesA = RoundUp(mc * kc * sizeof(T), 64);
-        byte* buffer = GemmBuffers.Acquire(bytesA + (nint)(prepacked ? 0 : packPanelsOnDemand ? nr : nc) * kc * sizeof(T));
+        using var lease = GemmBuffers.Rent(bytesA + (nint)(prepacked ? 0 : packPanelsOnDemand ? nr : nc) * kc * sizeof(T));
+        byte* buffer = lease.Pointer;
         T* packedA = (T*)buffer;
         T* packedB = (T*)(buffer + bytesA);
         T* edgeTile = stackalloc T[mr * nr];

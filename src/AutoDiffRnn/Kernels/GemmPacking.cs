@@ -249,25 +249,58 @@ internal static unsafe class GemmPacking
 }
 
 /// <summary>
-/// Per-thread packing buffers (pinned, 64-byte aligned), grown on demand and reused, so a GEMM allocates nothing in steady state.
+/// The GEMM's packing buffers (pinned, 64-byte aligned): a few arrays shared by every thread, each rented for one product and handed
+/// back after it, so a GEMM allocates nothing in steady state whichever threads run it (a thread-pool thread new to the products takes
+/// a buffer another thread has handed back instead of growing its own). A rent takes the smallest pooled buffer that is large enough
+/// and allocates only when none is (rounded up to 64 KiB); a buffer handed back to a full pool replaces the smallest one if larger.
 /// </summary>
 internal static unsafe class GemmBuffers
 {
-    [ThreadStatic] private static byte[]? buffer;
+    private static readonly byte[]?[] Pooled = new byte[]?[4 + 2 * Environment.ProcessorCount];
 
-    /// <summary>Returns a 64-byte aligned region of at least <paramref name="bytes"/> bytes owned by the calling thread.</summary>
-    public static byte* Acquire(nint bytes)
+    /// <summary>A pooled buffer of at least <paramref name="bytes"/> bytes (after 64-byte alignment); dispose the lease to hand it back.</summary>
+    public static Lease Rent(nint bytes)
     {
-        var current = buffer;
-        if (current is null || current.Length < bytes + 64)
+        long needed = bytes + 64;
+        for (int attempt = 0; attempt < 4; attempt++)
         {
-            // Grow geometrically-ish, rounded to 64 KiB, on the pinned object heap (addresses stay fixed).
-            long size = Math.Max(bytes + 64, (current?.Length ?? 0) * 3L / 2);
-            size = (size + 65535) & ~65535L;
-            current = GC.AllocateUninitializedArray<byte>(checked((int)size), pinned: true);
-            buffer = current;
+            int best = -1;
+            byte[]? candidate = null;
+            for (int slot = 0; slot < Pooled.Length; slot++)
+                if (Volatile.Read(ref Pooled[slot]) is { } array && array.Length >= needed && (candidate is null || array.Length < candidate.Length))
+                    (best, candidate) = (slot, array);
+            if (candidate is null) break;
+            if (Interlocked.CompareExchange(ref Pooled[best], null, candidate) == candidate) return new Lease(candidate);
         }
-        byte* start = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(current));
-        return (byte*)(((nint)start + 63) & ~(nint)63);
+        // Rounded to 64 KiB, on the pinned object heap (addresses stay fixed).
+        return new Lease(GC.AllocateUninitializedArray<byte>(checked((int)((needed + 65535) & ~65535L)), pinned: true));
+    }
+
+    private static void Return(byte[] array)
+    {
+        for (int slot = 0; slot < Pooled.Length; slot++)
+            if (Volatile.Read(ref Pooled[slot]) is null && Interlocked.CompareExchange(ref Pooled[slot], array, null) is null) return;
+        int smallest = 0; // full: keep the larger buffers
+        for (int slot = 1; slot < Pooled.Length; slot++)
+            if ((Volatile.Read(ref Pooled[slot])?.Length ?? 0) < (Volatile.Read(ref Pooled[smallest])?.Length ?? 0)) smallest = slot;
+        var replaced = Volatile.Read(ref Pooled[smallest]);
+        if ((replaced?.Length ?? 0) < array.Length) Interlocked.CompareExchange(ref Pooled[smallest], array, replaced);
+    }
+
+    /// <summary>A rented buffer: <see cref="Pointer"/> is its 64-byte aligned start; <see cref="Dispose"/> hands it back.</summary>
+    public readonly ref struct Lease(byte[] array)
+    {
+        /// <summary>The 64-byte aligned start of the buffer.</summary>
+        public byte* Pointer
+        {
+            get
+            {
+                byte* start = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+                return (byte*)(((nint)start + 63) & ~(nint)63);
+            }
+        }
+
+        /// <summary>Hands the buffer back to the pool (the pointer must not be used after).</summary>
+        public void Dispose() => Return(array);
     }
 }

@@ -12,7 +12,8 @@ internal interface IParallelBody
 /// <summary>
 /// Fork-join over a few parts (a product split over the cores, a recurrence's workers) without garbage: unlike <c>Parallel.For</c> with a
 /// lambda (a closure, a delegate and the loop's own tasks per call), the body is a struct copied into a work item that each thread reuses
-/// from call to call, and the helpers are queued to the thread pool as that work item (<see cref="IThreadPoolWorkItem"/>, no task).
+/// from call to call, and the helpers are handed that work item (<see cref="IThreadPoolWorkItem"/>, no task): the dedicated, briefly
+/// spinning worker threads of <see cref="ParallelWorkers"/> when one is idle, else the thread pool (a nested call, or several callers).
 /// </summary>
 /// <remarks>
 /// The calling thread works too: every thread, the caller included, claims parts from a shared ticket until none is left, so helpers that
@@ -89,7 +90,7 @@ internal static class ParallelParts
             for (int queued = Volatile.Read(ref pendingHelpers); queued < helpers; queued++)
             {
                 Interlocked.Increment(ref pendingHelpers);
-                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+                if (!ParallelWorkers.TryStart(this)) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false); // every worker busy
             }
         }
 

@@ -1,4 +1,5 @@
 using AutoDiffRnn.Autodiff;
+using AutoDiffRnn.Kernels;
 namespace AutoDiffRnn.Nn;
 
 /// <summary>The kind of recurrence a <see cref="RecurrentLayer"/> runs.</summary>
@@ -155,30 +156,22 @@ public class RecurrentLayer : Module
         for (int layer = 0; layer < NumLayers; layer++)
         {
             var directionOutputs = new LayerSequence[Directions];
-            var inputOfLayer = layerInput;
-            int currentLayer = layer;
-            void RunDirection(int direction)
+            if (UseFusedKernels)
             {
-                int index = currentLayer * Directions + direction;
-                var zeros = Tensor.Zeros(new Shape(batch, HiddenSize), input.DType);
-                var hidden = initialHidden?.Select(0, index) ?? zeros;
-                var cell = Kind == RecurrentKind.Lstm ? initialCell?.Select(0, index) ?? zeros : null;
-                (directionOutputs[direction], finalHidden[index], finalCell[index]) = UseFusedKernels
-                    ? FusedDirection(inputOfLayer.Whole, cells[index], hidden, cell, reverse: direction == 1, lengths)
-                    : ComposedDirection(inputOfLayer.Steps, cells[index], hidden, cell, reverse: direction == 1, masks);
+                // The directions are independent: a bidirectional layer runs them side by side (the recording mode is per thread: passed on)
+                var directions = new FusedDirections(this, layer, layerInput.Whole, directionOutputs, finalHidden, finalCell, initialHidden,
+                    initialCell, lengths, GradMode.IsEnabled);
+                if (Directions == 1) directions.Run(0);
+                else ParallelParts.Run(Directions, directions);
             }
-            if (Directions == 1 || !UseFusedKernels)
-                for (int direction = 0; direction < Directions; direction++) RunDirection(direction);
             else
-            {
-                // The two fused directions are independent: run them on two threads (the recording mode is per thread, so pass it on).
-                bool recording = GradMode.IsEnabled;
-                Parallel.For(0, Directions, direction =>
+                for (int direction = 0; direction < Directions; direction++)
                 {
-                    using var mode = GradMode.Set(recording);
-                    RunDirection(direction);
-                });
-            }
+                    int index = layer * Directions + direction;
+                    var (hidden, cell) = InitialStates(index, batch, input.DType, initialHidden, initialCell);
+                    (directionOutputs[direction], finalHidden[index], finalCell[index]) =
+                        ComposedDirection(layerInput.Steps, cells[index], hidden, cell, reverse: direction == 1, masks);
+                }
             layerInput = LayerSequence.Concat(directionOutputs);
             if (layer < NumLayers - 1 && DropoutProbability > 0)
                 layerInput = layerInput.Dropout(DropoutProbability, IsTraining, dropoutGenerator);
@@ -186,6 +179,32 @@ public class RecurrentLayer : Module
         var output = layerInput.Whole;
         return new RecurrentOutput(BatchFirst ? output.Transpose(0, 1) : output, Tensor.Stack(finalHidden, 0),
             Kind == RecurrentKind.Lstm ? Tensor.Stack(finalCell.Select(cell => cell!).ToArray(), 0) : null);
+    }
+
+    /// <summary>The initial hidden and (LSTM) cell state of layer-direction <paramref name="index"/>: given, or zeros.</summary>
+    private (Tensor Hidden, Tensor? Cell) InitialStates(int index, int batch, DType dtype, Tensor? initialHidden, Tensor? initialCell)
+    {
+        var zeros = initialHidden is null || (Kind == RecurrentKind.Lstm && initialCell is null) ? Tensor.Zeros(new Shape(batch, HiddenSize), dtype) : null;
+        var hidden = initialHidden?.Select(0, index) ?? zeros!;
+        var cell = Kind == RecurrentKind.Lstm ? initialCell?.Select(0, index) ?? zeros : null;
+        return (hidden, cell);
+    }
+
+    /// <summary>
+    /// The fused directions of one layer, direction d as part d of <see cref="ParallelParts"/> (no closure, delegate or task per layer):
+    /// each writes its output sequence and final states into the arrays it shares with the others, at its own index.
+    /// </summary>
+    private readonly struct FusedDirections(RecurrentLayer owner, int layer, Tensor input, LayerSequence[] outputs, Tensor[] finalHidden,
+        Tensor?[] finalCell, Tensor? initialHidden, Tensor? initialCell, int[]? lengths, bool recording) : IParallelBody
+    {
+        public void Run(int direction)
+        {
+            using var mode = GradMode.IsEnabled == recording ? null : GradMode.Set(recording);
+            int index = layer * owner.Directions + direction;
+            var (hidden, cell) = owner.InitialStates(index, input.Shape[1], input.DType, initialHidden, initialCell);
+            (outputs[direction], finalHidden[index], finalCell[index]) =
+                owner.FusedDirection(input, owner.cells[index], hidden, cell, reverse: direction == 1, lengths);
+        }
     }
 
     /// <summary>One direction as one fused op: its output rows [T, B, (2 or 3)·H] give the layer output and the final states.</summary>
@@ -251,25 +270,35 @@ public class RecurrentLayer : Module
             // every element is written (padded steps get zeros), so the storage need not be cleared first; pooled, so inside a
             // TensorScope repeated inference allocates no new large array (no generation-2 collections from the output)
             var layerOutput = Tensor.Uninitialized(new Shape(steps, batch, Directions * HiddenSize), sequence.DType);
-            var input = layerInput;
-            int currentLayer = layer;
-            void RunDirection(int direction)
-            {
-                int index = currentLayer * Directions + direction;
-                var (weightIh, weightHh, biasIh, biasHh) = cells[index];
-                var target = new InferenceTarget(layerOutput, Directions * HiddenSize, direction * HiddenSize, StateRows: false,
-                    finalHidden, finalCell, index * batch * HiddenSize);
-                cellKind.Infer(new RecurrenceInputs(input, initialHidden?.Select(0, index), initialCell?.Select(0, index), weightIh, weightHh,
-                    biasIh, biasHh, direction == 1, lengths), target, blocks);
-            }
+            var directions = new InferenceDirections(this, layer, layerInput, layerOutput, finalHidden, finalCell, initialHidden, initialCell,
+                lengths, blocks);
             if (!directionsSideBySide)
-                for (int direction = 0; direction < Directions; direction++) RunDirection(direction);
-            else Parallel.For(0, Directions, RunDirection);
+                for (int direction = 0; direction < Directions; direction++) directions.Run(direction);
+            else ParallelParts.Run(Directions, directions);
             layerInput = layerOutput;
             if (layer < NumLayers - 1 && DropoutProbability > 0)
                 layerInput = layerInput.Dropout(DropoutProbability, IsTraining, dropoutGenerator);
         }
         return new RecurrentOutput(BatchFirst ? layerInput.Transpose(0, 1) : layerInput, finalHidden, finalCell);
+    }
+
+    /// <summary>
+    /// The directions of one layer of <see cref="ForwardInference"/>, direction d as part d of <see cref="ParallelParts"/>: each writes
+    /// its hidden states into its columns of the layer's output and its final states into h_n (and c_n), recording nothing.
+    /// </summary>
+    private readonly struct InferenceDirections(RecurrentLayer owner, int layer, Tensor input, Tensor layerOutput, Tensor finalHidden,
+        Tensor? finalCell, Tensor? initialHidden, Tensor? initialCell, int[]? lengths, int blocks) : IParallelBody
+    {
+        public void Run(int direction)
+        {
+            using var mode = GradMode.IsEnabled ? GradMode.NoGrad() : null; // a helper thread records by default
+            int directions = owner.Directions, hiddenSize = owner.HiddenSize, index = layer * directions + direction, batch = input.Shape[1];
+            var (weightIh, weightHh, biasIh, biasHh) = owner.cells[index];
+            var target = new InferenceTarget(layerOutput, directions * hiddenSize, direction * hiddenSize, StateRows: false,
+                finalHidden, finalCell, index * batch * hiddenSize);
+            owner.cellKind.Infer(new RecurrenceInputs(input, initialHidden?.Select(0, index), initialCell?.Select(0, index), weightIh, weightHh,
+                biasIh, biasHh, direction == 1, lengths), target, blocks);
+        }
     }
 
     private static void CheckLengths(int[]? lengths, int steps, int batch)
