@@ -32,6 +32,17 @@ internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unman
     /// </summary>
     public static void Run(RecurrenceInputs inputs, InferenceTarget target, int blocks)
     {
+        if (GatePanelInference<T, TCell>.Supports)
+        {
+            GatePanelInference<T, TCell>.Run(inputs, target, blocks); // the LSTM: weights streamed as gate panels
+            return;
+        }
+        RunOnProducts(inputs, target, blocks);
+    }
+
+    /// <summary>As <see cref="Run"/>, always on per-block products h W_hhᵀ (the path of every cell but the LSTM; the harness compares both).</summary>
+    internal static void RunOnProducts(RecurrenceInputs inputs, InferenceTarget target, int blocks)
+    {
         target.Check(inputs.Steps, inputs.Batch, inputs.HiddenSize, TCell.HasCellState);
         if (blocks < 1) throw new ArgumentOutOfRangeException(nameof(blocks), $"{TCell.Operation} inference: blocks must be positive, got {blocks}");
         using var run = new UnitBlockInference<T, TCell>(inputs, target, blocks);
