@@ -12,8 +12,10 @@ namespace AutoDiffRnn.Benchmarks;
 /// (median and min, after warm-up calls), in float32: the whole inference (ours and libtorch's, interleaved call by call so load on the
 /// machine hits both alike), the fused op's forward with and without recording, the input projection GEMM, the per-step recurrent
 /// product of one core's block of units (alone, and on every core at once), the gate math of one core's block, and the step barrier.
-/// Run: <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --recurrent-phases [lstm|gru|rnn] [T B I H] [calls]</c>
-/// (default LSTM T64 B32 I128 H256, 30 calls).
+/// Run: <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --recurrent-phases [lstm|gru|rnn] [T B I H] [calls] [--kernels]
+/// [--bi] [--l2]</c> (default LSTM T64 B32 I128 H256, 30 calls; <c>--kernels</c> skips libtorch and the op-level phases, <c>--bi</c> and
+/// <c>--l2</c> make the whole-layer comparison bidirectional and two layers deep). Besides wall-clock times it reports the calling
+/// thread's CPU time: on a loaded machine the single-threaded phases ("1 thread: ...") compare the work of each path fairly.
 /// </summary>
 public static class RecurrentPhaseHarness
 {
@@ -22,12 +24,15 @@ public static class RecurrentPhaseHarness
 
     private const int WarmUpCalls = 5;
 
-    private static bool kernelsOnly;
+    private static bool kernelsOnly, bidirectional;
+    private static int layers = 1;
 
     /// <summary>Runs the harness with the arguments after <see cref="Switch"/>.</summary>
     public static void Run(string[] args)
     {
         kernelsOnly = args.Contains("--kernels");
+        bidirectional = args.Contains("--bi");
+        layers = args.Contains("--l2") ? 2 : 1;
         var kind = args.FirstOrDefault(arg => !int.TryParse(arg, out _) && !arg.StartsWith("--", StringComparison.Ordinal))?.ToLowerInvariant() switch
         {
             "gru" => RecurrentKind.Gru,
@@ -55,7 +60,8 @@ public static class RecurrentPhaseHarness
                           $"({gateProducts / 1e9:F3} GFLOP of gate products per inference); median / min");
 
         var generator = new Generator(1);
-        var layer = new RecurrentLayer(kind, inputSize, hidden, generator: generator) { UseFusedKernels = true };
+        var layer = new RecurrentLayer(kind, inputSize, hidden, layers, bidirectional: bidirectional, generator: generator) { UseFusedKernels = true };
+        Console.WriteLine($"  the layer: {layers} layer(s), {(bidirectional ? "bidirectional" : "one direction")} (the phases below: one layer, one direction)");
         var input = Tensor.Normal(new Shape(steps, batch, inputSize), generator: generator);
         AutoDiffRnn.FSharp.Torch.TorchNative.EnsureLoaded();
         TorchSharp.torch.set_num_threads(Environment.ProcessorCount);
@@ -100,7 +106,17 @@ public static class RecurrentPhaseHarness
                 Report($"gate panels, W [h; x] streamed, {(unitsInner ? "units inner" : "tiles inner")}",
                     Time(() => GatePanelInference<float, TCell>.Run(inputs, target, cores), calls), gateProducts);
             }
-        GatePanelInference<float, TCell>.UnitsInner = true;
+        GatePanelInference<float, TCell>.UnitsInner = false;
+        // the work of each path on one thread (CPU time: what the thread ran, whatever the load)
+        using (KernelTuning.Use(KernelTuning.Current with { MaxParallelism = 1 }))
+        {
+            if (GatePanelInference<float, TCell>.Supports)
+                Report("1 thread: gate panels", Time(() => GatePanelInference<float, TCell>.Run(inputs, target, 1), calls), gateProducts);
+            Report("1 thread: unit blocks on products", Time(() => UnitBlockInference<float, TCell>.RunOnProducts(inputs, target, 1), calls),
+                gateProducts);
+            Report("1 thread: recording forward", Time(() => FusedForward<float, TCell>.Run(inputs, rows, save: true)!.Release(), calls),
+                gateProducts);
+        }
         Report("unit blocks on products h W_hhT", Time(() => UnitBlockInference<float, TCell>.RunOnProducts(inputs, target, cores), calls), gateProducts);
         if (!kernelsOnly)
         {

@@ -58,9 +58,10 @@ internal static class Activations
 
     /// <summary>
     /// tanh of each lane: −z / (z + 2) with z = exp(−2|x|) − 1 and the sign of x (TensorPrimitives' formula), and where |x| is
-    /// below the threshold (0.3 for double, 0.5 for float) the odd Taylor polynomial, evaluated only when some lane needs it.
+    /// below the threshold (0.3 for double, 0.5 for float) the odd Taylor polynomial, evaluated only when some lane needs it. Never
+    /// inlined (see <see cref="SigmoidVector{T}"/>).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static Vector<T> TanhVector<T>(Vector<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var magnitude = Vector.Abs(x);
@@ -88,8 +89,14 @@ internal static class Activations
         return x * polynomial;
     }
 
-    /// <summary>σ(x) = 1 / (1 + exp(−x)) of each lane (TensorPrimitives' formula, saturating to 0 and 1 without NaN).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>
+    /// σ(x) = 1 / (1 + exp(−x)) of each lane (TensorPrimitives' formula, saturating to 0 and 1 without NaN). Never inlined, as
+    /// <see cref="TanhVector{T}"/>: compiled on its own each is one straight run of vector instructions with its exp inlined, but inlined
+    /// into a cell's step kernel (five activations, each with an exp) they used up the JIT's inlining budget of the kernel's loop, which
+    /// then called even its loads, stores and vector operators out of line (seen in the Tier-1 code with DOTNET_JitDisasm). A call per
+    /// activation costs a few cycles.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static Vector<T> SigmoidVector<T>(Vector<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
         Vector<T>.One / (Vector<T>.One + Exp(-x));
 

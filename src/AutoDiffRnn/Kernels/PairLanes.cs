@@ -50,7 +50,12 @@ internal readonly struct PairLanes<T>(Vector<T> first, Vector<T> second) : ILane
         Vector.ConditionalSelect(Vector.GreaterThan(activated.first, Vector<T>.Zero), upstream.first, Vector<T>.Zero),
         Vector.ConditionalSelect(Vector.GreaterThan(activated.second, Vector<T>.Zero), upstream.second, Vector<T>.Zero));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static PairLanes<T> operator +(PairLanes<T> left, PairLanes<T> right) => new(left.first + right.first, left.second + right.second);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static PairLanes<T> operator -(PairLanes<T> left, PairLanes<T> right) => new(left.first - right.first, left.second - right.second);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static PairLanes<T> operator *(PairLanes<T> left, PairLanes<T> right) => new(left.first * right.first, left.second * right.second);
 }
