@@ -15,7 +15,9 @@ namespace AutoDiffRnn;
 /// block's packed weight is added to them, then the cell's kernel runs on the block's units straight from the products and the projections
 /// (<see cref="IFusedCell.ForwardLanes{TL, T}"/> with a recurrent part), with no gate buffer written back. The hidden state alternates
 /// between two buffers (a step reads one and writes the other); the steps are ordered by <see cref="StepBlockSchedule"/>, whose workers
-/// start once per sequence (<see cref="ParallelParts"/>), and every buffer is taken once per sequence.
+/// start once per sequence (<see cref="ParallelParts"/>), and every buffer is taken once per sequence. The LSTM (four gates summed into
+/// one pre-activation each) runs on <see cref="GatePanelInference{T, TCell}"/> instead: its weights, streamed once per step as gate
+/// panels, need no L2-sized block of W_hh and no separate projection GEMM.
 /// </summary>
 internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unmanaged, IFloatingPointIeee754<T> where TCell : struct, IFusedCell
 {
