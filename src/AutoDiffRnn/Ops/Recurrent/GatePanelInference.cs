@@ -31,6 +31,13 @@ internal sealed unsafe class GatePanelInference<T, TCell> : IDisposable where T 
     public static bool Supports => TCell.Gates == GemmGatePanels.Gates && !TCell.SeparateHiddenProjection;
 
     /// <summary>
+    /// Whether inference should run on gate panels: the cell is supported and the machine's widest GEMM kernel is not the AVX-512 one
+    /// (the panels' micro-kernel works on <see cref="Vector{T}"/>, 256 bits on x64 even where AVX-512 is, so there the split products
+    /// of <see cref="UnitBlockInference{T, TCell}"/>, on 512-bit kernels, keep twice its width; measured on Zen 3 AVX2 only).
+    /// </summary>
+    public static bool Preferred => Supports && Gemm.BestKernel != Gemm.KernelKind.Vector512;
+
+    /// <summary>
     /// Runs the sequence from the initial states (zeros when null) into <paramref name="target"/>, with the hidden units cut into (at most)
     /// <paramref name="blocks"/> blocks, on up to <see cref="Gemm.MaxParallelism"/> threads.
     /// </summary>

@@ -16,8 +16,8 @@ namespace AutoDiffRnn;
 /// (<see cref="IFusedCell.ForwardLanes{TL, T}"/> with a recurrent part), with no gate buffer written back. The hidden state alternates
 /// between two buffers (a step reads one and writes the other); the steps are ordered by <see cref="StepBlockSchedule"/>, whose workers
 /// start once per sequence (<see cref="ParallelParts"/>), and every buffer is taken once per sequence. The LSTM (four gates summed into
-/// one pre-activation each) runs on <see cref="GatePanelInference{T, TCell}"/> instead: its weights, streamed once per step as gate
-/// panels, need no L2-sized block of W_hh and no separate projection GEMM.
+/// one pre-activation each) runs on <see cref="GatePanelInference{T, TCell}"/> instead where it is preferred (not on AVX-512): its
+/// weights, streamed once per step as gate panels, need no L2-sized block of W_hh and no separate projection GEMM.
 /// </summary>
 internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unmanaged, IFloatingPointIeee754<T> where TCell : struct, IFusedCell
 {
@@ -34,7 +34,7 @@ internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unman
     /// </summary>
     public static void Run(RecurrenceInputs inputs, InferenceTarget target, int blocks)
     {
-        if (GatePanelInference<T, TCell>.Supports)
+        if (GatePanelInference<T, TCell>.Preferred)
         {
             GatePanelInference<T, TCell>.Run(inputs, target, blocks); // the LSTM: weights streamed as gate panels
             return;
