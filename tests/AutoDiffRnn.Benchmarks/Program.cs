@@ -19,6 +19,11 @@ public static class Program
             CharRnnStepHarness.Run(args[1..]); // a plain harness, not BenchmarkDotNet
             return;
         }
+        if (args.Length > 0 && args[0] == RecurrentPhaseHarness.Switch)
+        {
+            RecurrentPhaseHarness.Run(args[1..]); // a plain harness, not BenchmarkDotNet
+            return;
+        }
         AutoDiffRnn.FSharp.Torch.TorchNative.EnsureLoaded();
         var config = DefaultConfig.Instance.AddColumn(new GflopsColumn(), new TorchRatioColumn());
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);

@@ -55,16 +55,28 @@ public class RecurrentBenchmarks
     private TorchSharp.torch.Tensor torchInput = null!;
     private TorchSharp.torch.Tensor[] torchParameters = [];
 
-    /// <summary>The configurations measured.</summary>
-    public static IEnumerable<RecurrentCase> Cases =>
-    [
-        new(RecurrentKind.Lstm, 64, 32, 128, 256),
-        new(RecurrentKind.Lstm, 256, 1, 64, 64),
-        new(RecurrentKind.Lstm, 32, 64, 512, 512),
-        new(RecurrentKind.Lstm, 50, 16, 64, 128, 2, true),
-        new(RecurrentKind.Gru, 64, 32, 128, 256),
-        new(RecurrentKind.RnnTanh, 64, 32, 128, 256),
-    ];
+    /// <summary>Environment variable: when set, only the cases whose name (as the summary shows it) contains one of its
+    /// comma-separated parts run, e.g. <c>AUTODIFFRNN_RECURRENT_CASES="Lstm T64,bi"</c>.</summary>
+    public const string CaseFilterVariable = "AUTODIFFRNN_RECURRENT_CASES";
+
+    /// <summary>The configurations measured (narrowed by <see cref="CaseFilterVariable"/>).</summary>
+    public static IEnumerable<RecurrentCase> Cases
+    {
+        get
+        {
+            RecurrentCase[] all =
+            [
+                new(RecurrentKind.Lstm, 64, 32, 128, 256),
+                new(RecurrentKind.Lstm, 256, 1, 64, 64),
+                new(RecurrentKind.Lstm, 32, 64, 512, 512),
+                new(RecurrentKind.Lstm, 50, 16, 64, 128, 2, true),
+                new(RecurrentKind.Gru, 64, 32, 128, 256),
+                new(RecurrentKind.RnnTanh, 64, 32, 128, 256),
+            ];
+            var parts = Environment.GetEnvironmentVariable(CaseFilterVariable)?.Split(',', StringSplitOptions.RemoveEmptyEntries);
+            return parts is null or [] ? all : all.Where(entry => parts.Any(part => entry.ToString().Contains(part, StringComparison.Ordinal)));
+        }
+    }
 
     /// <summary>The configuration of the current case.</summary>
     [ParamsSource(nameof(Cases))]

@@ -31,8 +31,8 @@ internal static class Activations
     /// <summary>
     /// y = tanh(x), in one pass (<paramref name="x"/> and <paramref name="y"/> may be the same span). TensorPrimitives.Tanh goes
     /// through exp and loses relative accuracy near zero (float tanh(1e-9) comes out about 6e-8; double tanh(1e-7) has a relative
-    /// error near 5e-10), so below a threshold (0.3 for double, 0.5 for float, where the truncation error of the series is under
-    /// 1e-18 and 1e-12 relative) the odd Taylor polynomial is used instead: see <see cref="TanhVector{T}"/>.
+    /// error near 5e-10), so below a threshold (0.3 for double, 0.5 for float) the odd Taylor polynomial is used instead, to x^25 for
+    /// double and x^17 for float (truncation errors under 1e-18 and 1e-9 relative): see <see cref="TanhVector{T}"/>.
     /// </summary>
     public static void Tanh<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -58,9 +58,10 @@ internal static class Activations
 
     /// <summary>
     /// tanh of each lane: −z / (z + 2) with z = exp(−2|x|) − 1 and the sign of x (TensorPrimitives' formula), and where |x| is
-    /// below the threshold (0.3 for double, 0.5 for float) the odd Taylor polynomial, evaluated only when some lane needs it.
+    /// below the threshold (0.3 for double, 0.5 for float) the odd Taylor polynomial, evaluated only when some lane needs it. Never
+    /// inlined (see <see cref="SigmoidVector{T}"/>).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static Vector<T> TanhVector<T>(Vector<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var magnitude = Vector.Abs(x);
@@ -88,8 +89,14 @@ internal static class Activations
         return x * polynomial;
     }
 
-    /// <summary>σ(x) = 1 / (1 + exp(−x)) of each lane (TensorPrimitives' formula, saturating to 0 and 1 without NaN).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>
+    /// σ(x) = 1 / (1 + exp(−x)) of each lane (TensorPrimitives' formula, saturating to 0 and 1 without NaN). Never inlined, as
+    /// <see cref="TanhVector{T}"/>: compiled on its own each is one straight run of vector instructions with its exp inlined, but inlined
+    /// into a cell's step kernel (five activations, each with an exp) they used up the JIT's inlining budget of the kernel's loop, which
+    /// then called even its loads, stores and vector operators out of line (seen in the Tier-1 code with DOTNET_JitDisasm). A call per
+    /// activation costs a few cycles.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static Vector<T> SigmoidVector<T>(Vector<T> x) where T : unmanaged, IFloatingPointIeee754<T> =>
         Vector<T>.One / (Vector<T>.One + Exp(-x));
 
@@ -155,7 +162,9 @@ internal static class Activations
     /// <summary>The Taylor coefficients of tanh in <typeparamref name="T"/>, converted once, and the threshold below which they apply.</summary>
     private static class TanhSeries<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
-        public static readonly T[] Coefficients = TanhCoefficients.Select(T.CreateTruncating).ToArray();
+        // float: 9 terms (x^1 … x^17) leave a truncation error under 1e-9 relative below 0.5, far under float's rounding
+        public static readonly T[] Coefficients = TanhCoefficients.Take(typeof(T) == typeof(float) ? 9 : TanhCoefficients.Length)
+            .Select(T.CreateTruncating).ToArray();
         public static readonly T Threshold = T.CreateTruncating(typeof(T) == typeof(double) ? 0.3 : 0.5);
     }
 

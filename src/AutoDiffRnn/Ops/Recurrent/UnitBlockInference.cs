@@ -15,7 +15,9 @@ namespace AutoDiffRnn;
 /// block's packed weight is added to them, then the cell's kernel runs on the block's units straight from the products and the projections
 /// (<see cref="IFusedCell.ForwardLanes{TL, T}"/> with a recurrent part), with no gate buffer written back. The hidden state alternates
 /// between two buffers (a step reads one and writes the other); the steps are ordered by <see cref="StepBlockSchedule"/>, whose workers
-/// start once per sequence (<see cref="ParallelParts"/>), and every buffer is taken once per sequence.
+/// start once per sequence (<see cref="ParallelParts"/>), and every buffer is taken once per sequence. The LSTM (four gates summed into
+/// one pre-activation each) runs on <see cref="GatePanelInference{T, TCell}"/> instead where it is preferred (not on AVX-512): its
+/// weights, streamed once per step as gate panels, need no L2-sized block of W_hh and no separate projection GEMM.
 /// </summary>
 internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unmanaged, IFloatingPointIeee754<T> where TCell : struct, IFusedCell
 {
@@ -31,6 +33,17 @@ internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unman
     /// <paramref name="blocks"/> blocks of whole vectors, on up to <see cref="Gemm.MaxParallelism"/> threads.
     /// </summary>
     public static void Run(RecurrenceInputs inputs, InferenceTarget target, int blocks)
+    {
+        if (GatePanelInference<T, TCell>.Preferred)
+        {
+            GatePanelInference<T, TCell>.Run(inputs, target, blocks); // the LSTM: weights streamed as gate panels
+            return;
+        }
+        RunOnProducts(inputs, target, blocks);
+    }
+
+    /// <summary>As <see cref="Run"/>, always on per-block products h W_hhᵀ (the path of every cell but the LSTM; the harness compares both).</summary>
+    internal static void RunOnProducts(RecurrenceInputs inputs, InferenceTarget target, int blocks)
     {
         target.Check(inputs.Steps, inputs.Batch, inputs.HiddenSize, TCell.HasCellState);
         if (blocks < 1) throw new ArgumentOutOfRangeException(nameof(blocks), $"{TCell.Operation} inference: blocks must be positive, got {blocks}");

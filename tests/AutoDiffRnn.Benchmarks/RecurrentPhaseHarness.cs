@@ -1,0 +1,307 @@
+using System.Diagnostics;
+using AutoDiffRnn.Autodiff;
+using AutoDiffRnn.FSharp.Torch;
+using AutoDiffRnn.Kernels;
+using AutoDiffRnn.Nn;
+using Microsoft.FSharp.Core;
+
+namespace AutoDiffRnn.Benchmarks;
+
+/// <summary>
+/// A plain harness (not BenchmarkDotNet) that takes a recurrent layer's inference apart into its phases, each timed over many calls
+/// (median and min, after warm-up calls), in float32: the whole inference (ours and libtorch's, interleaved call by call so load on the
+/// machine hits both alike), the fused op's forward with and without recording, the input projection GEMM, the per-step recurrent
+/// product of one core's block of units (alone, and on every core at once), the gate math of one core's block, and the step barrier.
+/// Run: <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --recurrent-phases [lstm|gru|rnn] [T B I H] [calls] [--kernels]
+/// [--bi] [--l2]</c> (default LSTM T64 B32 I128 H256, 30 calls; <c>--kernels</c> skips libtorch and the op-level phases, <c>--bi</c> and
+/// <c>--l2</c> make the whole-layer comparison bidirectional and two layers deep). Besides wall-clock times it reports the calling
+/// thread's CPU time: on a loaded machine the single-threaded phases ("1 thread: ...") compare the work of each path fairly.
+/// </summary>
+public static class RecurrentPhaseHarness
+{
+    /// <summary>The command-line switch that selects this harness.</summary>
+    public const string Switch = "--recurrent-phases";
+
+    private const int WarmUpCalls = 5;
+
+    private static bool kernelsOnly, bidirectional;
+    private static int layers = 1;
+
+    /// <summary>Runs the harness with the arguments after <see cref="Switch"/>.</summary>
+    public static void Run(string[] args)
+    {
+        kernelsOnly = args.Contains("--kernels");
+        bidirectional = args.Contains("--bi");
+        layers = args.Contains("--l2") ? 2 : 1;
+        var kind = args.FirstOrDefault(arg => !int.TryParse(arg, out _) && !arg.StartsWith("--", StringComparison.Ordinal))?.ToLowerInvariant() switch
+        {
+            "gru" => RecurrentKind.Gru,
+            "rnn" => RecurrentKind.RnnTanh,
+            _ => RecurrentKind.Lstm,
+        };
+        var numbers = args.Where(arg => int.TryParse(arg, out _)).Select(int.Parse).ToArray();
+        int steps = numbers.Length >= 4 ? numbers[0] : 64, batch = numbers.Length >= 4 ? numbers[1] : 32;
+        int inputSize = numbers.Length >= 4 ? numbers[2] : 128, hidden = numbers.Length >= 4 ? numbers[3] : 256;
+        int calls = numbers.Length is 1 or 5 ? numbers[^1] : 30;
+        switch (kind)
+        {
+            case RecurrentKind.Gru: Measure<GruCellMath>(kind, steps, batch, inputSize, hidden, calls); break;
+            case RecurrentKind.RnnTanh: Measure<RnnCellMath<TanhActivation>>(kind, steps, batch, inputSize, hidden, calls); break;
+            default: Measure<LstmCellMath>(kind, steps, batch, inputSize, hidden, calls); break;
+        }
+    }
+
+    private static void Measure<TCell>(RecurrentKind kind, int steps, int batch, int inputSize, int hidden, int calls)
+        where TCell : struct, IFusedCell
+    {
+        int gates = TCell.Gates, cores = Gemm.MaxParallelism;
+        double gateProducts = 2.0 * steps * batch * gates * hidden * (inputSize + hidden);
+        Console.WriteLine($"{kind} T{steps} B{batch} I{inputSize} H{hidden}, float32, {cores} cores, {calls} calls after {WarmUpCalls} warm-up " +
+                          $"({gateProducts / 1e9:F3} GFLOP of gate products per inference); median / min");
+
+        var generator = new Generator(1);
+        var layer = new RecurrentLayer(kind, inputSize, hidden, layers, bidirectional: bidirectional, generator: generator) { UseFusedKernels = true };
+        Console.WriteLine($"  the layer: {layers} layer(s), {(bidirectional ? "bidirectional" : "one direction")} (the phases below: one layer, one direction)");
+        var input = Tensor.Normal(new Shape(steps, batch, inputSize), generator: generator);
+        AutoDiffRnn.FSharp.Torch.TorchNative.EnsureLoaded();
+        TorchSharp.torch.set_num_threads(Environment.ProcessorCount);
+        var torchModule = TorchRecurrent.OfLayer(WeightLayout.PyTorchLayout, layer);
+        var torchInput = TorchTensor.OfTensor(input);
+
+        void Ours()
+        {
+            using var noGrad = GradMode.NoGrad();
+            using var scope = TensorScope.Begin();
+            layer.Forward(input);
+        }
+        void Torch()
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            using var noGrad = TorchSharp.torch.no_grad();
+            TorchRecurrent.Forward(torchModule, false, torchInput, FSharpOption<TorchSharp.torch.Tensor>.None,
+                FSharpOption<TorchSharp.torch.Tensor>.None, FSharpOption<int[]>.None);
+        }
+        if (!kernelsOnly)
+        {
+            var (ours, torch) = TimeInterleaved(Ours, Torch, calls);
+            Report("inference, ours", ours, gateProducts);
+            Report("inference, libtorch", torch, gateProducts);
+            Console.WriteLine($"  {"ours/libtorch",-44} median {ours.Median / torch.Median:F2}, min {ours.Min / torch.Min:F2}");
+        }
+
+        // the fused op alone, on tensors of the layer's shapes
+        var weightIh = Tensor.Normal(new Shape(gates * hidden, inputSize), 0, 0.1, generator: generator);
+        var weightHh = Tensor.Normal(new Shape(gates * hidden, hidden), 0, 0.1, generator: generator);
+        var biasIh = Tensor.Normal(new Shape(gates * hidden), 0, 0.1, generator: generator);
+        var biasHh = Tensor.Normal(new Shape(gates * hidden), 0, 0.1, generator: generator);
+        var h0 = Tensor.Zeros(new Shape(batch, hidden));
+        var inputs = new RecurrenceInputs(input, h0, TCell.HasCellState ? Tensor.Zeros(new Shape(batch, hidden)) : null, weightIh, weightHh,
+            biasIh, biasHh, false, null);
+        var rows = Tensor.Zeros(new Shape(steps, batch, (TCell.HasCellState ? 3 : 2) * hidden));
+        var target = InferenceTarget.SequenceRows(rows, hidden, TCell.HasCellState);
+        if (GatePanelInference<float, TCell>.Supports)
+            foreach (bool unitsInner in new[] { true, false })
+            {
+                GatePanelInference<float, TCell>.UnitsInner = unitsInner;
+                Report($"gate panels, W [h; x] streamed, {(unitsInner ? "units inner" : "tiles inner")}",
+                    Time(() => GatePanelInference<float, TCell>.Run(inputs, target, cores), calls), gateProducts);
+            }
+        GatePanelInference<float, TCell>.UnitsInner = false;
+        // the work of each path on one thread (CPU time: what the thread ran, whatever the load)
+        using (KernelTuning.Use(KernelTuning.Current with { MaxParallelism = 1 }))
+        {
+            if (GatePanelInference<float, TCell>.Supports)
+                Report("1 thread: gate panels", Time(() => GatePanelInference<float, TCell>.Run(inputs, target, 1), calls), gateProducts);
+            Report("1 thread: unit blocks on products", Time(() => UnitBlockInference<float, TCell>.RunOnProducts(inputs, target, 1), calls),
+                gateProducts);
+            Report("1 thread: recording forward", Time(() => FusedForward<float, TCell>.Run(inputs, rows, save: true)!.Release(), calls),
+                gateProducts);
+        }
+        Report("unit blocks on products h W_hhT", Time(() => UnitBlockInference<float, TCell>.RunOnProducts(inputs, target, cores), calls), gateProducts);
+        if (!kernelsOnly)
+        {
+            Report("fused op, no recording", Time(() => FusedForward<float, TCell>.Run(inputs, rows, save: false), calls), gateProducts);
+            Report("fused op, recording forward", Time(() => FusedForward<float, TCell>.Run(inputs, rows, save: true)!.Release(), calls), gateProducts);
+        }
+
+        // the input projections of all steps: one GEMM
+        int projectionRows = steps * batch;
+        var x = input.Span<float>()[..(projectionRows * inputSize)].ToArray();
+        var w = weightIh.Span<float>()[..(gates * hidden * inputSize)].ToArray();
+        var projections = new float[projectionRows * gates * hidden];
+        Report("input projection GEMM", Time(() => Gemm.Multiply<float>(x, false, w, true, projections, projectionRows, gates * hidden, inputSize,
+            accumulate: false), calls), 2.0 * projectionRows * gates * hidden * inputSize);
+
+        // one core's block of units: its rows of W_hh in every gate, packed, and T products h W_blockᵀ
+        int width = hidden / cores;
+        var block = new float[gates * width * hidden];
+        var weight = weightHh.Span<float>();
+        for (int gate = 0; gate < gates; gate++) weight.Slice(gate * hidden * hidden, width * hidden).CopyTo(block.AsSpan(gate * width * hidden));
+        var state = Tensor.Normal(new Shape(batch, hidden), generator: generator).Span<float>()[..(batch * hidden)].ToArray();
+        double stepFlops = 2.0 * batch * gates * width * hidden * steps;
+        using (var packed = Gemm.Pack<float>(block, transposeB: true, k: hidden, n: gates * width, rows: batch))
+        {
+            var products = new float[batch * gates * width];
+            void Products()
+            {
+                for (int k = 0; k < steps; k++) Gemm.Multiply<float>(state, false, packed, products, batch, accumulate: true, parallel: false);
+            }
+            Report($"T step products, 1 core, {batch}x{hidden}x{gates * width}", Time(Products, calls), stepFlops);
+            var perCore = Enumerable.Range(0, cores).Select(_ => Gemm.Pack<float>(block, transposeB: true, k: hidden, n: gates * width, rows: batch)).ToArray();
+            var productsPerCore = Enumerable.Range(0, cores).Select(_ => new float[batch * gates * width]).ToArray();
+            var statesPerCore = Enumerable.Range(0, cores).Select(_ => (float[])state.Clone()).ToArray();
+            void AllCores() => Parallel.For(0, cores, core =>
+            {
+                for (int k = 0; k < steps; k++)
+                    Gemm.Multiply<float>(statesPerCore[core], false, perCore[core], productsPerCore[core], batch, accumulate: true, parallel: false);
+            });
+            Report($"T step products, {cores} cores at once (each)", Time(AllCores, calls), stepFlops);
+            foreach (var matrix in perCore) matrix.Dispose();
+
+            // W [h; x] + b transposed, the weights streamed as gate panels (GemmGatePanels), state and input transposed
+            if (gates == GemmGatePanels.Gates)
+            {
+                int tile = GemmGatePanels.BatchTile<float>(), paddedBatch = (batch + tile - 1) / tile * tile;
+                var panels = new float[gates * width * (hidden + inputSize)];
+                GemmGatePanels.Pack<float>(weight, weightIh.Span<float>(), hidden, inputSize, 0, width, panels);
+                var stateT = new float[hidden * paddedBatch];
+                var inputT = new float[inputSize * paddedBatch];
+                for (int b = 0; b < batch; b++)
+                    for (int p = 0; p < hidden; p++) stateT[p * paddedBatch + b] = state[b * hidden + p];
+                var bias = biasIh.Span<float>()[..(gates * hidden)].ToArray();
+                double panelFlops = 2.0 * batch * gates * width * (hidden + inputSize) * steps;
+                unsafe void PanelProducts(float[] panelsOfCore, float[] stateOfCore, float[] inputOfCore, float[] sumsOfCore)
+                {
+                    fixed (float* pw = panelsOfCore, ph = stateOfCore, px = inputOfCore, ps = sumsOfCore, pb = bias)
+                        for (int k = 0; k < steps; k++)
+                            for (int u = 0; u < width; u++)
+                                for (int b = 0; b < paddedBatch; b += tile)
+                                    GemmGatePanels.Multiply(pw + (nint)u * gates * (hidden + inputSize), ph + b, hidden, px + b, inputSize,
+                                        paddedBatch, pb + 4 * u, ps);
+                }
+                var sums = new float[gates * tile];
+                Report($"T gate-panel steps (W [h; x]), 1 core", Time(() => PanelProducts(panels, stateT, inputT, sums), calls), panelFlops);
+                // tile-major transposed state and input (each tile a contiguous depth × tile block), either loop order
+                unsafe void TiledProducts(bool unitsInner)
+                {
+                    int tiles = paddedBatch / tile;
+                    fixed (float* pw = panels, ph = stateT, px = inputT, ps = sums, pb = bias)
+                        for (int k = 0; k < steps; k++)
+                            for (int outer = 0; outer < (unitsInner ? tiles : width); outer++)
+                                for (int inner = 0; inner < (unitsInner ? width : tiles); inner++)
+                                {
+                                    int u = unitsInner ? inner : outer, q = unitsInner ? outer : inner;
+                                    GemmGatePanels.Multiply(pw + (nint)u * gates * (hidden + inputSize), ph + q * hidden * tile, hidden,
+                                        px + q * inputSize * tile, inputSize, tile, pb + 4 * u, ps);
+                                }
+                }
+                Report($"T gate-panel steps, tile-major, units inner", Time(() => TiledProducts(true), calls), panelFlops);
+                Report($"T gate-panel steps, tile-major, tiles inner", Time(() => TiledProducts(false), calls), panelFlops);
+                var panelsPerCore = Enumerable.Range(0, cores).Select(_ => (float[])panels.Clone()).ToArray();
+                var stateTPerCore = Enumerable.Range(0, cores).Select(_ => (float[])stateT.Clone()).ToArray();
+                var inputTPerCore = Enumerable.Range(0, cores).Select(_ => (float[])inputT.Clone()).ToArray();
+                var sumsPerCore = Enumerable.Range(0, cores).Select(_ => new float[gates * tile]).ToArray();
+                Report($"T gate-panel steps, {cores} cores at once", Time(() => Parallel.For(0, cores,
+                    core => PanelProducts(panelsPerCore[core], stateTPerCore[core], inputTPerCore[core], sumsPerCore[core])), calls), panelFlops);
+            }
+
+            // gate math of the block: CellSteps.Forward on every row, T times
+            var projection = new float[batch * gates * hidden];
+            for (int i = 0; i < projection.Length; i++) projection[i] = (float)(Math.Sin(i) * 2);
+            for (int i = 0; i < products.Length; i++) products[i] = (float)Math.Cos(i);
+            var previous = (float[])state.Clone();
+            var next = new float[batch * hidden];
+            var cells = new float[batch * hidden];
+            var output = new float[batch * hidden];
+            void GateMath()
+            {
+                for (int k = 0; k < steps; k++)
+                    for (int b = 0; b < batch; b++)
+                    {
+                        var row = new CellForwardRow<float>
+                        {
+                            HiddenSize = hidden, Width = width, Projection = projection.AsSpan(b * gates * hidden),
+                            Recurrent = products.AsSpan(b * gates * width, gates * width), RecurrentStride = width,
+                            PreviousHidden = previous.AsSpan(b * hidden, width), NextHidden = next.AsSpan(b * hidden, width),
+                            Cell = TCell.HasCellState ? cells.AsSpan(b * hidden, width) : [], Output = output.AsSpan(b * hidden, width),
+                        };
+                        CellSteps.Forward<float, TCell>(ref row);
+                    }
+            }
+            Report($"T steps' gate math, 1 core, {batch}x{width} units", Time(GateMath, calls), null);
+        }
+
+        // the step barrier: T steps of empty blocks on every core
+        Report($"T step barriers, {cores} workers", Time(() => new StepBlockSchedule(steps, cores).Run(cores, (_, _) => { }), calls), null);
+    }
+
+    private readonly record struct Timing(double Median, double Min, double CpuMin = double.NaN);
+
+    private static Timing Time(Action action, int calls)
+    {
+        for (int i = 0; i < WarmUpCalls; i++) action();
+        var times = new double[calls];
+        double cpuMin = double.PositiveInfinity;
+        for (int i = 0; i < calls; i++)
+        {
+            double cpuStart = ThreadCpuMilliseconds();
+            long start = Stopwatch.GetTimestamp();
+            action();
+            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            cpuMin = Math.Min(cpuMin, ThreadCpuMilliseconds() - cpuStart);
+        }
+        return Summarize(times) with { CpuMin = cpuMin };
+    }
+
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct TimeSpecification
+    {
+        public long Seconds, Nanoseconds;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern int ClockGetTime(int clock, out TimeSpecification time);
+
+    /// <summary>The calling thread's CPU time (Linux CLOCK_THREAD_CPUTIME_ID): on a loaded machine, what the thread ran, not what it waited.</summary>
+    private static double ThreadCpuMilliseconds()
+    {
+        if (!OperatingSystem.IsLinux() || ClockGetTime(3, out var time) != 0) return double.NaN;
+        return time.Seconds * 1e3 + time.Nanoseconds / 1e6;
+    }
+
+    private static (Timing First, Timing Second) TimeInterleaved(Action first, Action second, int calls)
+    {
+        for (int i = 0; i < WarmUpCalls; i++)
+        {
+            first();
+            second();
+        }
+        var a = new double[calls];
+        var b = new double[calls];
+        for (int i = 0; i < calls; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            first();
+            a[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            start = Stopwatch.GetTimestamp();
+            second();
+            b[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        return (Summarize(a), Summarize(b));
+    }
+
+    private static Timing Summarize(double[] times)
+    {
+        Array.Sort(times);
+        double median = times.Length % 2 == 1 ? times[times.Length / 2] : (times[times.Length / 2 - 1] + times[times.Length / 2]) / 2;
+        return new Timing(median, times[0]);
+    }
+
+    private static void Report(string phase, Timing timing, double? flops)
+    {
+        string rate = flops is { } f ? $"  {f / timing.Median / 1e6,6:F1} / {f / timing.Min / 1e6,6:F1} GFLOP/s" : "";
+        string cpu = double.IsNaN(timing.CpuMin) ? "" : $"  caller's CPU min {timing.CpuMin,8:F3} ms" +
+            (flops is { } g ? $" ({g / timing.CpuMin / 1e6,5:F1} GFLOP/s)" : "");
+        Console.WriteLine($"  {phase,-52} {timing.Median,8:F3} / {timing.Min,8:F3} ms{rate}{cpu}");
+    }
+}
