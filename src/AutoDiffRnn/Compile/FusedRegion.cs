@@ -15,9 +15,9 @@ internal sealed record FusedOutput(int Register, int Value, Shape Shape, bool Va
 internal sealed record FusedRegion(
     int Rows,
     int[] Externals,
-    IReadOnlyList<FusedInstruction> Instructions,
+    FusedInstruction[] Instructions,
     int[] RegisterWidths,
-    IReadOnlyList<FusedOutput> Outputs)
+    FusedOutput[] Outputs)
 {
     /// <summary>Where each register starts in the scratch row.</summary>
     public int[] RegisterOffsets { get; } = Offsets(RegisterWidths);
@@ -37,6 +37,6 @@ internal sealed record FusedRegion(
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"fused region: {Rows} rows, {Instructions.Count} instructions ({string.Join(" ", Instructions.Select(i => i.Opcode))}), " +
-        $"{Externals.Length} inputs, {Outputs.Count} outputs";
+        $"fused region: {Rows} rows, {Instructions.Length} instructions ({string.Join(" ", Instructions.Select(i => i.Opcode))}), " +
+        $"{Externals.Length} inputs, {Outputs.Length} outputs";
 }

@@ -7,8 +7,8 @@ namespace AutoDiffRnn.Compile;
 
 /// <summary>
 /// Runs a <see cref="FusedRegion"/>: the forward row by row, and the backward (recompute the row, then the derivatives in reverse).
-/// Each instruction is one span kernel over a whole row, the same kernels the eager ops use, so float64 values match the eager graph
-/// exactly. Scratch rows come from the shared array pool: nothing is allocated per row or per call beyond the region's outputs.
+/// Each instruction is one span kernel over a whole row, the same kernels the eager ops use (a normalisation: its row reduction in the
+/// eager layer_norm's order), so float64 values match the eager graph exactly. Scratch rows come from the shared array pool: nothing is allocated per row or per call beyond the region's outputs.
 /// </summary>
 internal static class FusedRegionRunner
 {
@@ -24,16 +24,13 @@ internal static class FusedRegionRunner
         var scratch = ArrayPool<T>.Shared.Rent(Math.Max(1, region.ScratchWidth));
         try
         {
-            for (int row = firstRow, end = rowCount < 0 ? region.Rows : firstRow + rowCount; row < end; row++)
+            for (int row = firstRow, end = EndRow(region, firstRow, rowCount); row < end; row++)
             {
                 RunRow<T>(region, externals, scratch, row);
-                for (int k = 0; k < region.Outputs.Count; k++)
+                for (int k = 0; k < region.Outputs.Length; k++)
                 {
-                    var output = region.Outputs[k];
-                    if (!output.VariesByRow && row > firstRow) continue;
-                    int width = region.RegisterWidths[output.Register];
-                    scratch.AsSpan(region.RegisterOffsets[output.Register], width)
-                        .CopyTo(outputs[k].AsSpan().Slice(output.VariesByRow ? row * width : 0, width));
+                    var destination = OutputRow(region, k, outputs[k], row, firstRow);
+                    if (!destination.IsEmpty) Register(region, scratch, region.Outputs[k].Register).CopyTo(destination);
                 }
             }
         }
@@ -56,20 +53,17 @@ internal static class FusedRegionRunner
         var second = ArrayPool<T>.Shared.Rent(widest);
         try
         {
-            for (int row = firstRow, end = rowCount < 0 ? region.Rows : firstRow + rowCount; row < end; row++)
+            for (int row = firstRow, end = EndRow(region, firstRow, rowCount); row < end; row++)
             {
                 RunRow<T>(region, externals, scratch, row);
                 gradients.AsSpan(0, width).Clear();
-                for (int k = 0; k < region.Outputs.Count; k++)
+                for (int k = 0; k < region.Outputs.Length; k++)
                 {
-                    var output = region.Outputs[k];
-                    var incoming = outputGradients[k];
-                    if (incoming.Array is null || (!output.VariesByRow && row > firstRow)) continue;
-                    int outputWidth = region.RegisterWidths[output.Register];
-                    var target = gradients.AsSpan(region.RegisterOffsets[output.Register], outputWidth);
-                    TensorPrimitives.Add(target, incoming.AsSpan().Slice(output.VariesByRow ? row * outputWidth : 0, outputWidth), target);
+                    var incoming = OutputRow(region, k, outputGradients[k], row, firstRow);
+                    var target = Register(region, gradients, region.Outputs[k].Register);
+                    if (!incoming.IsEmpty) TensorPrimitives.Add(target, incoming, target);
                 }
-                for (int i = region.Instructions.Count - 1; i >= 0; i--)
+                for (int i = region.Instructions.Length - 1; i >= 0; i--)
                     BackwardInstruction(region, region.Instructions[i], externals, externalGradients, scratch, gradients, temporary, second, row);
             }
         }
@@ -80,6 +74,24 @@ internal static class FusedRegionRunner
             ArrayPool<T>.Shared.Return(temporary);
             ArrayPool<T>.Shared.Return(second);
         }
+    }
+
+    private static int EndRow(FusedRegion region, int firstRow, int rowCount) => rowCount < 0 ? region.Rows : firstRow + rowCount;
+
+    /// <summary>A register's span in a scratch row (values or gradients).</summary>
+    private static Span<T> Register<T>(FusedRegion region, T[] scratch, int register) =>
+        scratch.AsSpan(region.RegisterOffsets[register], region.RegisterWidths[register]);
+
+    /// <summary>
+    /// Output <paramref name="k"/>'s row <paramref name="row"/> in <paramref name="segment"/> (its values, or its gradient), or empty where
+    /// there is none: no segment, or an output the same for every row (broadcast), which is written and read at the first row only.
+    /// </summary>
+    private static Span<T> OutputRow<T>(FusedRegion region, int k, ArraySegment<T> segment, int row, int firstRow)
+    {
+        var output = region.Outputs[k];
+        if (segment.Array is null || (!output.VariesByRow && row > firstRow)) return [];
+        int width = region.RegisterWidths[output.Register];
+        return segment.AsSpan().Slice(output.VariesByRow ? row * width : 0, width);
     }
 
     private static void RunRow<T>(FusedRegion region, ArraySegment<T>[] externals, T[] scratch, int row) where T : unmanaged, IFloatingPointIeee754<T>
@@ -113,6 +125,9 @@ internal static class FusedRegionRunner
                         if (!double.IsPositiveInfinity(instruction.Upper)) TensorPrimitives.Min(destination, T.CreateChecked(instruction.Upper), destination);
                     }
                     else TensorPrimitives.Min(a, T.CreateChecked(instruction.Upper), destination);
+                    break;
+                case FusedOpcode.Normalize:
+                    FusedDerivatives.Normalize(a, destination, T.CreateChecked(instruction.Epsilon));
                     break;
                 default: throw new InvalidOperationException($"compiled cell: unknown fused opcode {instruction.Opcode}");
             }
@@ -168,15 +183,14 @@ internal static class FusedRegionRunner
             case FusedOpcode.Negate:
                 TensorPrimitives.Negate(g, temporary);
                 break;
-            case FusedOpcode.Sigmoid: // g (y (1 - y))
-                TensorPrimitives.Subtract(T.One, y, temporary);
-                TensorPrimitives.Multiply(y, temporary, temporary);
-                TensorPrimitives.Multiply(g, temporary, temporary);
+            case FusedOpcode.Sigmoid: // g y (1 - y)
+                Activations.SigmoidGradient(y, g, temporary);
                 break;
             case FusedOpcode.Tanh: // g (1 - y y)
-                TensorPrimitives.Multiply(y, y, temporary);
-                TensorPrimitives.Subtract(T.One, temporary, temporary);
-                TensorPrimitives.Multiply(g, temporary, temporary);
+                FusedDerivatives.TanhGradient(y, g, temporary);
+                break;
+            case FusedOpcode.Normalize:
+                FusedDerivatives.NormalizeGradient(a, y, g, T.CreateChecked(instruction.Epsilon), secondArray.AsSpan(0, width), temporary);
                 break;
             case FusedOpcode.Relu:
                 for (int j = 0; j < width; j++) temporary[j] = y[j] > T.Zero ? g[j] : T.Zero;
