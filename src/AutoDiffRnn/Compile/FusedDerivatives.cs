@@ -4,13 +4,16 @@ using System.Numerics.Tensors;
 namespace AutoDiffRnn.Compile;
 
 /// <summary>
-/// The derivative kernels of a fused region's backward that are more than one span primitive: each one vectorized pass over a row
-/// (the tanh's), or the row reduction of a normalisation.
+/// The derivative kernels of a fused region's backward that are more than one span primitive: one vectorized pass over a row that
+/// computes an activation's derivative and adds it into the operand's gradient, or the row reduction of a normalisation.
 /// </summary>
 internal static class FusedDerivatives
 {
-    /// <summary>destination = upstream · (1 − y²), with y = tanh(x) already computed: the tanh's vector-Jacobian product.</summary>
-    public static void TanhGradient<T>(ReadOnlySpan<T> activated, ReadOnlySpan<T> upstream, Span<T> destination)
+    /// <summary>
+    /// destination (+)= upstream · (1 − y²), with y = tanh(x) already computed: the tanh's vector-Jacobian product, added into
+    /// <paramref name="destination"/> when <paramref name="accumulate"/>.
+    /// </summary>
+    public static void TanhGradient<T>(ReadOnlySpan<T> activated, ReadOnlySpan<T> upstream, Span<T> destination, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int i = 0;
@@ -18,9 +21,38 @@ internal static class FusedDerivatives
             for (; i <= activated.Length - Vector<T>.Count; i += Vector<T>.Count)
             {
                 var y = new Vector<T>(activated[i..]);
-                (new Vector<T>(upstream[i..]) * (Vector<T>.One - y * y)).CopyTo(destination[i..]);
+                var gradient = new Vector<T>(upstream[i..]) * (Vector<T>.One - y * y);
+                (accumulate ? new Vector<T>(destination[i..]) + gradient : gradient).CopyTo(destination[i..]);
             }
-        for (; i < activated.Length; i++) destination[i] = upstream[i] * (T.One - activated[i] * activated[i]);
+        for (; i < activated.Length; i++)
+        {
+            T gradient = upstream[i] * (T.One - activated[i] * activated[i]);
+            destination[i] = accumulate ? destination[i] + gradient : gradient;
+        }
+    }
+
+    /// <summary>
+    /// destination (+)= upstream · s (1 − s), with s = σ(x) already computed (as <see cref="Kernels.Activations.SigmoidGradient{T}"/>
+    /// computes it): the sigmoid's vector-Jacobian product, added into <paramref name="destination"/> when <paramref name="accumulate"/>.
+    /// </summary>
+    public static void SigmoidGradient<T>(ReadOnlySpan<T> activated, ReadOnlySpan<T> upstream, Span<T> destination, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+            for (; i <= activated.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var s = new Vector<T>(activated[i..]);
+                var product = new Vector<T>(upstream[i..]) * s;
+                var gradient = product - product * s;
+                (accumulate ? new Vector<T>(destination[i..]) + gradient : gradient).CopyTo(destination[i..]);
+            }
+        for (; i < activated.Length; i++)
+        {
+            T product = upstream[i] * activated[i];
+            T gradient = product - product * activated[i];
+            destination[i] = accumulate ? destination[i] + gradient : gradient;
+        }
     }
 
     /// <summary>

@@ -129,11 +129,19 @@ internal static class FusedRegionRunner
                 case FusedOpcode.Normalize:
                     FusedDerivatives.Normalize(a, destination, T.CreateChecked(instruction.Epsilon));
                     break;
+                case FusedOpcode.MultiplyAdd:
+                    TensorPrimitives.MultiplyAdd(a, Read<T>(region, instruction.Second!.Value, externals, scratch, row),
+                        Read<T>(region, instruction.Third!.Value, externals, scratch, row), destination);
+                    break;
                 default: throw new InvalidOperationException($"compiled cell: unknown fused opcode {instruction.Opcode}");
             }
         }
     }
 
+    /// <summary>
+    /// The derivatives of one instruction for the row, added into its operands' gradients: one pass per operand where the derivative
+    /// fits one kernel (a product's dA += g·b, an activation's dA += g·f′), else through <paramref name="temporaryArray"/>.
+    /// </summary>
     private static void BackwardInstruction<T>(FusedRegion region, FusedInstruction instruction, ArraySegment<T>[] externals, ArraySegment<T>[] externalGradients,
         T[] scratch, T[] gradients, T[] temporaryArray, T[] secondArray, int row) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -142,55 +150,73 @@ internal static class FusedRegionRunner
         ReadOnlySpan<T> y = scratch.AsSpan(region.RegisterOffsets[instruction.Register], width);
         var temporary = temporaryArray.AsSpan(0, width);
         var first = instruction.First;
-        var a = Read<T>(region, first, externals, scratch, row);
+        var target = Target(region, first, externalGradients, gradients, row);
         switch (instruction.Opcode)
         {
             case FusedOpcode.Copy:
-                Accumulate<T>(region, first, g, externalGradients, gradients, row);
-                return;
             case FusedOpcode.Add:
-                Accumulate<T>(region, first, g, externalGradients, gradients, row);
-                Accumulate<T>(region, instruction.Second!.Value, g, externalGradients, gradients, row);
+                Accumulate(target, g);
+                if (instruction.Second is { } addend) Accumulate(Target(region, addend, externalGradients, gradients, row), g);
                 return;
             case FusedOpcode.Subtract:
-                Accumulate<T>(region, first, g, externalGradients, gradients, row);
-                TensorPrimitives.Negate(g, temporary);
-                Accumulate<T>(region, instruction.Second!.Value, temporary, externalGradients, gradients, row);
+            {
+                Accumulate(target, g);
+                var subtrahend = Target(region, instruction.Second!.Value, externalGradients, gradients, row);
+                if (subtrahend.Length == width) TensorPrimitives.Subtract(subtrahend, g, subtrahend);
+                else
+                {
+                    TensorPrimitives.Negate(g, temporary);
+                    Accumulate(subtrahend, temporary);
+                }
                 return;
+            }
+            case FusedOpcode.MultiplyAdd: // a b + c: da += g b, db += g a, dc += g
             case FusedOpcode.Multiply:
             {
-                var b = Read<T>(region, instruction.Second!.Value, externals, scratch, row);
-                Binary<MultiplyOp.Kernel, T>(g, b, temporary);
-                Accumulate<T>(region, first, temporary, externalGradients, gradients, row);
-                Binary<MultiplyOp.Kernel, T>(g, a, temporary);
-                Accumulate<T>(region, instruction.Second!.Value, temporary, externalGradients, gradients, row);
+                if (instruction.Third is { } third) Accumulate(Target(region, third, externalGradients, gradients, row), g);
+                var second = instruction.Second!.Value;
+                var a = Read<T>(region, first, externals, scratch, row);
+                var b = Read<T>(region, second, externals, scratch, row);
+                AccumulateProduct(target, g, b, temporary);
+                AccumulateProduct(Target(region, second, externalGradients, gradients, row), g, a, temporary);
                 return;
             }
             case FusedOpcode.Divide:
             {
-                var b = Read<T>(region, instruction.Second!.Value, externals, scratch, row);
+                var second = instruction.Second!.Value;
+                var a = Read<T>(region, first, externals, scratch, row);
+                var b = Read<T>(region, second, externals, scratch, row);
                 Binary<DivideOp.Kernel, T>(g, b, temporary);
-                Accumulate<T>(region, first, temporary, externalGradients, gradients, row);
+                Accumulate(target, temporary);
                 // as the eager VJP: -(g a) / (b b)
                 var squared = secondArray.AsSpan(0, b.Length);
                 TensorPrimitives.Multiply(b, b, squared);
                 Binary<MultiplyOp.Kernel, T>(g, a, temporary);
                 TensorPrimitives.Negate(temporary, temporary);
                 Binary<DivideOp.Kernel, T>(temporary, squared, temporary);
-                Accumulate<T>(region, instruction.Second!.Value, temporary, externalGradients, gradients, row);
+                Accumulate(Target(region, second, externalGradients, gradients, row), temporary);
                 return;
             }
+            case FusedOpcode.Sigmoid when target.Length == width: // g y (1 - y), added in the same pass
+                FusedDerivatives.SigmoidGradient(y, g, target, accumulate: true);
+                return;
+            case FusedOpcode.Tanh when target.Length == width: // g (1 - y y)
+                FusedDerivatives.TanhGradient(y, g, target, accumulate: true);
+                return;
+        }
+        if (target.IsEmpty) return;
+        // the unary opcodes: the derivative into the temporary, then into the operand's gradient
+        var operand = Read<T>(region, first, externals, scratch, row);
+        switch (instruction.Opcode)
+        {
             case FusedOpcode.Negate:
                 TensorPrimitives.Negate(g, temporary);
                 break;
-            case FusedOpcode.Sigmoid: // g y (1 - y)
-                Activations.SigmoidGradient(y, g, temporary);
+            case FusedOpcode.Sigmoid:
+                FusedDerivatives.SigmoidGradient(y, g, temporary, accumulate: false);
                 break;
-            case FusedOpcode.Tanh: // g (1 - y y)
-                FusedDerivatives.TanhGradient(y, g, temporary);
-                break;
-            case FusedOpcode.Normalize:
-                FusedDerivatives.NormalizeGradient(a, y, g, T.CreateChecked(instruction.Epsilon), secondArray.AsSpan(0, width), temporary);
+            case FusedOpcode.Tanh:
+                FusedDerivatives.TanhGradient(y, g, temporary, accumulate: false);
                 break;
             case FusedOpcode.Relu:
                 for (int j = 0; j < width; j++) temporary[j] = y[j] > T.Zero ? g[j] : T.Zero;
@@ -199,24 +225,27 @@ internal static class FusedRegionRunner
                 TensorPrimitives.Multiply(g, y, temporary);
                 break;
             case FusedOpcode.Log:
-                TensorPrimitives.Divide(g, a, temporary);
+                TensorPrimitives.Divide(g, operand, temporary);
                 break;
             case FusedOpcode.Sqrt: // g / (y 2)
                 TensorPrimitives.Multiply(y, T.CreateChecked(2), temporary);
                 TensorPrimitives.Divide(g, temporary, temporary);
                 break;
             case FusedOpcode.Abs:
-                for (int j = 0; j < width; j++) temporary[j] = a[j] > T.Zero ? g[j] : a[j] < T.Zero ? -g[j] : T.Zero;
+                for (int j = 0; j < width; j++) temporary[j] = operand[j] > T.Zero ? g[j] : operand[j] < T.Zero ? -g[j] : T.Zero;
                 break;
             case FusedOpcode.Clamp:
             {
                 T lower = T.CreateChecked(instruction.Lower), upper = T.CreateChecked(instruction.Upper);
-                for (int j = 0; j < width; j++) temporary[j] = a[j] >= lower && a[j] <= upper ? g[j] : T.Zero;
+                for (int j = 0; j < width; j++) temporary[j] = operand[j] >= lower && operand[j] <= upper ? g[j] : T.Zero;
                 break;
             }
+            case FusedOpcode.Normalize:
+                FusedDerivatives.NormalizeGradient(operand, y, g, T.CreateChecked(instruction.Epsilon), secondArray.AsSpan(0, width), temporary);
+                break;
             default: throw new InvalidOperationException($"compiled cell: unknown fused opcode {instruction.Opcode}");
         }
-        Accumulate<T>(region, first, temporary, externalGradients, gradients, row); // the unary opcodes
+        Accumulate(target, temporary);
     }
 
     /// <summary>The operand's values for the row.</summary>
@@ -225,18 +254,35 @@ internal static class FusedRegionRunner
             ? scratch.AsSpan(region.RegisterOffsets[operand.Index] + operand.Offset, operand.Width)
             : externals[operand.Index].AsSpan().Slice(operand.Offset + (operand.VariesByRow ? row * operand.RowStride : 0), operand.Width);
 
-    /// <summary>Adds <paramref name="contribution"/> into the operand's gradient (summed when the operand is a per-row scalar).</summary>
-    private static void Accumulate<T>(FusedRegion region, in FusedOperand operand, ReadOnlySpan<T> contribution, ArraySegment<T>[] externalGradients,
-        T[] gradients, int row) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Where the operand's gradient for the row is added: a gradient register, an external's gradient row, or empty for none.</summary>
+    private static Span<T> Target<T>(FusedRegion region, in FusedOperand operand, ArraySegment<T>[] externalGradients, T[] gradients, int row)
     {
-        Span<T> target;
-        if (operand.Source == OperandSource.Register)
-            target = gradients.AsSpan(region.RegisterOffsets[operand.Index] + operand.Offset, operand.Width);
-        else if (externalGradients[operand.Index] is { Array: not null } external)
-            target = external.AsSpan().Slice(operand.Offset + (operand.VariesByRow ? row * operand.RowStride : 0), operand.Width);
-        else return;
+        if (operand.Source == OperandSource.Register) return gradients.AsSpan(region.RegisterOffsets[operand.Index] + operand.Offset, operand.Width);
+        if (externalGradients[operand.Index] is { Array: not null } external)
+            return external.AsSpan().Slice(operand.Offset + (operand.VariesByRow ? row * operand.RowStride : 0), operand.Width);
+        return [];
+    }
+
+    /// <summary>Adds <paramref name="contribution"/> into <paramref name="target"/> (summed when the operand is a per-row scalar; nothing for none).</summary>
+    private static void Accumulate<T>(Span<T> target, ReadOnlySpan<T> contribution) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (target.IsEmpty) return;
         if (target.Length == contribution.Length) TensorPrimitives.Add(target, contribution, target);
         else target[0] += TensorPrimitives.Sum(contribution);
+    }
+
+    /// <summary>target += g · factor, in one pass when both are full rows (a factor may be a per-row scalar).</summary>
+    private static void AccumulateProduct<T>(Span<T> target, ReadOnlySpan<T> g, ReadOnlySpan<T> factor, Span<T> temporary)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (target.IsEmpty) return;
+        if (target.Length == g.Length && factor.Length == g.Length) TensorPrimitives.MultiplyAdd(g, factor, target, target);
+        else if (target.Length == g.Length && factor.Length == 1) TensorPrimitives.MultiplyAdd(g, factor[0], target, target);
+        else
+        {
+            Binary<MultiplyOp.Kernel, T>(g, factor, temporary);
+            Accumulate(target, temporary);
+        }
     }
 
     private static void Binary<TKernel, T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> destination)

@@ -65,6 +65,7 @@ internal sealed class RegionBuilder(TracedGraph graph, List<TracedOperation>[] c
             lower = min ?? double.NegativeInfinity;
             upper = max ?? double.PositiveInfinity;
         }
+        if (opcode == FusedOpcode.Add && TryMultiplyAdd(operation)) return;
         var first = OperandOf(operation.Inputs[0]);
         FusedOperand? second = operation.Inputs.Length > 1 ? OperandOf(operation.Inputs[1]) : null;
         int register = NewRegister(Width(output));
@@ -88,11 +89,36 @@ internal sealed class RegionBuilder(TracedGraph graph, List<TracedOperation>[] c
         registerOf[operation.Output] = operand.Index;
     }
 
+    /// <summary>
+    /// An add of a product computed in this region and read by nothing else, over full rows, becomes one multiply-add instruction in
+    /// place of the multiply (whose register is then unused); false when the add is not such a sum.
+    /// </summary>
+    private bool TryMultiplyAdd(TracedOperation sum)
+    {
+        int width = Width(graph.Values[sum.Output].Shape);
+        for (int k = 0; k < 2; k++)
+        {
+            int product = sum.Inputs[k], addend = sum.Inputs[1 - k];
+            if (product == addend || !registerOf.TryGetValue(product, out int register) || graph.Outputs.Contains(product)
+                || consumers[product].Count != 1) continue;
+            var multiply = instructions.FindLast(instruction => instruction.Register == register);
+            if (multiply is not { Opcode: FusedOpcode.Multiply, Second: { } second } || multiply.First.Width != width || second.Width != width) continue;
+            var third = OperandOf(addend);
+            if (third.Width != width) continue;
+            instructions.Remove(multiply);
+            var result = Emit(FusedOpcode.MultiplyAdd, multiply.First, second, width, third: third);
+            operands[sum.Output] = result;
+            registerOf[sum.Output] = result.Index;
+            return true;
+        }
+        return false;
+    }
+
     /// <summary>Appends one instruction into a new register; returns that register as an operand.</summary>
-    private FusedOperand Emit(FusedOpcode opcode, FusedOperand first, FusedOperand? second, int width, double epsilon = 0)
+    private FusedOperand Emit(FusedOpcode opcode, FusedOperand first, FusedOperand? second, int width, double epsilon = 0, FusedOperand? third = null)
     {
         int register = NewRegister(width);
-        instructions.Add(new FusedInstruction(opcode, first, second, register, width, Epsilon: epsilon));
+        instructions.Add(new FusedInstruction(opcode, first, second, register, width, Epsilon: epsilon, Third: third));
         return new FusedOperand(OperandSource.Register, register, 0, width, true, 0);
     }
 
