@@ -23,7 +23,7 @@ internal sealed record FusedRegion(
     public int[] RegisterOffsets { get; } = Offsets(RegisterWidths);
 
     /// <summary>The total width of the registers (the scratch row's length).</summary>
-    public int ScratchWidth => RegisterWidths.Sum();
+    public int ScratchWidth { get; } = RegisterWidths.Sum();
 
     /// <summary>The widest instruction (the length of a temporary in the backward).</summary>
     public int MaxWidth => RegisterWidths.DefaultIfEmpty(1).Max();

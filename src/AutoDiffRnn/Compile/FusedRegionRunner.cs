@@ -6,9 +6,11 @@ using AutoDiffRnn.Kernels;
 namespace AutoDiffRnn.Compile;
 
 /// <summary>
-/// Runs a <see cref="FusedRegion"/>: the forward row by row, and the backward (recompute the row, then the derivatives in reverse).
+/// Runs a <see cref="FusedRegion"/>: the forward row by row, and the backward (the row's registers, then the derivatives in reverse).
 /// Each instruction is one span kernel over a whole row, the same kernels the eager ops use (a normalisation: its row reduction in the
-/// eager layer_norm's order), so float64 values match the eager graph exactly. Scratch rows come from the shared array pool: nothing is allocated per row or per call beyond the region's outputs.
+/// eager layer_norm's order), so float64 values match the eager graph exactly. A row's registers live in a pooled scratch row, and the
+/// backward recomputes them; or, given a saved buffer (a compiled recurrence that records), in that buffer's row, written by the forward
+/// and read back by the backward instead of recomputing. Nothing is allocated per row or per call beyond the region's outputs.
 /// </summary>
 internal static class FusedRegionRunner
 {
@@ -16,16 +18,19 @@ internal static class FusedRegionRunner
     /// Computes the region's outputs into <paramref name="outputs"/> (one segment per <see cref="FusedRegion.Outputs"/> entry), reading
     /// <paramref name="externals"/> (one segment per <see cref="FusedRegion.Externals"/> entry). A segment is a tensor's storage or, in a
     /// compiled recurrence, one step's slice of a buffer stacked over time. With <paramref name="firstRow"/> and <paramref name="rowCount"/>
-    /// only those rows run (a compiled recurrence splits the batch over the cores).
+    /// only those rows run (a compiled recurrence splits the batch over the cores). With <paramref name="saved"/> (Rows × ScratchWidth)
+    /// each row's registers are written there, for <see cref="Backward{T}"/> to read.
     /// </summary>
-    public static void Forward<T>(FusedRegion region, ArraySegment<T>[] externals, ArraySegment<T>[] outputs, int firstRow = 0, int rowCount = -1)
+    public static void Forward<T>(FusedRegion region, ArraySegment<T>[] externals, ArraySegment<T>[] outputs, int firstRow = 0, int rowCount = -1,
+        ArraySegment<T> saved = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var scratch = ArrayPool<T>.Shared.Rent(Math.Max(1, region.ScratchWidth));
+        var pooled = ArrayPool<T>.Shared.Rent(Math.Max(1, region.ScratchWidth));
         try
         {
             for (int row = firstRow, end = EndRow(region, firstRow, rowCount); row < end; row++)
             {
+                var scratch = RegisterFile(region, pooled, saved, row);
                 RunRow<T>(region, externals, scratch, row);
                 for (int k = 0; k < region.Outputs.Length; k++)
                 {
@@ -34,20 +39,21 @@ internal static class FusedRegionRunner
                 }
             }
         }
-        finally { ArrayPool<T>.Shared.Return(scratch); }
+        finally { ArrayPool<T>.Shared.Return(pooled); }
     }
 
     /// <summary>
     /// Adds the gradients of the region's externals into <paramref name="externalGradients"/> (segments of the externals' sizes, default
     /// where no gradient is needed), given the gradients of its outputs (default for an output that received none). With
-    /// <paramref name="firstRow"/> and <paramref name="rowCount"/> only those rows run.
+    /// <paramref name="firstRow"/> and <paramref name="rowCount"/> only those rows run. With <paramref name="saved"/> the registers are
+    /// those the forward saved there, not recomputed.
     /// </summary>
     public static void Backward<T>(FusedRegion region, ArraySegment<T>[] externals, ArraySegment<T>[] outputGradients, ArraySegment<T>[] externalGradients,
-        int firstRow = 0, int rowCount = -1)
+        int firstRow = 0, int rowCount = -1, ArraySegment<T> saved = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int width = Math.Max(1, region.ScratchWidth), widest = Math.Max(1, region.MaxWidth);
-        var scratch = ArrayPool<T>.Shared.Rent(width);
+        var pooled = ArrayPool<T>.Shared.Rent(width);
         var gradients = ArrayPool<T>.Shared.Rent(width);
         var temporary = ArrayPool<T>.Shared.Rent(widest);
         var second = ArrayPool<T>.Shared.Rent(widest);
@@ -55,7 +61,8 @@ internal static class FusedRegionRunner
         {
             for (int row = firstRow, end = EndRow(region, firstRow, rowCount); row < end; row++)
             {
-                RunRow<T>(region, externals, scratch, row);
+                var scratch = RegisterFile(region, pooled, saved, row);
+                if (saved.Array is null) RunRow<T>(region, externals, scratch, row); // recompute the row (or read what the forward saved)
                 gradients.AsSpan(0, width).Clear();
                 for (int k = 0; k < region.Outputs.Length; k++)
                 {
@@ -69,7 +76,7 @@ internal static class FusedRegionRunner
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(scratch);
+            ArrayPool<T>.Shared.Return(pooled);
             ArrayPool<T>.Shared.Return(gradients);
             ArrayPool<T>.Shared.Return(temporary);
             ArrayPool<T>.Shared.Return(second);
@@ -79,8 +86,12 @@ internal static class FusedRegionRunner
     private static int EndRow(FusedRegion region, int firstRow, int rowCount) => rowCount < 0 ? region.Rows : firstRow + rowCount;
 
     /// <summary>A register's span in a scratch row (values or gradients).</summary>
-    private static Span<T> Register<T>(FusedRegion region, T[] scratch, int register) =>
-        scratch.AsSpan(region.RegisterOffsets[register], region.RegisterWidths[register]);
+    private static Span<T> Register<T>(FusedRegion region, Span<T> scratch, int register) =>
+        scratch.Slice(region.RegisterOffsets[register], region.RegisterWidths[register]);
+
+    /// <summary>The registers of a row: row <paramref name="row"/> of <paramref name="saved"/> when given (kept between forward and backward), else the pooled scratch row.</summary>
+    private static Span<T> RegisterFile<T>(FusedRegion region, T[] pooled, ArraySegment<T> saved, int row) =>
+        saved.Array is null ? pooled.AsSpan(0, region.ScratchWidth) : saved.AsSpan().Slice(row * region.ScratchWidth, region.ScratchWidth);
 
     /// <summary>
     /// Output <paramref name="k"/>'s row <paramref name="row"/> in <paramref name="segment"/> (its values, or its gradient), or empty where
@@ -94,11 +105,11 @@ internal static class FusedRegionRunner
         return segment.AsSpan().Slice(output.VariesByRow ? row * width : 0, width);
     }
 
-    private static void RunRow<T>(FusedRegion region, ArraySegment<T>[] externals, T[] scratch, int row) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void RunRow<T>(FusedRegion region, ArraySegment<T>[] externals, Span<T> scratch, int row) where T : unmanaged, IFloatingPointIeee754<T>
     {
         foreach (var instruction in region.Instructions)
         {
-            var destination = scratch.AsSpan(region.RegisterOffsets[instruction.Register], instruction.Width);
+            var destination = scratch.Slice(region.RegisterOffsets[instruction.Register], instruction.Width);
             var a = Read<T>(region, instruction.First, externals, scratch, row);
             switch (instruction.Opcode)
             {
@@ -143,11 +154,11 @@ internal static class FusedRegionRunner
     /// fits one kernel (a product's dA += g·b, an activation's dA += g·f′), else through <paramref name="temporaryArray"/>.
     /// </summary>
     private static void BackwardInstruction<T>(FusedRegion region, FusedInstruction instruction, ArraySegment<T>[] externals, ArraySegment<T>[] externalGradients,
-        T[] scratch, T[] gradients, T[] temporaryArray, T[] secondArray, int row) where T : unmanaged, IFloatingPointIeee754<T>
+        Span<T> scratch, T[] gradients, T[] temporaryArray, T[] secondArray, int row) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int width = instruction.Width;
         ReadOnlySpan<T> g = gradients.AsSpan(region.RegisterOffsets[instruction.Register], width);
-        ReadOnlySpan<T> y = scratch.AsSpan(region.RegisterOffsets[instruction.Register], width);
+        ReadOnlySpan<T> y = scratch.Slice(region.RegisterOffsets[instruction.Register], width);
         var temporary = temporaryArray.AsSpan(0, width);
         var first = instruction.First;
         var target = Target(region, first, externalGradients, gradients, row);
@@ -249,9 +260,9 @@ internal static class FusedRegionRunner
     }
 
     /// <summary>The operand's values for the row.</summary>
-    private static ReadOnlySpan<T> Read<T>(FusedRegion region, in FusedOperand operand, ArraySegment<T>[] externals, T[] scratch, int row) where T : unmanaged =>
+    private static ReadOnlySpan<T> Read<T>(FusedRegion region, in FusedOperand operand, ArraySegment<T>[] externals, Span<T> scratch, int row) where T : unmanaged =>
         operand.Source == OperandSource.Register
-            ? scratch.AsSpan(region.RegisterOffsets[operand.Index] + operand.Offset, operand.Width)
+            ? scratch.Slice(region.RegisterOffsets[operand.Index] + operand.Offset, operand.Width)
             : externals[operand.Index].AsSpan().Slice(operand.Offset + (operand.VariesByRow ? row * operand.RowStride : 0), operand.Width);
 
     /// <summary>Where the operand's gradient for the row is added: a gradient register, an external's gradient row, or empty for none.</summary>

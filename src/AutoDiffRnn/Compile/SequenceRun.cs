@@ -12,7 +12,8 @@ namespace AutoDiffRnn.Compile;
 /// on a matrix packed once per sequence, other ops through their own implementation; then the new state is merged under the lengths
 /// (an inactive row keeps its state and outputs zero). Every per-step value read outside a region is kept in a buffer stacked over
 /// time, rented once per sequence from the storage pool; a value that lives only inside a region's registers has no buffer and no
-/// gradient buffer (<see cref="SequencePlan.Stored"/>): regions keep nothing inside (their backward recomputes the row).</para>
+/// gradient buffer (<see cref="SequencePlan.Stored"/>). When recording, each region's registers of every row and step are kept in one
+/// buffer (as the fused kernels keep their gates), so the backward reads them instead of recomputing the row.</para>
 /// <para>Backward, in reverse: per step the cell's output gradients (masked), the regions' backward, dA = dY op(W) for each product;
 /// after the loop every parameter of a product gets its gradient as one GEMM over all steps (dW = Σₜ dYₜᵀ Aₜ), and the hoisted ops
 /// their backward once over the stacked rows (dx and dW_ih: one GEMM each).</para>
@@ -33,6 +34,7 @@ internal sealed partial class SequenceRun<T> : ISequenceRun where T : unmanaged,
     private readonly bool[] hoistedPassThrough;
     private readonly Node?[][] eagerNodes; // [t][step]
     private readonly bool[][] eagerPassThrough;
+    private readonly T[]?[] savedRegisters; // per region step, when recording: every row's registers at every step, for the backward
     private readonly List<T[]> rented = [];
     private readonly List<Tensor> created = []; // tensors made for the hoisted ops, released with the run
 
@@ -50,6 +52,7 @@ internal sealed partial class SequenceRun<T> : ISequenceRun where T : unmanaged,
         hoistedNodes = new Node?[plan.Hoisted.Count];
         hoistedPassThrough = new bool[plan.Hoisted.Count];
         int eagerCount = plan.Steps.Count;
+        savedRegisters = new T[]?[plan.Steps.Count];
         eagerNodes = plan.Steps.Any(step => step is SequenceEager) ? Enumerable.Range(0, steps).Select(_ => new Node?[eagerCount]).ToArray() : [];
         eagerPassThrough = plan.Steps.Any(step => step is SequenceEager) ? Enumerable.Range(0, steps).Select(_ => new bool[eagerCount]).ToArray() : [];
     }
@@ -77,6 +80,10 @@ internal sealed partial class SequenceRun<T> : ISequenceRun where T : unmanaged,
             if (plan.Layouts[value.Id] == SequenceLayout.PerStep && plan.Stored[value.Id] && !hoistedOutputs.Contains(value.Id)
                 && !folded.Any(product => product.Operation.Output == value.Id))
                 storage[value.Id] = Rent(steps * counts[value.Id], clear: false);
+        if (record)
+            for (int index = 0; index < plan.Steps.Count; index++)
+                if (plan.Steps[index] is SequenceRegion { Region: var region })
+                    savedRegisters[index] = Rent(steps * region.Rows * region.ScratchWidth, clear: false);
         RunHoisted();
         foreach (var product in folded) storage[product.Operation.Output] = storage[product.Addend]; // accumulated in place
 
@@ -144,6 +151,15 @@ internal sealed partial class SequenceRun<T> : ISequenceRun where T : unmanaged,
         var buffer = (T[])TensorStoragePool.Rent(length, inputs.DType, clear);
         if (buffer.Length > 0) rented.Add(buffer);
         return buffer;
+    }
+
+    /// <summary>The registers region step <paramref name="index"/> keeps at step t for the backward (default when not recording).</summary>
+    private ArraySegment<T> SavedRegisters(int index, int t)
+    {
+        if (savedRegisters[index] is not { } buffer) return default;
+        var region = ((SequenceRegion)plan.Steps[index]).Region;
+        int size = region.Rows * region.ScratchWidth;
+        return new ArraySegment<T>(buffer, t * size, size);
     }
 
     /// <summary>The value at step t: its block of a stacked buffer, or the whole tensor.</summary>
@@ -215,7 +231,7 @@ internal sealed partial class SequenceRun<T> : ISequenceRun where T : unmanaged,
                 var (externals, outputs, _) = work.Region(index);
                 for (int e = 0; e < externals.Length; e++) externals[e] = ValueAt(region.Region.Externals[e], t);
                 for (int k = 0; k < outputs.Length; k++) outputs[k] = ValueAt(region.Region.Outputs[k].Value, t);
-                FusedRegionRunner.Forward(region.Region, externals, outputs, first, first == 0 && count == batch ? -1 : count);
+                FusedRegionRunner.Forward(region.Region, externals, outputs, first, first == 0 && count == batch ? -1 : count, SavedRegisters(index, t));
                 break;
             }
             case SequenceProduct product:

@@ -150,7 +150,8 @@ internal sealed partial class SequenceRun<T>
                     externalGradients[e] = GradientAt(gradients, region.Region.Externals[e], t);
                 }
                 for (int k = 0; k < outputGradients.Length; k++) outputGradients[k] = GradientAt(gradients, region.Region.Outputs[k].Value, t);
-                FusedRegionRunner.Backward(region.Region, externals, outputGradients, externalGradients, first, first == 0 && count == batch ? -1 : count);
+                FusedRegionRunner.Backward(region.Region, externals, outputGradients, externalGradients, first, first == 0 && count == batch ? -1 : count,
+                    SavedRegisters(index, t));
                 break;
             }
             case SequenceProduct product:
