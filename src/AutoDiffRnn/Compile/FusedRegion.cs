@@ -8,9 +8,9 @@ internal sealed record FusedOutput(int Register, int Value, Shape Shape, bool Va
 /// (a row is the last axis; the leading axes are the rows): for each row every instruction runs over the whole row in one vectorized
 /// span kernel, into registers that live in one small scratch array reused for every row and call (it stays in the L1 cache). Narrows
 /// along the last axis are offsets, broadcast operands are re-read for every row, nothing else is allocated.
-/// The backward recomputes the row's registers (nothing inside the region is saved between forward and backward) and runs the
-/// instructions' derivatives in reverse order into gradient registers of the same layout; gradients of broadcast operands accumulate
-/// over rows.
+/// The backward takes the row's registers (recomputed, or read from where the forward saved them: a compiled recurrence that records)
+/// and runs the instructions' derivatives in reverse order into gradient registers of the same layout; gradients of broadcast operands
+/// accumulate over rows.
 /// </summary>
 internal sealed record FusedRegion(
     int Rows,

@@ -251,7 +251,10 @@ internal sealed class SequencePlan
                 var (transposeA, _) = ((bool, bool))operation.Attributes!;
                 return !transposeA && StackedRow(operation.Inputs[0]) && Parameter(operation.Inputs[1]);
             case "layer_norm":
-                return StackedRow(operation.Inputs[0]) && operation.Inputs.Skip(1).All(Parameter);
+                // hoisted only on the way to a product (a normalised input before x W_ihᵀ); otherwise it runs in the per-step region,
+                // whose fused backward allocates nothing (the eager op's over all steps makes several [T·B, N] temporaries)
+                return StackedRow(operation.Inputs[0]) && operation.Inputs.Skip(1).All(Parameter)
+                    && graph.Operations.Any(consumer => consumer.Name is "linear" or "matmul" && consumer.Inputs[0] == operation.Output);
             case "narrow":
                 var (axis, _, _) = ((int, int, int))operation.Attributes!;
                 return (axis == 1 || axis == -1) && StackedRow(operation.Inputs[0]);
