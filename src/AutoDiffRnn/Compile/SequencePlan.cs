@@ -137,6 +137,16 @@ internal sealed class SequencePlan
         }
         bool Invariant(int value) => layouts[value] == SequenceLayout.Whole;
 
+        // Over all steps, a product of the input is hoisted (one GEMM), and the row-wise ops on the way to one; any other row-wise op
+        // (a narrow of the gates, a layer_norm after the product) runs in the per-step region, where a view is an offset and the
+        // backward allocates nothing, instead of as an eager op over [T·B, N] with its temporaries.
+        var feedsProduct = new bool[values.Count];
+        for (int o = graph.Operations.Count - 1; o >= 0; o--)
+        {
+            var consumer = graph.Operations[o];
+            if (consumer.Name is "linear" or "matmul" || feedsProduct[consumer.Output])
+                foreach (int input in consumer.Inputs) feedsProduct[input] = true;
+        }
         var hoisted = new List<HoistedOperation>();
         foreach (var operation in graph.Operations)
         {
@@ -145,7 +155,7 @@ internal sealed class SequencePlan
                 layouts[operation.Output] = SequenceLayout.Whole;
                 hoisted.Add(new HoistedOperation(operation, Stacked: false));
             }
-            else if (IsRowWise(graph, operation, batch, stacked, layouts))
+            else if ((operation.Name is "linear" or "matmul" || feedsProduct[operation.Output]) && IsRowWise(graph, operation, batch, stacked, layouts))
             {
                 stacked[operation.Output] = true;
                 hoisted.Add(new HoistedOperation(operation, Stacked: true));
@@ -251,10 +261,7 @@ internal sealed class SequencePlan
                 var (transposeA, _) = ((bool, bool))operation.Attributes!;
                 return !transposeA && StackedRow(operation.Inputs[0]) && Parameter(operation.Inputs[1]);
             case "layer_norm":
-                // hoisted only on the way to a product (a normalised input before x W_ihᵀ); otherwise it runs in the per-step region,
-                // whose fused backward allocates nothing (the eager op's over all steps makes several [T·B, N] temporaries)
-                return StackedRow(operation.Inputs[0]) && operation.Inputs.Skip(1).All(Parameter)
-                    && graph.Operations.Any(consumer => consumer.Name is "linear" or "matmul" && consumer.Inputs[0] == operation.Output);
+                return StackedRow(operation.Inputs[0]) && operation.Inputs.Skip(1).All(Parameter);
             case "narrow":
                 var (axis, _, _) = ((int, int, int))operation.Attributes!;
                 return (axis == 1 || axis == -1) && StackedRow(operation.Inputs[0]);

@@ -72,6 +72,16 @@ public class CompiledRecurrenceTests
         Assert.DoesNotContain("per step: eager", plan);
     }
 
+    [Fact]
+    public void The_gru_reads_its_hoisted_input_gates_by_offset_in_its_region_and_hoists_no_narrow()
+    {
+        var (cell, state, inputs) = Fixture("gru");
+        var plan = cell.Compile().DescribeSequence(inputs.Select(0, 0), state);
+        Assert.Contains("hoisted over all steps: linear", plan);
+        Assert.DoesNotContain("hoisted over all steps: narrow", plan); // a chunk of x W_ihᵀ is an offset inside the region, not a copy
+        Assert.Equal(2, plan.Split('\n').Count(line => line.Contains("per step:")));
+    }
+
     /// <summary>
     /// A cell using every kind of step: hoisted once (a parameter's sigmoid), hoisted over all steps (x scaled, layer-normalised, then a
     /// linear), a matmul by a [K, N] parameter, an op run eagerly per step (a sum), and a state returned unchanged.
