@@ -10,8 +10,9 @@ namespace AutoDiffRnn.Compile;
 /// </summary>
 /// <remarks>
 /// <para>What is compiled: maximal chains of element-wise ops (add, sub, mul, div, neg, sigmoid, tanh, relu, exp, log, sqrt, abs, clamp,
-/// scalar operands, and narrow/chunk/split of the last axis) become one fused region each, run row by row with one vectorized span kernel
-/// per instruction and no intermediate tensors; matrix products, reductions and layout ops run as their own ops (the packed GEMM).</para>
+/// scalar operands, narrow/chunk/split of the last axis, and layer_norm, whose per-row mean and variance are a reduction within the row)
+/// become one fused region each, run row by row with one vectorized span kernel per instruction and no intermediate tensors; matrix
+/// products, other reductions and layout ops run as their own ops (the packed GEMM).</para>
 /// <para>Fallbacks: a function using an op the compiler cannot replay (e.g. dropout, where, a custom op) runs eagerly as a whole, with
 /// the reason in <see cref="FallbackReason"/>. Gradients of gradients (<c>Backward(createGraph: true)</c>) through a compiled call are not
 /// compiled: the call's backward then re-runs the function eagerly on the call's arguments and differentiates that graph.</para>
@@ -92,7 +93,8 @@ public sealed class CompiledCell
             text.AppendLine().Append("  per step: ").Append(step switch
             {
                 SequenceRegion region => region.Region.ToString(),
-                SequenceProduct product => $"{product.Operation.Name} by a packed parameter [{product.K} -> {product.N}]",
+                SequenceProduct product => $"{product.Operation.Name} by a packed parameter [{product.K} -> {product.N}]"
+                    + (product.Addend >= 0 ? ", accumulated onto a value hoisted over all steps (the add folded in)" : ""),
                 SequenceEager eager => $"eager {eager.Operation.Name} -> {eager.OutputShape}",
                 _ => step.ToString(),
             });

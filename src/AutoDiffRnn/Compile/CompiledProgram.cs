@@ -115,7 +115,7 @@ internal sealed class CompiledProgram(TracedGraph graph, IReadOnlyList<ProgramSt
 
     private void BackwardFused(FusedRegion region, ProgramRun run, Tensor?[] gradients, bool[] owned)
     {
-        var outputGradients = new Tensor?[region.Outputs.Count];
+        var outputGradients = new Tensor?[region.Outputs.Length];
         bool any = false;
         for (int k = 0; k < outputGradients.Length; k++)
         {

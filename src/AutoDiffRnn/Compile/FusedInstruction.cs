@@ -19,6 +19,13 @@ internal enum FusedOpcode
     Abs,
     /// <summary>Limits to [Lower, Upper] (an absent bound is an infinity).</summary>
     Clamp,
+    /// <summary>
+    /// Standardises the row (a row reduction): (a − mean) / √(var + ε) with the biased variance over the operand's width and ε in
+    /// <see cref="FusedInstruction.Epsilon"/>; layer_norm is this, then a multiply by its weight and an add of its bias.
+    /// </summary>
+    Normalize,
+    /// <summary>First · Second + <see cref="FusedInstruction.Third"/> (a product read only by a sum, fused into one pass: c = f c + i g).</summary>
+    MultiplyAdd,
 }
 
 /// <summary>Where an operand of a fused instruction is read.</summary>
@@ -44,10 +51,11 @@ internal readonly record struct FusedOperand(OperandSource Source, int Index, in
 
 /// <summary>
 /// One instruction: <see cref="Opcode"/> applied to <see cref="First"/> (and <see cref="Second"/>) into register <see cref="Register"/>,
-/// whose width is <see cref="Width"/>.
+/// whose width is <see cref="Width"/>. <see cref="Lower"/> and <see cref="Upper"/> are a clamp's bounds, <see cref="Epsilon"/> a
+/// normalisation's ε, <see cref="Third"/> a multiply-add's addend.
 /// </summary>
 internal sealed record FusedInstruction(FusedOpcode Opcode, FusedOperand First, FusedOperand? Second, int Register, int Width,
-    double Lower = double.NegativeInfinity, double Upper = double.PositiveInfinity)
+    double Lower = double.NegativeInfinity, double Upper = double.PositiveInfinity, double Epsilon = 0, FusedOperand? Third = null)
 {
     /// <summary>True for the opcodes with two operands.</summary>
     public static bool IsBinary(FusedOpcode opcode) => opcode is FusedOpcode.Add or FusedOpcode.Subtract or FusedOpcode.Multiply or FusedOpcode.Divide;

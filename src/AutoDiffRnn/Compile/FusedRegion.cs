@@ -8,22 +8,22 @@ internal sealed record FusedOutput(int Register, int Value, Shape Shape, bool Va
 /// (a row is the last axis; the leading axes are the rows): for each row every instruction runs over the whole row in one vectorized
 /// span kernel, into registers that live in one small scratch array reused for every row and call (it stays in the L1 cache). Narrows
 /// along the last axis are offsets, broadcast operands are re-read for every row, nothing else is allocated.
-/// The backward recomputes the row's registers (nothing inside the region is saved between forward and backward) and runs the
-/// instructions' derivatives in reverse order into gradient registers of the same layout; gradients of broadcast operands accumulate
-/// over rows.
+/// The backward takes the row's registers (recomputed, or read from where the forward saved them: a compiled recurrence that records)
+/// and runs the instructions' derivatives in reverse order into gradient registers of the same layout; gradients of broadcast operands
+/// accumulate over rows.
 /// </summary>
 internal sealed record FusedRegion(
     int Rows,
     int[] Externals,
-    IReadOnlyList<FusedInstruction> Instructions,
+    FusedInstruction[] Instructions,
     int[] RegisterWidths,
-    IReadOnlyList<FusedOutput> Outputs)
+    FusedOutput[] Outputs)
 {
     /// <summary>Where each register starts in the scratch row.</summary>
     public int[] RegisterOffsets { get; } = Offsets(RegisterWidths);
 
     /// <summary>The total width of the registers (the scratch row's length).</summary>
-    public int ScratchWidth => RegisterWidths.Sum();
+    public int ScratchWidth { get; } = RegisterWidths.Sum();
 
     /// <summary>The widest instruction (the length of a temporary in the backward).</summary>
     public int MaxWidth => RegisterWidths.DefaultIfEmpty(1).Max();
@@ -37,6 +37,6 @@ internal sealed record FusedRegion(
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"fused region: {Rows} rows, {Instructions.Count} instructions ({string.Join(" ", Instructions.Select(i => i.Opcode))}), " +
-        $"{Externals.Length} inputs, {Outputs.Count} outputs";
+        $"fused region: {Rows} rows, {Instructions.Length} instructions ({string.Join(" ", Instructions.Select(i => i.Opcode))}), " +
+        $"{Externals.Length} inputs, {Outputs.Length} outputs";
 }

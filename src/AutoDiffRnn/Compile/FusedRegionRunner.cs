@@ -6,9 +6,11 @@ using AutoDiffRnn.Kernels;
 namespace AutoDiffRnn.Compile;
 
 /// <summary>
-/// Runs a <see cref="FusedRegion"/>: the forward row by row, and the backward (recompute the row, then the derivatives in reverse).
-/// Each instruction is one span kernel over a whole row, the same kernels the eager ops use, so float64 values match the eager graph
-/// exactly. Scratch rows come from the shared array pool: nothing is allocated per row or per call beyond the region's outputs.
+/// Runs a <see cref="FusedRegion"/>: the forward row by row, and the backward (the row's registers, then the derivatives in reverse).
+/// Each instruction is one span kernel over a whole row, the same kernels the eager ops use (a normalisation: its row reduction in the
+/// eager layer_norm's order), so float64 values match the eager graph exactly. A row's registers live in a pooled scratch row, and the
+/// backward recomputes them; or, given a saved buffer (a compiled recurrence that records), in that buffer's row, written by the forward
+/// and read back by the backward instead of recomputing. Nothing is allocated per row or per call beyond the region's outputs.
 /// </summary>
 internal static class FusedRegionRunner
 {
@@ -16,77 +18,98 @@ internal static class FusedRegionRunner
     /// Computes the region's outputs into <paramref name="outputs"/> (one segment per <see cref="FusedRegion.Outputs"/> entry), reading
     /// <paramref name="externals"/> (one segment per <see cref="FusedRegion.Externals"/> entry). A segment is a tensor's storage or, in a
     /// compiled recurrence, one step's slice of a buffer stacked over time. With <paramref name="firstRow"/> and <paramref name="rowCount"/>
-    /// only those rows run (a compiled recurrence splits the batch over the cores).
+    /// only those rows run (a compiled recurrence splits the batch over the cores). With <paramref name="saved"/> (Rows × ScratchWidth)
+    /// each row's registers are written there, for <see cref="Backward{T}"/> to read.
     /// </summary>
-    public static void Forward<T>(FusedRegion region, ArraySegment<T>[] externals, ArraySegment<T>[] outputs, int firstRow = 0, int rowCount = -1)
+    public static void Forward<T>(FusedRegion region, ArraySegment<T>[] externals, ArraySegment<T>[] outputs, int firstRow = 0, int rowCount = -1,
+        ArraySegment<T> saved = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var scratch = ArrayPool<T>.Shared.Rent(Math.Max(1, region.ScratchWidth));
+        var pooled = ArrayPool<T>.Shared.Rent(Math.Max(1, region.ScratchWidth));
         try
         {
-            for (int row = firstRow, end = rowCount < 0 ? region.Rows : firstRow + rowCount; row < end; row++)
+            for (int row = firstRow, end = EndRow(region, firstRow, rowCount); row < end; row++)
             {
+                var scratch = RegisterFile(region, pooled, saved, row);
                 RunRow<T>(region, externals, scratch, row);
-                for (int k = 0; k < region.Outputs.Count; k++)
+                for (int k = 0; k < region.Outputs.Length; k++)
                 {
-                    var output = region.Outputs[k];
-                    if (!output.VariesByRow && row > firstRow) continue;
-                    int width = region.RegisterWidths[output.Register];
-                    scratch.AsSpan(region.RegisterOffsets[output.Register], width)
-                        .CopyTo(outputs[k].AsSpan().Slice(output.VariesByRow ? row * width : 0, width));
+                    var destination = OutputRow(region, k, outputs[k], row, firstRow);
+                    if (!destination.IsEmpty) Register(region, scratch, region.Outputs[k].Register).CopyTo(destination);
                 }
             }
         }
-        finally { ArrayPool<T>.Shared.Return(scratch); }
+        finally { ArrayPool<T>.Shared.Return(pooled); }
     }
 
     /// <summary>
     /// Adds the gradients of the region's externals into <paramref name="externalGradients"/> (segments of the externals' sizes, default
     /// where no gradient is needed), given the gradients of its outputs (default for an output that received none). With
-    /// <paramref name="firstRow"/> and <paramref name="rowCount"/> only those rows run.
+    /// <paramref name="firstRow"/> and <paramref name="rowCount"/> only those rows run. With <paramref name="saved"/> the registers are
+    /// those the forward saved there, not recomputed.
     /// </summary>
     public static void Backward<T>(FusedRegion region, ArraySegment<T>[] externals, ArraySegment<T>[] outputGradients, ArraySegment<T>[] externalGradients,
-        int firstRow = 0, int rowCount = -1)
+        int firstRow = 0, int rowCount = -1, ArraySegment<T> saved = default)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int width = Math.Max(1, region.ScratchWidth), widest = Math.Max(1, region.MaxWidth);
-        var scratch = ArrayPool<T>.Shared.Rent(width);
+        var pooled = ArrayPool<T>.Shared.Rent(width);
         var gradients = ArrayPool<T>.Shared.Rent(width);
         var temporary = ArrayPool<T>.Shared.Rent(widest);
         var second = ArrayPool<T>.Shared.Rent(widest);
         try
         {
-            for (int row = firstRow, end = rowCount < 0 ? region.Rows : firstRow + rowCount; row < end; row++)
+            for (int row = firstRow, end = EndRow(region, firstRow, rowCount); row < end; row++)
             {
-                RunRow<T>(region, externals, scratch, row);
+                var scratch = RegisterFile(region, pooled, saved, row);
+                if (saved.Array is null) RunRow<T>(region, externals, scratch, row); // recompute the row (or read what the forward saved)
                 gradients.AsSpan(0, width).Clear();
-                for (int k = 0; k < region.Outputs.Count; k++)
+                for (int k = 0; k < region.Outputs.Length; k++)
                 {
-                    var output = region.Outputs[k];
-                    var incoming = outputGradients[k];
-                    if (incoming.Array is null || (!output.VariesByRow && row > firstRow)) continue;
-                    int outputWidth = region.RegisterWidths[output.Register];
-                    var target = gradients.AsSpan(region.RegisterOffsets[output.Register], outputWidth);
-                    TensorPrimitives.Add(target, incoming.AsSpan().Slice(output.VariesByRow ? row * outputWidth : 0, outputWidth), target);
+                    var incoming = OutputRow(region, k, outputGradients[k], row, firstRow);
+                    var target = Register(region, gradients, region.Outputs[k].Register);
+                    if (!incoming.IsEmpty) TensorPrimitives.Add(target, incoming, target);
                 }
-                for (int i = region.Instructions.Count - 1; i >= 0; i--)
+                for (int i = region.Instructions.Length - 1; i >= 0; i--)
                     BackwardInstruction(region, region.Instructions[i], externals, externalGradients, scratch, gradients, temporary, second, row);
             }
         }
         finally
         {
-            ArrayPool<T>.Shared.Return(scratch);
+            ArrayPool<T>.Shared.Return(pooled);
             ArrayPool<T>.Shared.Return(gradients);
             ArrayPool<T>.Shared.Return(temporary);
             ArrayPool<T>.Shared.Return(second);
         }
     }
 
-    private static void RunRow<T>(FusedRegion region, ArraySegment<T>[] externals, T[] scratch, int row) where T : unmanaged, IFloatingPointIeee754<T>
+    private static int EndRow(FusedRegion region, int firstRow, int rowCount) => rowCount < 0 ? region.Rows : firstRow + rowCount;
+
+    /// <summary>A register's span in a scratch row (values or gradients).</summary>
+    private static Span<T> Register<T>(FusedRegion region, Span<T> scratch, int register) =>
+        scratch.Slice(region.RegisterOffsets[register], region.RegisterWidths[register]);
+
+    /// <summary>The registers of a row: row <paramref name="row"/> of <paramref name="saved"/> when given (kept between forward and backward), else the pooled scratch row.</summary>
+    private static Span<T> RegisterFile<T>(FusedRegion region, T[] pooled, ArraySegment<T> saved, int row) =>
+        saved.Array is null ? pooled.AsSpan(0, region.ScratchWidth) : saved.AsSpan().Slice(row * region.ScratchWidth, region.ScratchWidth);
+
+    /// <summary>
+    /// Output <paramref name="k"/>'s row <paramref name="row"/> in <paramref name="segment"/> (its values, or its gradient), or empty where
+    /// there is none: no segment, or an output the same for every row (broadcast), which is written and read at the first row only.
+    /// </summary>
+    private static Span<T> OutputRow<T>(FusedRegion region, int k, ArraySegment<T> segment, int row, int firstRow)
+    {
+        var output = region.Outputs[k];
+        if (segment.Array is null || (!output.VariesByRow && row > firstRow)) return [];
+        int width = region.RegisterWidths[output.Register];
+        return segment.AsSpan().Slice(output.VariesByRow ? row * width : 0, width);
+    }
+
+    private static void RunRow<T>(FusedRegion region, ArraySegment<T>[] externals, Span<T> scratch, int row) where T : unmanaged, IFloatingPointIeee754<T>
     {
         foreach (var instruction in region.Instructions)
         {
-            var destination = scratch.AsSpan(region.RegisterOffsets[instruction.Register], instruction.Width);
+            var destination = scratch.Slice(region.RegisterOffsets[instruction.Register], instruction.Width);
             var a = Read<T>(region, instruction.First, externals, scratch, row);
             switch (instruction.Opcode)
             {
@@ -114,69 +137,97 @@ internal static class FusedRegionRunner
                     }
                     else TensorPrimitives.Min(a, T.CreateChecked(instruction.Upper), destination);
                     break;
+                case FusedOpcode.Normalize:
+                    FusedDerivatives.Normalize(a, destination, T.CreateChecked(instruction.Epsilon));
+                    break;
+                case FusedOpcode.MultiplyAdd:
+                    TensorPrimitives.MultiplyAdd(a, Read<T>(region, instruction.Second!.Value, externals, scratch, row),
+                        Read<T>(region, instruction.Third!.Value, externals, scratch, row), destination);
+                    break;
                 default: throw new InvalidOperationException($"compiled cell: unknown fused opcode {instruction.Opcode}");
             }
         }
     }
 
+    /// <summary>
+    /// The derivatives of one instruction for the row, added into its operands' gradients: one pass per operand where the derivative
+    /// fits one kernel (a product's dA += g·b, an activation's dA += g·f′), else through <paramref name="temporaryArray"/>.
+    /// </summary>
     private static void BackwardInstruction<T>(FusedRegion region, FusedInstruction instruction, ArraySegment<T>[] externals, ArraySegment<T>[] externalGradients,
-        T[] scratch, T[] gradients, T[] temporaryArray, T[] secondArray, int row) where T : unmanaged, IFloatingPointIeee754<T>
+        Span<T> scratch, T[] gradients, T[] temporaryArray, T[] secondArray, int row) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int width = instruction.Width;
         ReadOnlySpan<T> g = gradients.AsSpan(region.RegisterOffsets[instruction.Register], width);
-        ReadOnlySpan<T> y = scratch.AsSpan(region.RegisterOffsets[instruction.Register], width);
+        ReadOnlySpan<T> y = scratch.Slice(region.RegisterOffsets[instruction.Register], width);
         var temporary = temporaryArray.AsSpan(0, width);
         var first = instruction.First;
-        var a = Read<T>(region, first, externals, scratch, row);
+        var target = Target(region, first, externalGradients, gradients, row);
         switch (instruction.Opcode)
         {
             case FusedOpcode.Copy:
-                Accumulate<T>(region, first, g, externalGradients, gradients, row);
-                return;
             case FusedOpcode.Add:
-                Accumulate<T>(region, first, g, externalGradients, gradients, row);
-                Accumulate<T>(region, instruction.Second!.Value, g, externalGradients, gradients, row);
+                Accumulate(target, g);
+                if (instruction.Second is { } addend) Accumulate(Target(region, addend, externalGradients, gradients, row), g);
                 return;
             case FusedOpcode.Subtract:
-                Accumulate<T>(region, first, g, externalGradients, gradients, row);
-                TensorPrimitives.Negate(g, temporary);
-                Accumulate<T>(region, instruction.Second!.Value, temporary, externalGradients, gradients, row);
+            {
+                Accumulate(target, g);
+                var subtrahend = Target(region, instruction.Second!.Value, externalGradients, gradients, row);
+                if (subtrahend.Length == width) TensorPrimitives.Subtract(subtrahend, g, subtrahend);
+                else
+                {
+                    TensorPrimitives.Negate(g, temporary);
+                    Accumulate(subtrahend, temporary);
+                }
                 return;
+            }
+            case FusedOpcode.MultiplyAdd: // a b + c: da += g b, db += g a, dc += g
             case FusedOpcode.Multiply:
             {
-                var b = Read<T>(region, instruction.Second!.Value, externals, scratch, row);
-                Binary<MultiplyOp.Kernel, T>(g, b, temporary);
-                Accumulate<T>(region, first, temporary, externalGradients, gradients, row);
-                Binary<MultiplyOp.Kernel, T>(g, a, temporary);
-                Accumulate<T>(region, instruction.Second!.Value, temporary, externalGradients, gradients, row);
+                if (instruction.Third is { } third) Accumulate(Target(region, third, externalGradients, gradients, row), g);
+                var second = instruction.Second!.Value;
+                var a = Read<T>(region, first, externals, scratch, row);
+                var b = Read<T>(region, second, externals, scratch, row);
+                AccumulateProduct(target, g, b, temporary);
+                AccumulateProduct(Target(region, second, externalGradients, gradients, row), g, a, temporary);
                 return;
             }
             case FusedOpcode.Divide:
             {
-                var b = Read<T>(region, instruction.Second!.Value, externals, scratch, row);
+                var second = instruction.Second!.Value;
+                var a = Read<T>(region, first, externals, scratch, row);
+                var b = Read<T>(region, second, externals, scratch, row);
                 Binary<DivideOp.Kernel, T>(g, b, temporary);
-                Accumulate<T>(region, first, temporary, externalGradients, gradients, row);
+                Accumulate(target, temporary);
                 // as the eager VJP: -(g a) / (b b)
                 var squared = secondArray.AsSpan(0, b.Length);
                 TensorPrimitives.Multiply(b, b, squared);
                 Binary<MultiplyOp.Kernel, T>(g, a, temporary);
                 TensorPrimitives.Negate(temporary, temporary);
                 Binary<DivideOp.Kernel, T>(temporary, squared, temporary);
-                Accumulate<T>(region, instruction.Second!.Value, temporary, externalGradients, gradients, row);
+                Accumulate(Target(region, second, externalGradients, gradients, row), temporary);
                 return;
             }
+            case FusedOpcode.Sigmoid when target.Length == width: // g y (1 - y), added in the same pass
+                FusedDerivatives.SigmoidGradient(y, g, target, accumulate: true);
+                return;
+            case FusedOpcode.Tanh when target.Length == width: // g (1 - y y)
+                FusedDerivatives.TanhGradient(y, g, target, accumulate: true);
+                return;
+        }
+        if (target.IsEmpty) return;
+        // the unary opcodes: the derivative into the temporary, then into the operand's gradient
+        var operand = Read<T>(region, first, externals, scratch, row);
+        switch (instruction.Opcode)
+        {
             case FusedOpcode.Negate:
                 TensorPrimitives.Negate(g, temporary);
                 break;
-            case FusedOpcode.Sigmoid: // g (y (1 - y))
-                TensorPrimitives.Subtract(T.One, y, temporary);
-                TensorPrimitives.Multiply(y, temporary, temporary);
-                TensorPrimitives.Multiply(g, temporary, temporary);
+            case FusedOpcode.Sigmoid:
+                FusedDerivatives.SigmoidGradient(y, g, temporary, accumulate: false);
                 break;
-            case FusedOpcode.Tanh: // g (1 - y y)
-                TensorPrimitives.Multiply(y, y, temporary);
-                TensorPrimitives.Subtract(T.One, temporary, temporary);
-                TensorPrimitives.Multiply(g, temporary, temporary);
+            case FusedOpcode.Tanh:
+                FusedDerivatives.TanhGradient(y, g, temporary, accumulate: false);
                 break;
             case FusedOpcode.Relu:
                 for (int j = 0; j < width; j++) temporary[j] = y[j] > T.Zero ? g[j] : T.Zero;
@@ -185,44 +236,64 @@ internal static class FusedRegionRunner
                 TensorPrimitives.Multiply(g, y, temporary);
                 break;
             case FusedOpcode.Log:
-                TensorPrimitives.Divide(g, a, temporary);
+                TensorPrimitives.Divide(g, operand, temporary);
                 break;
             case FusedOpcode.Sqrt: // g / (y 2)
                 TensorPrimitives.Multiply(y, T.CreateChecked(2), temporary);
                 TensorPrimitives.Divide(g, temporary, temporary);
                 break;
             case FusedOpcode.Abs:
-                for (int j = 0; j < width; j++) temporary[j] = a[j] > T.Zero ? g[j] : a[j] < T.Zero ? -g[j] : T.Zero;
+                for (int j = 0; j < width; j++) temporary[j] = operand[j] > T.Zero ? g[j] : operand[j] < T.Zero ? -g[j] : T.Zero;
                 break;
             case FusedOpcode.Clamp:
             {
                 T lower = T.CreateChecked(instruction.Lower), upper = T.CreateChecked(instruction.Upper);
-                for (int j = 0; j < width; j++) temporary[j] = a[j] >= lower && a[j] <= upper ? g[j] : T.Zero;
+                for (int j = 0; j < width; j++) temporary[j] = operand[j] >= lower && operand[j] <= upper ? g[j] : T.Zero;
                 break;
             }
+            case FusedOpcode.Normalize:
+                FusedDerivatives.NormalizeGradient(operand, y, g, T.CreateChecked(instruction.Epsilon), secondArray.AsSpan(0, width), temporary);
+                break;
             default: throw new InvalidOperationException($"compiled cell: unknown fused opcode {instruction.Opcode}");
         }
-        Accumulate<T>(region, first, temporary, externalGradients, gradients, row); // the unary opcodes
+        Accumulate(target, temporary);
     }
 
     /// <summary>The operand's values for the row.</summary>
-    private static ReadOnlySpan<T> Read<T>(FusedRegion region, in FusedOperand operand, ArraySegment<T>[] externals, T[] scratch, int row) where T : unmanaged =>
+    private static ReadOnlySpan<T> Read<T>(FusedRegion region, in FusedOperand operand, ArraySegment<T>[] externals, Span<T> scratch, int row) where T : unmanaged =>
         operand.Source == OperandSource.Register
-            ? scratch.AsSpan(region.RegisterOffsets[operand.Index] + operand.Offset, operand.Width)
+            ? scratch.Slice(region.RegisterOffsets[operand.Index] + operand.Offset, operand.Width)
             : externals[operand.Index].AsSpan().Slice(operand.Offset + (operand.VariesByRow ? row * operand.RowStride : 0), operand.Width);
 
-    /// <summary>Adds <paramref name="contribution"/> into the operand's gradient (summed when the operand is a per-row scalar).</summary>
-    private static void Accumulate<T>(FusedRegion region, in FusedOperand operand, ReadOnlySpan<T> contribution, ArraySegment<T>[] externalGradients,
-        T[] gradients, int row) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>Where the operand's gradient for the row is added: a gradient register, an external's gradient row, or empty for none.</summary>
+    private static Span<T> Target<T>(FusedRegion region, in FusedOperand operand, ArraySegment<T>[] externalGradients, T[] gradients, int row)
     {
-        Span<T> target;
-        if (operand.Source == OperandSource.Register)
-            target = gradients.AsSpan(region.RegisterOffsets[operand.Index] + operand.Offset, operand.Width);
-        else if (externalGradients[operand.Index] is { Array: not null } external)
-            target = external.AsSpan().Slice(operand.Offset + (operand.VariesByRow ? row * operand.RowStride : 0), operand.Width);
-        else return;
+        if (operand.Source == OperandSource.Register) return gradients.AsSpan(region.RegisterOffsets[operand.Index] + operand.Offset, operand.Width);
+        if (externalGradients[operand.Index] is { Array: not null } external)
+            return external.AsSpan().Slice(operand.Offset + (operand.VariesByRow ? row * operand.RowStride : 0), operand.Width);
+        return [];
+    }
+
+    /// <summary>Adds <paramref name="contribution"/> into <paramref name="target"/> (summed when the operand is a per-row scalar; nothing for none).</summary>
+    private static void Accumulate<T>(Span<T> target, ReadOnlySpan<T> contribution) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (target.IsEmpty) return;
         if (target.Length == contribution.Length) TensorPrimitives.Add(target, contribution, target);
         else target[0] += TensorPrimitives.Sum(contribution);
+    }
+
+    /// <summary>target += g · factor, in one pass when both are full rows (a factor may be a per-row scalar).</summary>
+    private static void AccumulateProduct<T>(Span<T> target, ReadOnlySpan<T> g, ReadOnlySpan<T> factor, Span<T> temporary)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (target.IsEmpty) return;
+        if (target.Length == g.Length && factor.Length == g.Length) TensorPrimitives.MultiplyAdd(g, factor, target, target);
+        else if (target.Length == g.Length && factor.Length == 1) TensorPrimitives.MultiplyAdd(g, factor[0], target, target);
+        else
+        {
+            Binary<MultiplyOp.Kernel, T>(g, factor, temporary);
+            Accumulate(target, temporary);
+        }
     }
 
     private static void Binary<TKernel, T>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> destination)

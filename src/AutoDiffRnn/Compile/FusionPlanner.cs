@@ -4,7 +4,8 @@ namespace AutoDiffRnn.Compile;
 /// Turns a traced graph into steps. Ops are scheduled in a dependency order that runs every ready non-element-wise op first (the
 /// matrix products of a cell usually need only its arguments) and then grows the current fused region as long as element-wise ops are
 /// ready, so each maximal chain of element-wise ops over one row space becomes one <see cref="FusedRegion"/>. Element-wise means add, sub,
-/// mul, div, neg, sigmoid, tanh, relu, exp, log, sqrt, abs, clamp, and narrow along the last axis (a view: an offset into the row).
+/// mul, div, neg, sigmoid, tanh, relu, exp, log, sqrt, abs, clamp, narrow along the last axis (a view: an offset into the row), and
+/// layer_norm (over the last axis: a reduction within the row, so it stays inside the region).
 /// Operands must be full (same leading axes as the region), broadcast over rows (leading axes 1, like a bias), or per-row scalars
 /// (last axis 1); anything else runs eagerly.
 /// </summary>
@@ -85,7 +86,7 @@ internal static class FusionPlanner
         return steps;
     }
 
-    /// <summary>True for the element-wise ops a region can run (narrow only along the last axis).</summary>
+    /// <summary>True for the ops a region can run: element-wise ops, narrow along the last axis, layer_norm.</summary>
     private static bool IsFusable(TracedGraph graph, TracedOperation operation)
     {
         if (operation.Name == "narrow")
@@ -93,6 +94,7 @@ internal static class FusionPlanner
             var (axis, _, _) = ((int, int, int))operation.Attributes!;
             return axis == graph.Values[operation.Inputs[0]].Shape.Rank - 1;
         }
+        if (operation.Name == "layer_norm") return operation.Attributes is not null; // always over the last axis: within a row
         if (FusedInstruction.OpcodeOf(operation.Name) is null) return false;
         return operation.Name != "clamp" || operation.Attributes is not null;
     }

@@ -37,7 +37,11 @@ internal sealed record SequenceRegion(FusedRegion Region) : SequenceStep;
 /// <param name="WeightTransposed">True when Y = A Wᵀ (W is [N, K]); false when Y = A W (W is [K, N]).</param>
 /// <param name="K">Columns of A.</param>
 /// <param name="N">Columns of Y.</param>
-internal sealed record SequenceProduct(TracedOperation Operation, bool WeightTransposed, int K, int N) : SequenceStep
+/// <param name="Addend">
+/// -1, or a value hoisted over all steps that the product is added onto (the cell's <c>x W_ihᵀ + h W_hhᵀ</c>): the traced add is folded
+/// into the product, which accumulates in place into the addend's buffer, so the output shares the addend's buffer and gradient.
+/// </param>
+internal sealed record SequenceProduct(TracedOperation Operation, bool WeightTransposed, int K, int N, int Addend = -1) : SequenceStep
 {
     /// <summary>The per-step operand.</summary>
     public int A => Operation.Inputs[0];
@@ -65,6 +69,7 @@ internal sealed class SequencePlan
         Hoisted = hoisted;
         Steps = steps;
         Layouts = layouts;
+        Stored = StoredValues(graph, hoisted, steps, layouts);
         bool IsRows(int value) => graph.Values[value].Shape is { Rank: 2 } shape && shape[0] == batch;
         RowIndependent = steps.All(step => step switch
             {
@@ -80,6 +85,12 @@ internal sealed class SequencePlan
     /// state is [B, N]; every region runs over the B rows): the batch can then be split over the cores for the whole loop.
     /// </summary>
     public bool RowIndependent { get; }
+
+    /// <summary>
+    /// Which values need a buffer (and, in the backward, a gradient buffer): every value except those that live only inside a fused
+    /// region's registers (computed there and read by nothing outside it).
+    /// </summary>
+    public bool[] Stored { get; }
 
     /// <summary>The traced cell.</summary>
     public TracedGraph Graph { get; }
@@ -126,6 +137,16 @@ internal sealed class SequencePlan
         }
         bool Invariant(int value) => layouts[value] == SequenceLayout.Whole;
 
+        // Over all steps, a product of the input is hoisted (one GEMM), and the row-wise ops on the way to one; any other row-wise op
+        // (a narrow of the gates, a layer_norm after the product) runs in the per-step region, where a view is an offset and the
+        // backward allocates nothing, instead of as an eager op over [T·B, N] with its temporaries.
+        var feedsProduct = new bool[values.Count];
+        for (int o = graph.Operations.Count - 1; o >= 0; o--)
+        {
+            var consumer = graph.Operations[o];
+            if (consumer.Name is "linear" or "matmul" || feedsProduct[consumer.Output])
+                foreach (int input in consumer.Inputs) feedsProduct[input] = true;
+        }
         var hoisted = new List<HoistedOperation>();
         foreach (var operation in graph.Operations)
         {
@@ -134,7 +155,7 @@ internal sealed class SequencePlan
                 layouts[operation.Output] = SequenceLayout.Whole;
                 hoisted.Add(new HoistedOperation(operation, Stacked: false));
             }
-            else if (IsRowWise(graph, operation, batch, stacked, layouts))
+            else if ((operation.Name is "linear" or "matmul" || feedsProduct[operation.Output]) && IsRowWise(graph, operation, batch, stacked, layouts))
             {
                 stacked[operation.Output] = true;
                 hoisted.Add(new HoistedOperation(operation, Stacked: true));
@@ -142,13 +163,82 @@ internal sealed class SequencePlan
         }
 
         var precomputed = new HashSet<TracedOperation>(hoisted.Select(h => h.Operation), ReferenceEqualityComparer.Instance);
-        var steps = FusionPlanner.Plan(graph, precomputed).Select(step => step switch
+        var (folded, addends) = FoldSums(graph, hoisted, layouts, batch);
+        var steps = FusionPlanner.Plan(folded, precomputed).Select(step => step switch
         {
             FusedStep fused => new SequenceRegion(fused.Region),
-            EagerStep eager => ProductOf(graph, eager.Operation, layouts, batch) ?? (SequenceStep)new SequenceEager(eager.Operation, eager.OutputShape),
+            EagerStep eager => ProductOf(graph, eager.Operation, layouts, batch, addends.GetValueOrDefault(eager.Operation, -1))
+                ?? (SequenceStep)new SequenceEager(eager.Operation, eager.OutputShape),
             _ => throw new InvalidOperationException($"compiled recurrence: unknown step {step}"),
         }).ToList();
         return new SequencePlan(graph, hoisted, steps, layouts, batch);
+    }
+
+    /// <summary>
+    /// The graph with each sum of a hoisted product and a per-step product (<c>linear(x, W_ih) + linear(h, W_hh)</c>, each read by
+    /// nothing else) folded into the per-step product: the product then writes the sum (accumulating onto the hoisted value in place,
+    /// as the fused kernels do), and the add disappears. Returns the graph's operations so rewritten and, per rewritten product, the
+    /// hoisted value it adds onto. Only a linear or matmul is an addend (their backward does not read their output, which the fold
+    /// overwrites).
+    /// </summary>
+    private static (TracedGraph Folded, Dictionary<TracedOperation, int> Addends) FoldSums(TracedGraph graph, IReadOnlyList<HoistedOperation> hoisted,
+        SequenceLayout[] layouts, int batch)
+    {
+        var addends = new Dictionary<TracedOperation, int>(ReferenceEqualityComparer.Instance);
+        var readers = new int[graph.Values.Count];
+        foreach (var operation in graph.Operations)
+            foreach (int input in operation.Inputs) readers[input]++;
+        foreach (int output in graph.Outputs) readers[output]++;
+        var hoistedProducts = hoisted.Where(h => h.Stacked && h.Operation.Name is "linear" or "matmul").Select(h => h.Operation.Output).ToHashSet();
+        var producers = graph.ProducerOf();
+        var hoistedOperations = hoisted.Select(h => h.Operation).ToHashSet(ReferenceEqualityComparer.Instance);
+        var replaced = new Dictionary<TracedOperation, TracedOperation?>(ReferenceEqualityComparer.Instance); // null: removed
+        foreach (var sum in graph.Operations.Where(operation => operation.Name == "add" && operation.Inputs[0] != operation.Inputs[1]))
+        {
+            var shape = graph.Values[sum.Output].Shape;
+            foreach (var (addend, other) in new[] { (sum.Inputs[0], sum.Inputs[1]), (sum.Inputs[1], sum.Inputs[0]) })
+            {
+                if (!hoistedProducts.Contains(addend) || readers[addend] != 1 || readers[other] != 1) continue;
+                if (producers[other] is not { } product || hoistedOperations.Contains(product) || replaced.ContainsKey(product)) continue;
+                if (graph.Values[addend].Shape != shape || graph.Values[other].Shape != shape || ProductOf(graph, product, layouts, batch) is null) continue;
+                var rewritten = product with { Output = sum.Output };
+                replaced[product] = rewritten;
+                replaced[sum] = null;
+                addends[rewritten] = addend;
+                break;
+            }
+        }
+        if (replaced.Count == 0) return (graph, addends);
+        var operations = graph.Operations
+            .Select(operation => replaced.TryGetValue(operation, out var replacement) ? replacement : operation)
+            .OfType<TracedOperation>().ToList();
+        return (graph with { Operations = operations }, addends);
+    }
+
+    private static bool[] StoredValues(TracedGraph graph, IReadOnlyList<HoistedOperation> hoisted, IReadOnlyList<SequenceStep> steps,
+        SequenceLayout[] layouts)
+    {
+        var stored = new bool[graph.Values.Count];
+        for (int value = 0; value < stored.Length; value++) stored[value] = layouts[value] != SequenceLayout.PerStep;
+        void Mark(IEnumerable<int> values)
+        {
+            foreach (int value in values) stored[value] = true;
+        }
+        Mark(graph.Outputs);
+        foreach (var operation in hoisted.Select(h => h.Operation)) Mark(operation.Inputs.Append(operation.Output));
+        foreach (var step in steps)
+        {
+            switch (step)
+            {
+                case SequenceRegion region:
+                    Mark(region.Region.Externals);
+                    Mark(region.Region.Outputs.Select(output => output.Value));
+                    break;
+                case SequenceProduct product: Mark(product.Operation.Inputs.Append(product.Operation.Output)); break;
+                case SequenceEager eager: Mark(eager.Operation.Inputs.Append(eager.Operation.Output)); break;
+            }
+        }
+        return stored;
     }
 
     /// <summary>
@@ -189,7 +279,7 @@ internal sealed class SequencePlan
     }
 
     /// <summary>The op as a per-step product by a parameter, or null when it is not one.</summary>
-    private static SequenceProduct? ProductOf(TracedGraph graph, TracedOperation operation, SequenceLayout[] layouts, int batch)
+    private static SequenceProduct? ProductOf(TracedGraph graph, TracedOperation operation, SequenceLayout[] layouts, int batch, int addend = -1)
     {
         if (operation.Name is not ("linear" or "matmul")) return null;
         var a = graph.Values[operation.Inputs[0]].Shape;
@@ -204,6 +294,6 @@ internal sealed class SequencePlan
             transposed = transposeB;
         }
         int n = transposed ? w[0] : w[1];
-        return new SequenceProduct(operation, transposed, a[1], n);
+        return new SequenceProduct(operation, transposed, a[1], n, addend);
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using AutoDiffRnn.Autodiff;
 using AutoDiffRnn.Kernels;
 
@@ -9,8 +10,10 @@ namespace AutoDiffRnn.Compile;
 /// <para>Forward: the hoisted ops run once over the rows of all steps (the input products x W_ihᵀ + b of every step are one GEMM); then
 /// per step the loop's steps run on that step's slices: fused regions through <see cref="FusedRegionRunner"/>, products by a parameter
 /// on a matrix packed once per sequence, other ops through their own implementation; then the new state is merged under the lengths
-/// (an inactive row keeps its state and outputs zero). Every per-step value is kept in a buffer stacked over time, rented once per
-/// sequence from the storage pool; fused regions keep nothing inside (their backward recomputes the row).</para>
+/// (an inactive row keeps its state and outputs zero). Every per-step value read outside a region is kept in a buffer stacked over
+/// time, rented once per sequence from the storage pool; a value that lives only inside a region's registers has no buffer and no
+/// gradient buffer (<see cref="SequencePlan.Stored"/>). When recording, each region's registers of every row and step are kept in one
+/// buffer (as the fused kernels keep their gates), so the backward reads them instead of recomputing the row.</para>
 /// <para>Backward, in reverse: per step the cell's output gradients (masked), the regions' backward, dA = dY op(W) for each product;
 /// after the loop every parameter of a product gets its gradient as one GEMM over all steps (dW = Σₜ dYₜᵀ Aₜ), and the hoisted ops
 /// their backward once over the stacked rows (dx and dW_ih: one GEMM each).</para>
@@ -31,6 +34,7 @@ internal sealed partial class SequenceRun<T> : ISequenceRun where T : unmanaged,
     private readonly bool[] hoistedPassThrough;
     private readonly Node?[][] eagerNodes; // [t][step]
     private readonly bool[][] eagerPassThrough;
+    private readonly T[]?[] savedRegisters; // per region step, when recording: every row's registers at every step, for the backward
     private readonly List<T[]> rented = [];
     private readonly List<Tensor> created = []; // tensors made for the hoisted ops, released with the run
 
@@ -48,6 +52,7 @@ internal sealed partial class SequenceRun<T> : ISequenceRun where T : unmanaged,
         hoistedNodes = new Node?[plan.Hoisted.Count];
         hoistedPassThrough = new bool[plan.Hoisted.Count];
         int eagerCount = plan.Steps.Count;
+        savedRegisters = new T[]?[plan.Steps.Count];
         eagerNodes = plan.Steps.Any(step => step is SequenceEager) ? Enumerable.Range(0, steps).Select(_ => new Node?[eagerCount]).ToArray() : [];
         eagerPassThrough = plan.Steps.Any(step => step is SequenceEager) ? Enumerable.Range(0, steps).Select(_ => new bool[eagerCount]).ToArray() : [];
     }
@@ -70,10 +75,17 @@ internal sealed partial class SequenceRun<T> : ISequenceRun where T : unmanaged,
             }
         }
         var hoistedOutputs = new HashSet<int>(plan.Hoisted.Select(hoisted => hoisted.Operation.Output));
+        var folded = FoldedProducts().ToList();
         foreach (var value in values)
-            if (plan.Layouts[value.Id] == SequenceLayout.PerStep && !hoistedOutputs.Contains(value.Id))
+            if (plan.Layouts[value.Id] == SequenceLayout.PerStep && plan.Stored[value.Id] && !hoistedOutputs.Contains(value.Id)
+                && !folded.Any(product => product.Operation.Output == value.Id))
                 storage[value.Id] = Rent(steps * counts[value.Id], clear: false);
+        if (record)
+            for (int index = 0; index < plan.Steps.Count; index++)
+                if (plan.Steps[index] is SequenceRegion { Region: var region })
+                    savedRegisters[index] = Rent(steps * region.Rows * region.ScratchWidth, clear: false);
         RunHoisted();
+        foreach (var product in folded) storage[product.Operation.Output] = storage[product.Addend]; // accumulated in place
 
         var states = Enumerable.Range(0, plan.StateCount).Select(k => storage[1 + k]!).ToArray();
         int start = reverse ? steps - 1 : 0;
@@ -119,6 +131,9 @@ internal sealed partial class SequenceRun<T> : ISequenceRun where T : unmanaged,
         }
     }
 
+    /// <summary>The products added onto a hoisted value in place (<see cref="SequenceProduct.Addend"/>): output and addend share a buffer.</summary>
+    private IEnumerable<SequenceProduct> FoldedProducts() => plan.Steps.OfType<SequenceProduct>().Where(product => product.Addend >= 0);
+
     /// <inheritdoc />
     public void Release()
     {
@@ -136,6 +151,15 @@ internal sealed partial class SequenceRun<T> : ISequenceRun where T : unmanaged,
         var buffer = (T[])TensorStoragePool.Rent(length, inputs.DType, clear);
         if (buffer.Length > 0) rented.Add(buffer);
         return buffer;
+    }
+
+    /// <summary>The registers region step <paramref name="index"/> keeps at step t for the backward (default when not recording).</summary>
+    private ArraySegment<T> SavedRegisters(int index, int t)
+    {
+        if (savedRegisters[index] is not { } buffer) return default;
+        var region = ((SequenceRegion)plan.Steps[index]).Region;
+        int size = region.Rows * region.ScratchWidth;
+        return new ArraySegment<T>(buffer, t * size, size);
     }
 
     /// <summary>The value at step t: its block of a stacked buffer, or the whole tensor.</summary>
@@ -207,20 +231,26 @@ internal sealed partial class SequenceRun<T> : ISequenceRun where T : unmanaged,
                 var (externals, outputs, _) = work.Region(index);
                 for (int e = 0; e < externals.Length; e++) externals[e] = ValueAt(region.Region.Externals[e], t);
                 for (int k = 0; k < outputs.Length; k++) outputs[k] = ValueAt(region.Region.Outputs[k].Value, t);
-                FusedRegionRunner.Forward(region.Region, externals, outputs, first, first == 0 && count == batch ? -1 : count);
+                FusedRegionRunner.Forward(region.Region, externals, outputs, first, first == 0 && count == batch ? -1 : count, SavedRegisters(index, t));
                 break;
             }
             case SequenceProduct product:
             {
+                // the result starts as the bias, or (folded) holds the addend already, plus the bias
                 var result = ValueAt(product.Operation.Output, t).AsSpan(first * product.N, count * product.N);
                 if (product.Bias >= 0)
                 {
-                    ReadOnlySpan<T> bias = storage[product.Bias]!;
-                    for (int b = 0; b < count; b++) bias.CopyTo(result.Slice(b * product.N, product.N));
+                    ReadOnlySpan<T> bias = storage[product.Bias].AsSpan(0, product.N);
+                    for (int b = 0; b < count; b++)
+                    {
+                        var row = result.Slice(b * product.N, product.N);
+                        if (product.Addend >= 0) TensorPrimitives.Add(row, bias, row);
+                        else bias.CopyTo(row);
+                    }
                 }
                 work.Product(index, storage[product.Weight]!, product.WeightTransposed, product.K, product.N)
-                    .Multiply(ValueAt(product.A, t).AsSpan(first * product.K, count * product.K), result, count, accumulate: product.Bias >= 0,
-                        parallel: parallelProducts);
+                    .Multiply(ValueAt(product.A, t).AsSpan(first * product.K, count * product.K), result, count,
+                        accumulate: product.Bias >= 0 || product.Addend >= 0, parallel: parallelProducts);
                 break;
             }
             case SequenceEager eager:

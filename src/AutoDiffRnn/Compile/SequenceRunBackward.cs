@@ -14,6 +14,7 @@ internal sealed partial class SequenceRun<T>
         var gradients = new T[]?[values.Count];
         var gradientTensors = new Tensor?[graph.ArgumentCount];
         var ownGradients = new List<T[]>();
+        var folded = FoldedProducts().ToList();
         foreach (var value in values)
         {
             int id = value.Id;
@@ -30,12 +31,13 @@ internal sealed partial class SequenceRun<T>
                     gradients[id] = (T[])TensorStoragePool.Rent(counts[id], inputs.DType, clear: true);
                     ownGradients.Add(gradients[id]!);
                     break;
-                case SequenceLayout.PerStep:
+                case SequenceLayout.PerStep when plan.Stored[id] && !folded.Any(product => product.Addend == id):
                     gradients[id] = (T[])TensorStoragePool.Rent(steps * counts[id], inputs.DType, clear: true);
                     ownGradients.Add(gradients[id]!);
                     break;
             }
         }
+        foreach (var product in folded) gradients[product.Addend] = gradients[product.Operation.Output]; // the sum's gradient is the addend's
         ReadOnlySpan<T> incoming = gradient.Span<T>();
         var carried = Enumerable.Range(0, plan.StateCount).Select(k => gradients[1 + k]!).ToArray();
         for (int k = 0, offset = outputCount; k < carried.Length; offset += counts[1 + k], k++)
@@ -148,7 +150,8 @@ internal sealed partial class SequenceRun<T>
                     externalGradients[e] = GradientAt(gradients, region.Region.Externals[e], t);
                 }
                 for (int k = 0; k < outputGradients.Length; k++) outputGradients[k] = GradientAt(gradients, region.Region.Outputs[k].Value, t);
-                FusedRegionRunner.Backward(region.Region, externals, outputGradients, externalGradients, first, first == 0 && count == batch ? -1 : count);
+                FusedRegionRunner.Backward(region.Region, externals, outputGradients, externalGradients, first, first == 0 && count == batch ? -1 : count,
+                    SavedRegisters(index, t));
                 break;
             }
             case SequenceProduct product:

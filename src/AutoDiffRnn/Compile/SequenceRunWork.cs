@@ -39,7 +39,7 @@ internal sealed partial class SequenceRun<T>
         {
             if (regions[index] is { } arrays) return arrays;
             var region = ((SequenceRegion)plan.Steps[index]).Region;
-            var created = (new ArraySegment<T>[region.Externals.Length], new ArraySegment<T>[region.Outputs.Count], new ArraySegment<T>[region.Externals.Length]);
+            var created = (new ArraySegment<T>[region.Externals.Length], new ArraySegment<T>[region.Outputs.Length], new ArraySegment<T>[region.Externals.Length]);
             regions[index] = created;
             return created;
         }

@@ -50,6 +50,7 @@ public class CompiledCellTests
         var plan = cell.Compile().Describe(x, state);
         Assert.Equal(2, CountLines(plan, "eager linear"));
         Assert.Equal(1, CountLines(plan, "fused region"));
+        Assert.Contains("MultiplyAdd", plan); // c' = f c + i g: the product read only by the sum is fused into it
         Assert.Contains("4 captured parameters", plan);
     }
 

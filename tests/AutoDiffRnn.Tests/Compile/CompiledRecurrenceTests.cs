@@ -51,9 +51,7 @@ public class CompiledRecurrenceTests
     [MemberData(nameof(Cells))]
     public void A_direction_is_one_node_on_the_tape_holding_the_input_the_state_and_the_parameters(string name)
     {
-        var cell = ExampleCell.Create(name, Input, Hidden, DType.Float64, new Generator(11));
-        var (_, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
-        var inputs = Tensor.Normal(new Shape(Steps, Batch, Input), dtype: DType.Float64, generator: new Generator(21));
+        var (cell, state, inputs) = Fixture(name);
         var result = Recurrence.Run(cell.Compile(), inputs, state, Lengths);
         var names = OperationNames([result.Output, .. result.FinalStates[0]]);
         Assert.Equal(1, names.Count(n => n == "compiled_recurrence"));
@@ -69,21 +67,32 @@ public class CompiledRecurrenceTests
         var plan = cell.Compile().DescribeSequence(x, state);
         Assert.Contains("hoisted over all steps: linear", plan);
         Assert.Contains("per step: linear by a packed parameter", plan);
+        Assert.Contains("accumulated onto a value hoisted over all steps (the add folded in)", plan); // x W_ihᵀ + b + h W_hhᵀ in one buffer
         Assert.Contains("per step: fused region", plan);
         Assert.DoesNotContain("per step: eager", plan);
     }
 
     [Fact]
-    public void A_cell_using_every_kind_of_step_equals_its_eager_run_in_both_directions()
+    public void The_gru_reads_its_hoisted_input_gates_by_offset_in_its_region_and_hoists_no_narrow()
     {
-        // hoisted once (a parameter's sigmoid), hoisted over all steps (x scaled, layer-normalised, then a linear), a matmul by a [K, N]
-        // parameter, an op run eagerly per step (a sum), and a state returned unchanged
+        var (cell, state, inputs) = Fixture("gru");
+        var plan = cell.Compile().DescribeSequence(inputs.Select(0, 0), state);
+        Assert.Contains("hoisted over all steps: linear", plan);
+        Assert.DoesNotContain("hoisted over all steps: narrow", plan); // a chunk of x W_ihᵀ is an offset inside the region, not a copy
+        Assert.Equal(2, plan.Split('\n').Count(line => line.Contains("per step:")));
+    }
+
+    /// <summary>
+    /// A cell using every kind of step: hoisted once (a parameter's sigmoid), hoisted over all steps (x scaled, layer-normalised, then a
+    /// linear), a matmul by a [K, N] parameter, an op run eagerly per step (a sum), and a state returned unchanged.
+    /// </summary>
+    private static (Func<Tensor, Tensor[], Tensor[]> Step, Tensor[] Parameters, Tensor[] State, Tensor Inputs) MixedCell()
+    {
         var generator = new Generator(6);
         var weightIh = Tensor.Uniform(new Shape(Hidden, Input), -0.5, 0.5, DType.Float64, generator).SetRequiresGrad();
         var weightHh = Tensor.Uniform(new Shape(Hidden, Hidden), -0.5, 0.5, DType.Float64, generator).SetRequiresGrad();
         var gate = Tensor.Uniform(new Shape(Hidden), -1, 1, DType.Float64, generator).SetRequiresGrad();
         var norm = Tensor.Uniform(new Shape(Input), 0.5, 1.5, DType.Float64, generator).SetRequiresGrad();
-        Tensor[] parameters = [weightIh, weightHh, gate, norm];
         Tensor[] Step(Tensor x, Tensor[] s)
         {
             var projected = Tensor.Linear(Tensor.LayerNorm(x * 0.5, norm, null), weightIh, null);
@@ -94,18 +103,25 @@ public class CompiledRecurrenceTests
         var state = new[] { Tensor.Normal(new Shape(Batch, Hidden), dtype: DType.Float64, generator: generator),
             Tensor.Normal(new Shape(Batch, Hidden), dtype: DType.Float64, generator: generator) };
         var inputs = Tensor.Normal(new Shape(Steps, Batch, Input), dtype: DType.Float64, generator: generator);
+        return (Step, [weightIh, weightHh, gate, norm], state, inputs);
+    }
+
+    [Fact]
+    public void A_cell_using_every_kind_of_step_equals_its_eager_run_in_both_directions()
+    {
+        var (step, parameters, state, inputs) = MixedCell();
         foreach (bool reverse in new[] { false, true })
         {
             Func<Tensor[], Tensor[]> Run(bool compile) => a =>
             {
-                var result = Recurrence.Run(Compiled.Cell(Step, "mixed", compile), a[0], a[1..], Lengths, reverse);
+                var result = Recurrence.Run(Compiled.Cell(step, "mixed", compile), a[0], a[1..], Lengths, reverse);
                 return [result.Output, .. result.FinalStates[0]];
             };
             var eager = CompiledComparison.Run(Run(false), [inputs, .. state], parameters);
             var compiled = CompiledComparison.Run(Run(true), [inputs, .. state], parameters);
             CompiledComparison.AssertClose(eager, compiled, 1e-12, $"mixed cell, reverse {reverse}");
         }
-        var plan = Compiled.Cell(Step, "mixed").DescribeSequence(inputs.Select(0, 0), state);
+        var plan = Compiled.Cell(step, "mixed").DescribeSequence(inputs.Select(0, 0), state);
         Assert.Contains("hoisted once: sigmoid", plan);
         Assert.Contains("hoisted over all steps: layer_norm", plan);
         Assert.Contains("per step: matmul by a packed parameter", plan);
@@ -115,9 +131,7 @@ public class CompiledRecurrenceTests
     [Fact]
     public void Under_no_grad_nothing_is_recorded_and_values_equal_the_eager_run()
     {
-        var cell = ExampleCell.Create("peephole", Input, Hidden, DType.Float64, new Generator(11));
-        var (_, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
-        var inputs = Tensor.Normal(new Shape(Steps, Batch, Input), dtype: DType.Float64, generator: new Generator(21));
+        var (cell, state, inputs) = Fixture("peephole");
         using var _ = GradMode.NoGrad();
         var compiled = Recurrence.Run(cell.Compile(), inputs, state, Lengths);
         var eager = Recurrence.Run(cell.Compile(compile: false), inputs, state, Lengths);
@@ -129,28 +143,35 @@ public class CompiledRecurrenceTests
     [Fact]
     public void Gradients_of_gradients_through_a_sequence_fall_back_to_the_eager_graph()
     {
-        var cell = ExampleCell.Create("gru", Input, Hidden, DType.Float64, new Generator(11));
-        var (_, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
-        var inputs = Tensor.Normal(new Shape(Steps, Batch, Input), dtype: DType.Float64, generator: new Generator(21));
+        var (cell, state, inputs) = Fixture("gru");
         double[] SecondOrder(CompiledCell compiled) =>
             CompiledComparison.SecondOrder(h => Recurrence.Run(compiled, inputs, [h], Lengths).Output, state[0], cell.Parameters);
         CompiledComparison.AssertClose([SecondOrder(cell.Compile(compile: false))], [SecondOrder(cell.Compile())], 1e-12, "second order");
     }
 
-    [Fact]
-    public void A_second_backward_with_the_graph_retained_adds_the_same_gradients_again()
+    [Theory]
+    [InlineData("layernorm-lstm")] // every per-step op inside the node's regions and products
+    [InlineData("mixed")]          // a per-step op run eagerly, its nodes kept for the second backward
+    public void A_second_backward_with_the_graph_retained_adds_the_same_gradients_again(string name)
     {
-        var cell = ExampleCell.Create("layernorm-lstm", Input, Hidden, DType.Float64, new Generator(11)); // per-step ops run eagerly
-        var (_, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
-        var inputs = Tensor.Normal(new Shape(Steps, Batch, Input), dtype: DType.Float64, generator: new Generator(21)).SetRequiresGrad();
-        var loss = (Recurrence.Run(cell.Compile(), inputs, state, Lengths).Output * 0.5).Sum();
+        Func<Tensor, Tensor[], Tensor[]> step;
+        Tensor[] parameters, state;
+        Tensor inputs;
+        if (name == "mixed") (step, parameters, state, inputs) = MixedCell();
+        else
+        {
+            (var cell, state, inputs) = Fixture(name);
+            (step, parameters) = (cell.Step, cell.Parameters);
+        }
+        inputs.SetRequiresGrad();
+        var loss = (Recurrence.Run(Compiled.Cell(step, name), inputs, state, Lengths).Output * 0.5).Sum();
         loss.Backward(retainGraph: true);
-        var once = cell.Parameters.Select(parameter => parameter.Grad!.Clone()).Append(inputs.Grad!.Clone()).ToArray();
+        var once = parameters.Select(parameter => parameter.Grad!.Clone()).Append(inputs.Grad!.Clone()).ToArray();
         loss.Backward();
-        var twice = cell.Parameters.Select(parameter => parameter.Grad!).Append(inputs.Grad!).ToArray();
+        var twice = parameters.Select(parameter => parameter.Grad!).Append(inputs.Grad!).ToArray();
         CompiledComparison.AssertClose(once.Select(g => (g * 2.0).ToDoubleArray()).ToArray(), twice.Select(g => g.ToDoubleArray()).ToArray(), 1e-12,
             "retained graph");
-        foreach (var parameter in cell.Parameters) parameter.ZeroGrad();
+        foreach (var parameter in parameters) parameter.ZeroGrad();
     }
 
     [Fact]
@@ -167,6 +188,15 @@ public class CompiledRecurrenceTests
         var eager = CompiledComparison.Run(Run(false), [inputs, .. state], cell.Parameters);
         var compiled = CompiledComparison.Run(Run(true), [inputs, .. state], cell.Parameters);
         CompiledComparison.AssertClose(eager, compiled, 1e-4, "float32 lstm");
+    }
+
+    /// <summary>The arrange most tests share: cell <paramref name="name"/> (seed 11), its state (seed 5) and inputs [T, B, I] (seed 21).</summary>
+    private static (ExampleCell Cell, Tensor[] State, Tensor Inputs) Fixture(string name)
+    {
+        var cell = ExampleCell.Create(name, Input, Hidden, DType.Float64, new Generator(11));
+        var (_, state) = cell.Arguments(Batch, Input, Hidden, DType.Float64, new Generator(5));
+        var inputs = Tensor.Normal(new Shape(Steps, Batch, Input), dtype: DType.Float64, generator: new Generator(21));
+        return (cell, state, inputs);
     }
 
     /// <summary>The names of every node reached from the tensors.</summary>
