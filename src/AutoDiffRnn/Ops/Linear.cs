@@ -18,7 +18,7 @@ internal static class LinearOp
         var (rows, outFeatures, inFeatures) = CheckShapes(input, weight, bias);
         var outputDimensions = input.Shape.ToArray();
         outputDimensions[^1] = outFeatures;
-        var output = Tensor.Empty(Shape.Wrap(outputDimensions), input.DType);
+        var output = Tensor.Uninitialized(Shape.Wrap(outputDimensions), input.DType); // the bias rows or the GEMM write every element
         if (input.DType == DType.Float32) Forward<float>(input, weight, bias, output, rows, outFeatures, inFeatures);
         else Forward<double>(input, weight, bias, output, rows, outFeatures, inFeatures);
 
