@@ -13,7 +13,8 @@ namespace AutoDiffRnn.Benchmarks;
 /// step (all threads), the collections of each generation, and the eager/fused ratio of the medians; then a profile of the eager graph
 /// per op kind: how many nodes, the bytes of their outputs (the forward's allocations), and the time and bytes of each kind's
 /// vector-Jacobian products run one by one. Each step runs in a <see cref="TensorScope"/> unless <c>--no-scope</c> is given. Run:
-/// <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --eager-steps [warm-up] [measured] [cell] [--no-scope]</c>.
+/// <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --eager-steps [warm-up] [measured] [cell] [--no-scope] [--eager-only]</c>
+/// (<c>--eager-only</c> skips the fused steps, e.g. to profile the eager step alone with <c>perf</c>).
 /// </summary>
 public static class EagerStepHarness
 {
@@ -35,7 +36,7 @@ public static class EagerStepHarness
         var cell = example.Compile(compile: false);
         var input = Tensor.Normal(new Shape(T, B, I), generator: generator);
         var state = Enumerable.Range(0, example.StateCount).Select(_ => Tensor.Zeros(new Shape(B, H))).ToArray();
-        RecurrentLayer? layer = cellName is "lstm" or "gru"
+        RecurrentLayer? layer = cellName is "lstm" or "gru" && !args.Contains("--eager-only")
             ? new RecurrentLayer(cellName == "lstm" ? RecurrentKind.Lstm : RecurrentKind.Gru, I, H, generator: generator) { UseFusedKernels = true }
             : null;
 
