@@ -22,7 +22,17 @@ internal static class NarrowOp
         var output = Tensor.Uninitialized(x.Shape.With(normalized, length), x.DType); // every block is copied
         if (x.DType == DType.Float32) Copy<float>(x.Span<float>(), output.Span<float>(), x.Shape, normalized, start, length);
         else Copy<double>(x.Span<double>(), output.Span<double>(), x.Shape, normalized, start, length);
-        return Tape.Record(NarrowName, output, [x], g => [Backward(g, x.Shape, normalized, start)], attributes: (normalized, start, length));
+        Node? node = null;
+        var recorded = Tape.Record(NarrowName, output, [x], g =>
+        {
+            // in a first-order pass that already holds a sum for x (the other chunks of a gate block), g is added into its slice
+            if (Tape.PendingGradient(node, x) is not { } sum) return [Backward(g, x.Shape, normalized, start)];
+            if (sum.DType == DType.Float32) AddIntoSlice<float>(sum.Span<float>(), g.Span<float>(), x.Shape, normalized, start, length);
+            else AddIntoSlice<double>(sum.Span<double>(), g.Span<double>(), x.Shape, normalized, start, length);
+            return [null];
+        }, attributes: (normalized, start, length));
+        node = recorded.GradFn;
+        return recorded;
     }
 
     /// <summary>A tensor of <paramref name="shape"/> that is zero except for <paramref name="slice"/> at [start, ...) along the axis.</summary>
@@ -42,6 +52,19 @@ internal static class NarrowOp
         int block = length * inner;
         for (int o = 0; o < outer; o++)
             full.Slice((o * size + start) * inner, block).CopyTo(slice.Slice(o * block, block));
+    }
+
+    /// <summary>Adds <paramref name="slice"/> into its place along the axis of <paramref name="full"/> (of <paramref name="shape"/>).</summary>
+    private static void AddIntoSlice<T>(Span<T> full, ReadOnlySpan<T> slice, Shape shape, int axis, int start, int length)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var (outer, size, inner) = AxisLayout.Split(shape, axis);
+        int block = length * inner;
+        for (int o = 0; o < outer; o++)
+        {
+            var target = full.Slice((o * size + start) * inner, block);
+            System.Numerics.Tensors.TensorPrimitives.Add(target, slice.Slice(o * block, block), target);
+        }
     }
 
     /// <summary>Writes all of <paramref name="full"/> in one pass: <paramref name="slice"/> at its place along the axis, zeros around it.</summary>
