@@ -70,7 +70,7 @@ public static class Tape
                 continue;
             }
             var outer = running;
-            running = createGraph ? null : (node, gradient, scratch);
+            running = createGraph || Anomaly.IsEnabled ? null : (node, gradient, scratch); // anomaly mode checks every contribution
             Tensor?[] inputGradients;
             try { inputGradients = Anomaly.IsEnabled ? Anomaly.ApplyChecked(node, gradient) : node.Apply(gradient); }
             finally { running = outer; }
@@ -127,7 +127,8 @@ public static class Tape
     /// summed so far for <paramref name="input"/>, when the pass created it and holds it alone (no other place, view or leaf has it, and
     /// it is not the node's own output gradient), so that the product can add its contribution into it (a weight gradient as a GEMM
     /// with accumulation, a narrow's slice) and return null for that input instead of a new tensor to be added. Otherwise null: in a
-    /// recorded pass (<c>createGraph</c>), for another node (e.g. one a compiled cell's backward runs itself), for a first contribution.
+    /// recorded pass (<c>createGraph</c>), under <see cref="Anomaly.Detect"/> (which checks each node's
+    /// gradients), for another node (e.g. one a compiled cell's backward runs itself), for a first contribution.
     /// </summary>
     internal static Tensor? PendingGradient(Node? node, Tensor input)
     {
