@@ -81,23 +81,21 @@ public class CompiledCellBenchmarks
     [Benchmark]
     public void TrainStep()
     {
-        switch (Case.Implementation)
+        if (Case.Implementation == CellImplementation.TorchOps)
         {
-            case CellImplementation.TorchOps:
-            {
-                using var scope = TorchSharp.torch.NewDisposeScope();
-                foreach (var parameter in torchParameters) parameter.grad?.zero_();
-                TorchExampleCells.Run(torchStep, torchInput, torchState).sum().backward();
-                return;
-            }
-            case CellImplementation.Fused:
-                layer.ZeroGrad();
-                layer.Forward(input).Output.Sum().Backward();
-                return;
-            default:
-                foreach (var parameter in parameters) parameter.ZeroGrad();
-                Recurrence.Run(cell, input, state).Output.Sum().Backward();
-                return;
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            foreach (var parameter in torchParameters) parameter.grad?.zero_();
+            TorchExampleCells.Run(torchStep, torchInput, torchState).sum().backward();
+            return;
         }
+        using var step = TensorScope.Begin(); // as libtorch's dispose scope above: the step's tensors go back to the storage pool
+        if (Case.Implementation == CellImplementation.Fused)
+        {
+            layer.ZeroGrad();
+            layer.Forward(input).Output.Sum().Backward();
+            return;
+        }
+        foreach (var parameter in parameters) parameter.ZeroGrad();
+        Recurrence.Run(cell, input, state).Output.Sum().Backward();
     }
 }

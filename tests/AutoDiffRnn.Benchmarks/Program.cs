@@ -24,6 +24,11 @@ public static class Program
             RecurrentPhaseHarness.Run(args[1..]); // a plain harness, not BenchmarkDotNet
             return;
         }
+        if (args.Length > 0 && args[0] == EagerStepHarness.Switch)
+        {
+            EagerStepHarness.Run(args[1..]); // issue 19's eager cell against the fused kernel, profiled per op kind
+            return;
+        }
         AutoDiffRnn.FSharp.Torch.TorchNative.EnsureLoaded();
         var config = DefaultConfig.Instance.AddColumn(new GflopsColumn(), new TorchRatioColumn());
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);

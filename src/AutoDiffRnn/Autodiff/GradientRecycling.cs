@@ -48,6 +48,10 @@ internal sealed class GradientRecycling
     public bool CanAdopt(Tensor gradient) =>
         IsOwn(gradient) && holders.GetValueOrDefault(gradient) <= 0 && gradient.OwnsStorageAlone && !adopted.Contains(gradient);
 
+    /// <summary>True when <paramref name="sum"/>, a pending gradient, may be updated in place: this pass created it, one place holds it, and it owns its storage alone.</summary>
+    public bool CanAddInto(Tensor sum) =>
+        IsOwn(sum) && holders.GetValueOrDefault(sum) == 1 && sum.OwnsStorageAlone && !adopted.Contains(sum);
+
     /// <summary><paramref name="gradient"/> became a leaf's gradient: it lives on.</summary>
     public void Adopted(Tensor gradient) => adopted.Add(gradient);
 

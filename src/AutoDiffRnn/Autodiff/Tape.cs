@@ -69,7 +69,11 @@ public static class Tape
                 AccumulateIntoLeaf(tensor, gradient, createGraph, recycling);
                 continue;
             }
-            var inputGradients = Anomaly.IsEnabled ? Anomaly.ApplyChecked(node, gradient) : node.Apply(gradient);
+            var outer = running;
+            running = createGraph || Anomaly.IsEnabled ? null : (node, gradient, scratch); // anomaly mode checks every contribution
+            Tensor?[] inputGradients;
+            try { inputGradients = Anomaly.IsEnabled ? Anomaly.ApplyChecked(node, gradient) : node.Apply(gradient); }
+            finally { running = outer; }
             if (!retainGraph && !createGraph)
                 node.Free();
             for (int i = 0; i < node.Inputs.Count; i++)
@@ -113,6 +117,24 @@ public static class Tape
             recycling?.ConsumeAfterNode(gradient);
             recycling?.NodeDone();
         }
+    }
+
+    /// <summary>The node whose vector-Jacobian product a first-order pass on this thread is running, its output gradient and the pass's collections.</summary>
+    [ThreadStatic] private static (Node Node, Tensor OutputGradient, BackwardScratch Scratch)? running;
+
+    /// <summary>
+    /// For the vector-Jacobian product of <paramref name="node"/> while a first-order backward pass runs it: the gradient the pass has
+    /// summed so far for <paramref name="input"/>, when the pass created it and holds it alone (no other place, view or leaf has it, and
+    /// it is not the node's own output gradient), so that the product can add its contribution into it (a weight gradient as a GEMM
+    /// with accumulation, a narrow's slice) and return null for that input instead of a new tensor to be added. Otherwise null: in a
+    /// recorded pass (<c>createGraph</c>), under <see cref="Anomaly.Detect"/> (which checks each node's
+    /// gradients), for another node (e.g. one a compiled cell's backward runs itself), for a first contribution.
+    /// </summary>
+    internal static Tensor? PendingGradient(Node? node, Tensor input)
+    {
+        if (node is null || running is not { } current || current.Node != node) return null;
+        return current.Scratch.Gradients.TryGetValue(input, out var sum) && sum != current.OutputGradient
+            && current.Scratch.Recycling.CanAddInto(sum) ? sum : null;
     }
 
     /// <summary>

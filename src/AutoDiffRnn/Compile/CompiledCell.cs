@@ -106,11 +106,13 @@ public sealed class CompiledCell
     {
         var key = string.Join(";", arguments.Select(argument => argument.DType.Name() + argument.Shape));
         if (programs.TryGetValue(key, out var program)) return program;
-        var graph = CellTracer.Trace(values => step(values[0], values[1..]), arguments);
+        // traced and compiled once, kept for later calls: what the trace creates (a constant such as the 1 of 1 − z) must outlive the
+        // caller's TensorScope, so it is created outside any scope
+        var graph = TensorScope.Outside(() => CellTracer.Trace(values => step(values[0], values[1..]), arguments));
         CompilationCount++;
         try
         {
-            program = CompiledProgram.Compile(graph);
+            program = TensorScope.Outside(() => CompiledProgram.Compile(graph));
             FallbackReason = null;
         }
         catch (NotSupportedException unsupported)

@@ -15,7 +15,7 @@ internal static class ClampOp
     {
         if (min is null && max is null)
             throw new ArgumentException($"{Name}: at least one of min and max must be given (tensor of shape {x.Shape})");
-        var output = Tensor.Empty(x.Shape, x.DType);
+        var output = Tensor.Uninitialized(x.Shape, x.DType); // written whole by the first max or min
         if (x.DType == DType.Float32) Forward(x.Span<float>(), (float?)min, (float?)max, output.Span<float>());
         else Forward(x.Span<double>(), min, max, output.Span<double>());
         return Tape.Record(Name, output, [x], g =>

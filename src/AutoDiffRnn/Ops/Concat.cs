@@ -30,7 +30,7 @@ internal static class ConcatOp
             total += tensor.Shape[normalized];
         }
         if (tensors.Count == 1) return first;
-        var output = Tensor.Empty(first.Shape.With(normalized, total), first.DType);
+        var output = Tensor.Uninitialized(first.Shape.With(normalized, total), first.DType); // every input is copied in
         if (first.DType == DType.Float32) Join<float>(tensors, normalized, output);
         else Join<double>(tensors, normalized, output);
         var sizes = tensors.Select(t => t.Shape[normalized]).ToArray();

@@ -9,13 +9,22 @@ internal interface IUnaryKernel
     static abstract void Apply<T>(ReadOnlySpan<T> x, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>;
 }
 
+/// <summary>
+/// The first-order vector-Jacobian product of an element-wise op written with its output: destination = f(upstream, output) element by
+/// element, e.g. upstream · y (1 − y) for the sigmoid.
+/// </summary>
+internal interface IGradientKernel
+{
+    static abstract void Apply<T>(ReadOnlySpan<T> upstream, ReadOnlySpan<T> output, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>;
+}
+
 /// <summary>Runs element-wise kernels on tensors of either element type (the forward half of element-wise ops).</summary>
 internal static class Elementwise
 {
     /// <summary>kernel(x) into a new tensor of x's shape and type.</summary>
     public static Tensor Unary<TKernel>(Tensor x) where TKernel : IUnaryKernel
     {
-        var output = Tensor.Empty(x.Shape, x.DType);
+        var output = Tensor.Uninitialized(x.Shape, x.DType); // the kernel writes every element
         if (output.ElementCount == 0) return output; // some TensorPrimitives kernels refuse empty spans
         if (x.DType == DType.Float32) TKernel.Apply<float>(x.Span<float>(), output.Span<float>());
         else TKernel.Apply<double>(x.Span<double>(), output.Span<double>());
@@ -27,13 +36,27 @@ internal static class Elementwise
     {
         RequireSameDType(operation, a, b);
         var shape = Broadcasting.Shapes(operation, a.Shape, b.Shape);
-        var output = Tensor.Empty(shape, a.DType);
+        var output = Tensor.Uninitialized(shape, a.DType); // the broadcast loop writes every element
         if (output.ElementCount == 0) return output;
         if (a.DType == DType.Float32)
             Broadcasting.Binary<TKernel, float>(a.Span<float>(), a.Shape, b.Span<float>(), b.Shape, output.Span<float>(), shape);
         else
             Broadcasting.Binary<TKernel, double>(a.Span<double>(), a.Shape, b.Span<double>(), b.Shape, output.Span<double>(), shape);
         return output;
+    }
+
+    /// <summary>
+    /// kernel(g, y) into a new tensor of their (common) shape: an element-wise op's gradient in one pass, for a backward pass that is not
+    /// recorded. A recorded one (<c>createGraph</c>, when <see cref="Autodiff.GradMode.IsEnabled"/>) must use the op's formula on tensor
+    /// ops instead, so that it can be differentiated again; the kernel computes the same formula, operation for operation.
+    /// </summary>
+    public static Tensor Gradient<TKernel>(Tensor outputGradient, Tensor output) where TKernel : IGradientKernel
+    {
+        var gradient = Tensor.Uninitialized(output.Shape, output.DType); // the kernel writes every element
+        if (gradient.ElementCount == 0) return gradient;
+        if (output.DType == DType.Float32) TKernel.Apply<float>(outputGradient.Span<float>(), output.Span<float>(), gradient.Span<float>());
+        else TKernel.Apply<double>(outputGradient.Span<double>(), output.Span<double>(), gradient.Span<double>());
+        return gradient;
     }
 
     /// <summary>Throws, naming the operation, both types and both shapes, unless a and b have the same element type.</summary>

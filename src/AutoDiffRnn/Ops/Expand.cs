@@ -17,7 +17,7 @@ internal static class ExpandOp
         if (!Broadcasting.CanBroadcastTo(x.Shape, target))
             throw new ArgumentException($"{ExpandName}: cannot broadcast shape {x.Shape} to {target}");
         if (x.Shape == target) return x;
-        var output = Tensor.Empty(target, x.DType);
+        var output = Tensor.Uninitialized(target, x.DType); // every element is copied or filled
         if (x.DType == DType.Float32) Broadcasting.Expand<float>(x.Span<float>(), x.Shape, output.Span<float>(), target);
         else Broadcasting.Expand<double>(x.Span<double>(), x.Shape, output.Span<double>(), target);
         return Tape.Record(ExpandName, output, [x], g => [SumTo(g, x.Shape)]);

@@ -15,7 +15,7 @@ internal static class LeakyReluOp
     {
         if (!double.IsFinite(negativeSlope))
             throw new ArgumentOutOfRangeException(nameof(negativeSlope), $"{Name}: the negative slope must be finite, got {negativeSlope}");
-        var output = Tensor.Empty(x.Shape, x.DType);
+        var output = Tensor.Uninitialized(x.Shape, x.DType); // written whole by the first product
         if (x.DType == DType.Float32) Forward(x.Span<float>(), (float)negativeSlope, output.Span<float>());
         else Forward(x.Span<double>(), negativeSlope, output.Span<double>());
         return Tape.Record(Name, output, [x], g => [g * (x.Greater(0.0) * (1 - negativeSlope) + negativeSlope)], attributes: negativeSlope);

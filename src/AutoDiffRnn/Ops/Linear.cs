@@ -18,21 +18,40 @@ internal static class LinearOp
         var (rows, outFeatures, inFeatures) = CheckShapes(input, weight, bias);
         var outputDimensions = input.Shape.ToArray();
         outputDimensions[^1] = outFeatures;
-        var output = Tensor.Empty(Shape.Wrap(outputDimensions), input.DType);
+        var output = Tensor.Uninitialized(Shape.Wrap(outputDimensions), input.DType); // the bias rows or the GEMM write every element
         if (input.DType == DType.Float32) Forward<float>(input, weight, bias, output, rows, outFeatures, inFeatures);
         else Forward<double>(input, weight, bias, output, rows, outFeatures, inFeatures);
 
         Tensor[] inputs = bias is null ? [input, weight] : [input, weight, bias];
-        return Tape.Record(Name, output, inputs, g =>
+        Node? node = null;
+        var recorded = Tape.Record(Name, output, inputs, g =>
         {
             var rowGradient = g.Reshape(rows, outFeatures);
             return
             [
                 input.RequiresGrad ? Tensor.MatMul(rowGradient, weight).Reshape(input.Shape) : null,
-                weight.RequiresGrad ? Tensor.MatMul(rowGradient, input.Reshape(rows, inFeatures), transposeA: true) : null,
+                weight.RequiresGrad ? WeightGradient(node, rowGradient, input.Reshape(rows, inFeatures), weight) : null,
                 bias is { RequiresGrad: true } ? rowGradient.Sum(0) : null,
             ];
         });
+        node = recorded.GradFn;
+        return recorded;
+    }
+
+    /// <summary>
+    /// dW = Gᵀ X; in a first-order pass that already holds a sum for the weight (a weight used at every step of a recurrence), added into
+    /// that sum by the GEMM itself (null returned), which saves writing dW and adding it in a second pass.
+    /// </summary>
+    private static Tensor? WeightGradient(Node? node, Tensor rowGradient, Tensor rowInput, Tensor weight)
+    {
+        if (Tape.PendingGradient(node, weight) is not { } sum)
+            return Tensor.MatMul(rowGradient, rowInput, transposeA: true);
+        int rows = rowGradient.Shape[0], outFeatures = rowGradient.Shape[1], inFeatures = rowInput.Shape[1];
+        if (sum.DType == DType.Float32)
+            Gemm.Multiply<float>(rowGradient.Span<float>(), true, rowInput.Span<float>(), false, sum.Span<float>(), outFeatures, inFeatures, rows, accumulate: true);
+        else
+            Gemm.Multiply<double>(rowGradient.Span<double>(), true, rowInput.Span<double>(), false, sum.Span<double>(), outFeatures, inFeatures, rows, accumulate: true);
+        return null;
     }
 
     private static (int Rows, int OutFeatures, int InFeatures) CheckShapes(Tensor input, Tensor weight, Tensor? bias)

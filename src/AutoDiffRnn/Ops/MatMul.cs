@@ -29,7 +29,7 @@ internal static class MatMulOp
                 $"{Name}: cannot multiply {Describe(a.Shape, transposeA)} by {Describe(b.Shape, transposeB)}: inner dimensions {k} and {kB} differ");
 
         int batch = a.Rank == 3 ? batchA : batchB; // the 3-D operand's batch (equal when both are 3-D), which may be 0
-        var output = Tensor.Empty(a.Rank == 3 || b.Rank == 3 ? Shape.Wrap([batch, m, n]) : Shape.Wrap([m, n]), a.DType);
+        var output = Tensor.Uninitialized(a.Rank == 3 || b.Rank == 3 ? Shape.Wrap([batch, m, n]) : Shape.Wrap([m, n]), a.DType); // the GEMMs overwrite it
         if (a.DType == DType.Float32) Compute<float>(a, b, output, transposeA, transposeB, batchA, batchB, m, n, k);
         else Compute<double>(a, b, output, transposeA, transposeB, batchA, batchB, m, n, k);
 

@@ -19,33 +19,65 @@ internal static class NarrowOp
             throw new ArgumentOutOfRangeException(nameof(start),
                 $"{NarrowName}: start {start} and length {length} (the slice [{start}, {(long)start + length})) are outside dim {axis} of size {size} (shape {x.Shape})");
         if (start == 0 && length == size) return x;
-        var output = Tensor.Empty(x.Shape.With(normalized, length), x.DType);
-        if (x.DType == DType.Float32) Copy<float>(x.Span<float>(), output.Span<float>(), x.Shape, normalized, start, length, toSlice: true);
-        else Copy<double>(x.Span<double>(), output.Span<double>(), x.Shape, normalized, start, length, toSlice: true);
-        return Tape.Record(NarrowName, output, [x], g => [Backward(g, x.Shape, normalized, start)], attributes: (normalized, start, length));
+        var output = Tensor.Uninitialized(x.Shape.With(normalized, length), x.DType); // every block is copied
+        if (x.DType == DType.Float32) Copy<float>(x.Span<float>(), output.Span<float>(), x.Shape, normalized, start, length);
+        else Copy<double>(x.Span<double>(), output.Span<double>(), x.Shape, normalized, start, length);
+        Node? node = null;
+        var recorded = Tape.Record(NarrowName, output, [x], g =>
+        {
+            // in a first-order pass that already holds a sum for x (the other chunks of a gate block), g is added into its slice
+            if (Tape.PendingGradient(node, x) is not { } sum) return [Backward(g, x.Shape, normalized, start)];
+            if (sum.DType == DType.Float32) AddIntoSlice<float>(sum.Span<float>(), g.Span<float>(), x.Shape, normalized, start, length);
+            else AddIntoSlice<double>(sum.Span<double>(), g.Span<double>(), x.Shape, normalized, start, length);
+            return [null];
+        }, attributes: (normalized, start, length));
+        node = recorded.GradFn;
+        return recorded;
     }
 
     /// <summary>A tensor of <paramref name="shape"/> that is zero except for <paramref name="slice"/> at [start, ...) along the axis.</summary>
     public static Tensor Backward(Tensor slice, Shape shape, int axis, int start)
     {
         int length = slice.Shape[axis];
-        var output = Tensor.Empty(shape, slice.DType);
-        if (slice.DType == DType.Float32) Copy<float>(output.Span<float>(), slice.Span<float>(), shape, axis, start, length, toSlice: false);
-        else Copy<double>(output.Span<double>(), slice.Span<double>(), shape, axis, start, length, toSlice: false);
+        var output = Tensor.Uninitialized(shape, slice.DType); // Place writes every element, zeros around the slice
+        if (slice.DType == DType.Float32) Place<float>(output.Span<float>(), slice.Span<float>(), shape, axis, start, length);
+        else Place<double>(output.Span<double>(), slice.Span<double>(), shape, axis, start, length);
         return Tape.Record(NarrowBackwardName, output, [slice], g => [Apply(g, axis, start, length)], attributes: (axis, start, length));
     }
 
-    /// <summary>Copies between a full tensor and its slice along <paramref name="axis"/>, in the direction <paramref name="toSlice"/> says.</summary>
-    private static void Copy<T>(Span<T> full, Span<T> slice, Shape shape, int axis, int start, int length, bool toSlice) where T : unmanaged
+    /// <summary>Copies the slice of <paramref name="full"/> (of <paramref name="shape"/>) along <paramref name="axis"/> into <paramref name="slice"/>.</summary>
+    private static void Copy<T>(ReadOnlySpan<T> full, Span<T> slice, Shape shape, int axis, int start, int length) where T : unmanaged
+    {
+        var (outer, size, inner) = AxisLayout.Split(shape, axis);
+        int block = length * inner;
+        for (int o = 0; o < outer; o++)
+            full.Slice((o * size + start) * inner, block).CopyTo(slice.Slice(o * block, block));
+    }
+
+    /// <summary>Adds <paramref name="slice"/> into its place along the axis of <paramref name="full"/> (of <paramref name="shape"/>).</summary>
+    private static void AddIntoSlice<T>(Span<T> full, ReadOnlySpan<T> slice, Shape shape, int axis, int start, int length)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
         var (outer, size, inner) = AxisLayout.Split(shape, axis);
         int block = length * inner;
         for (int o = 0; o < outer; o++)
         {
-            var fullBlock = full.Slice((o * size + start) * inner, block);
-            var sliceBlock = slice.Slice(o * block, block);
-            if (toSlice) fullBlock.CopyTo(sliceBlock);
-            else sliceBlock.CopyTo(fullBlock);
+            var target = full.Slice((o * size + start) * inner, block);
+            System.Numerics.Tensors.TensorPrimitives.Add(target, slice.Slice(o * block, block), target);
+        }
+    }
+
+    /// <summary>Writes all of <paramref name="full"/> in one pass: <paramref name="slice"/> at its place along the axis, zeros around it.</summary>
+    private static void Place<T>(Span<T> full, ReadOnlySpan<T> slice, Shape shape, int axis, int start, int length) where T : unmanaged
+    {
+        var (outer, size, inner) = AxisLayout.Split(shape, axis);
+        int block = length * inner, before = start * inner, after = (size - start - length) * inner;
+        for (int o = 0; o < outer; o++)
+        {
+            var row = full.Slice(o * size * inner, size * inner);
+            row[..before].Clear();
+            slice.Slice(o * block, block).CopyTo(row.Slice(before, block));
+            row.Slice(before + block, after).Clear();
         }
     }
 

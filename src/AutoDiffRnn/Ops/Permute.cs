@@ -18,7 +18,7 @@ internal static class PermuteOp
         if (order.Distinct().Count() != order.Length)
             throw new ArgumentException($"{Name}: [{string.Join(",", axes)}] repeats an axis; it must order every axis of {x.Shape} once");
         if (order.Select((axis, i) => axis == i).All(same => same)) return x;
-        var output = Tensor.Empty(Shape.Wrap(order.Select(axis => x.Shape.Dimensions[axis]).ToArray()), x.DType);
+        var output = Tensor.Uninitialized(Shape.Wrap(order.Select(axis => x.Shape.Dimensions[axis]).ToArray()), x.DType); // every row is copied
         if (x.DType == DType.Float32) AxisLayout.Permute<float>(x.Span<float>(), x.Shape, order, output.Span<float>());
         else AxisLayout.Permute<double>(x.Span<double>(), x.Shape, order, output.Span<double>());
         var inverse = new int[order.Length];

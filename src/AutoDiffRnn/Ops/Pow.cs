@@ -13,7 +13,7 @@ internal static class PowOp
 {
     public static Tensor Apply(Tensor x, double exponent)
     {
-        var output = Tensor.Empty(x.Shape, x.DType);
+        var output = Tensor.Uninitialized(x.Shape, x.DType); // written whole by the kernel
         if (x.DType == DType.Float32) Forward(x.Span<float>(), (float)exponent, output.Span<float>());
         else Forward(x.Span<double>(), exponent, output.Span<double>());
         return Tape.Record(Name, output, [x], g =>

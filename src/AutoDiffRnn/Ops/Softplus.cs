@@ -18,7 +18,7 @@ internal static class SoftplusOp
             throw new ArgumentOutOfRangeException(nameof(beta), $"{Name}: beta must be finite and nonzero, got {beta}");
         if (double.IsNaN(threshold))
             throw new ArgumentOutOfRangeException(nameof(threshold), $"{Name}: the threshold must not be NaN");
-        var output = Tensor.Empty(x.Shape, x.DType);
+        var output = Tensor.Uninitialized(x.Shape, x.DType); // the kernel writes every element
         if (x.DType == DType.Float32) Forward(x.Span<float>(), (float)beta, (float)threshold, output.Span<float>());
         else Forward(x.Span<double>(), beta, threshold, output.Span<double>());
         return Tape.Record(Name, output, [x], g =>
@@ -29,21 +29,29 @@ internal static class SoftplusOp
         });
     }
 
+    /// <summary>Elements per block of the forward's scratch, on the stack: the kernel allocates nothing.</summary>
+    private const int Block = 256;
+
     private static void Forward<T>(ReadOnlySpan<T> x, T beta, T threshold, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var scaled = destination;
-        TensorPrimitives.Multiply(x, beta, scaled);
-        var tail = new T[x.Length].AsSpan();                   // e^(-|βx|), in (0, 1]
-        TensorPrimitives.Abs(scaled, tail);
-        TensorPrimitives.Negate(tail, tail);
-        TensorPrimitives.Exp(tail, tail);
-        var logOfOnePlusTail = new T[x.Length].AsSpan();
-        TensorPrimitives.Add(tail, T.One, logOfOnePlusTail);
-        TensorPrimitives.Log(logOfOnePlusTail, logOfOnePlusTail);
-        for (int i = 0; i < x.Length; i++)
+        TensorPrimitives.Multiply(x, beta, destination); // βx, overwritten block by block below
+        Span<T> tail = stackalloc T[Block], logOfOnePlusTail = stackalloc T[Block];
+        for (int start = 0; start < x.Length; start += Block)
         {
-            T z = scaled[i];
-            destination[i] = z > threshold ? x[i] : (T.Max(z, T.Zero) + LogOnePlus(tail[i], logOfOnePlusTail[i])) / beta;
+            int count = Math.Min(Block, x.Length - start);
+            var scaled = destination.Slice(start, count);
+            var blockTail = tail[..count];                        // e^(-|βx|), in (0, 1]
+            var blockLog = logOfOnePlusTail[..count];
+            TensorPrimitives.Abs(scaled, blockTail);
+            TensorPrimitives.Negate(blockTail, blockTail);
+            TensorPrimitives.Exp(blockTail, blockTail);
+            TensorPrimitives.Add(blockTail, T.One, blockLog);
+            TensorPrimitives.Log(blockLog, blockLog);
+            for (int i = 0; i < count; i++)
+            {
+                T z = scaled[i];
+                scaled[i] = z > threshold ? x[start + i] : (T.Max(z, T.Zero) + LogOnePlus(blockTail[i], blockLog[i])) / beta;
+            }
         }
     }
 

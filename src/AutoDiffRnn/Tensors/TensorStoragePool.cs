@@ -13,8 +13,11 @@ internal static class TensorStoragePool
     /// <summary>The most bytes the pool holds at once (a quarter of the memory the GC may use, at most 1 GiB).</summary>
     public static readonly long MaximumRetainedBytes = Math.Min(1L << 30, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4);
 
-    /// <summary>The most arrays of one length the pool holds.</summary>
-    public const int MaximumArraysPerLength = 64;
+    /// <summary>
+    /// The most arrays of one length the pool holds: enough for a whole step of an eager recurrent network, whose T time steps each make
+    /// tens of tensors of the same [B, H] shape (the LSTM cell of issue 19 at T = 64 makes about 3000), so that the next step finds them all.
+    /// </summary>
+    public const int MaximumArraysPerLength = 8192;
 
     private static readonly Lock Gate = new();
     private static readonly Dictionary<int, Stack<float[]>> Floats = [];
