@@ -15,7 +15,9 @@ namespace AutoDiffRnn;
 /// units are cut into blocks, one per core, ordered by <see cref="StepBlockSchedule"/> (workers started once per sequence, a spin barrier
 /// per step); each block's panels are packed by the worker that runs its first step. A block's step runs unit by unit, each unit's panel
 /// read once per step while the tiles of the state and input (tile-major: each a contiguous stream) pass over it; the gate math of a
-/// full tile runs on both its vectors interleaved (<see cref="PairLanes{T}"/>).
+/// full tile runs on both its vectors interleaved (<see cref="PairLanes{T}"/>). Not the default: on the idle Zen 3 the per-block products
+/// of <see cref="UnitBlockInference{T, TCell}"/> measured faster; kept, tested against the recording path, for the phase harness to
+/// compare on other machines.
 /// </summary>
 internal sealed unsafe class GatePanelInference<T, TCell> : IDisposable where T : unmanaged, IFloatingPointIeee754<T> where TCell : struct, IFusedCell
 {
@@ -29,13 +31,6 @@ internal sealed unsafe class GatePanelInference<T, TCell> : IDisposable where T 
 
     /// <summary>Whether the cell's forward can run on gate panels: four gates summed into one pre-activation each (the LSTM).</summary>
     public static bool Supports => TCell.Gates == GemmGatePanels.Gates && !TCell.SeparateHiddenProjection;
-
-    /// <summary>
-    /// Whether inference should run on gate panels: the cell is supported and the machine's widest GEMM kernel is not the AVX-512 one
-    /// (the panels' micro-kernel works on <see cref="Vector{T}"/>, 256 bits on x64 even where AVX-512 is, so there the split products
-    /// of <see cref="UnitBlockInference{T, TCell}"/>, on 512-bit kernels, keep twice its width; measured on Zen 3 AVX2 only).
-    /// </summary>
-    public static bool Preferred => Supports && Gemm.BestKernel != Gemm.KernelKind.Vector512;
 
     /// <summary>
     /// Runs the sequence from the initial states (zeros when null) into <paramref name="target"/>, with the hidden units cut into (at most)
