@@ -32,7 +32,7 @@ internal static class FusedDerivatives
     }
 
     /// <summary>
-    /// destination (+)= upstream · s (1 − s), with s = σ(x) already computed (as <see cref="Kernels.Activations.SigmoidGradient{T}"/>
+    /// destination (+)= upstream · s (1 − s), with s = σ(x) already computed (as <see cref="Kernels.Lanes.SigmoidGradient{TLanes, T}"/>
     /// computes it): the sigmoid's vector-Jacobian product, added into <paramref name="destination"/> when <paramref name="accumulate"/>.
     /// </summary>
     public static void SigmoidGradient<T>(ReadOnlySpan<T> activated, ReadOnlySpan<T> upstream, Span<T> destination, bool accumulate)

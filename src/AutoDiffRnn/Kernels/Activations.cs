@@ -168,24 +168,4 @@ internal static class Activations
         public static readonly T Threshold = T.CreateTruncating(typeof(T) == typeof(double) ? 0.3 : 0.5);
     }
 
-    /// <summary>destination = upstream · s (1 − s), with s = σ(x) already computed: the sigmoid's vector-Jacobian product.</summary>
-    public static void SigmoidGradient<T>(ReadOnlySpan<T> activated, ReadOnlySpan<T> upstream, Span<T> destination)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
-        {
-            for (; i <= activated.Length - Vector<T>.Count; i += Vector<T>.Count)
-            {
-                var s = new Vector<T>(activated[i..]);
-                var product = new Vector<T>(upstream[i..]) * s;
-                (product - product * s).CopyTo(destination[i..]);
-            }
-        }
-        for (; i < activated.Length; i++)
-        {
-            T product = upstream[i] * activated[i];
-            destination[i] = product - product * activated[i];
-        }
-    }
 }

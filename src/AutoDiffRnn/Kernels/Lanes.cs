@@ -65,7 +65,7 @@ internal static class Lanes
         for (; j < n; j++) loop.Run<ScalarLane<T>>(j);
     }
 
-    /// <summary>upstream · s (1 − s), s a sigmoid's output, as <see cref="Activations.SigmoidGradient{T}"/> computes it.</summary>
+    /// <summary>upstream · s (1 − s), s a sigmoid's output, as <see cref="Compile.FusedDerivatives.SigmoidGradient{T}"/> computes it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TLanes SigmoidGradient<TLanes, T>(TLanes activated, TLanes upstream)
         where TLanes : struct, ILanes<TLanes, T>

@@ -10,12 +10,14 @@ internal interface IUnaryKernel
 }
 
 /// <summary>
-/// The first-order vector-Jacobian product of an element-wise op written with its output: destination = f(upstream, output) element by
-/// element, e.g. upstream · y (1 − y) for the sigmoid.
+/// The derivative of an element-wise op written with its output, f(y) (e.g. y (1 − y) for the sigmoid), per vector and per element: its
+/// first-order vector-Jacobian product is upstream · f(y) (<see cref="Elementwise.Gradient{TDerivative}"/>).
 /// </summary>
-internal interface IGradientKernel
+internal interface IOutputDerivative
 {
-    static abstract void Apply<T>(ReadOnlySpan<T> upstream, ReadOnlySpan<T> output, Span<T> destination) where T : unmanaged, IFloatingPointIeee754<T>;
+    static abstract Vector<T> Of<T>(Vector<T> output) where T : unmanaged, IFloatingPointIeee754<T>;
+
+    static abstract T Of<T>(T output) where T : unmanaged, IFloatingPointIeee754<T>;
 }
 
 /// <summary>Runs element-wise kernels on tensors of either element type (the forward half of element-wise ops).</summary>
@@ -50,13 +52,24 @@ internal static class Elementwise
     /// recorded. A recorded one (<c>createGraph</c>, when <see cref="Autodiff.GradMode.IsEnabled"/>) must use the op's formula on tensor
     /// ops instead, so that it can be differentiated again; the kernel computes the same formula, operation for operation.
     /// </summary>
-    public static Tensor Gradient<TKernel>(Tensor outputGradient, Tensor output) where TKernel : IGradientKernel
+    public static Tensor Gradient<TDerivative>(Tensor outputGradient, Tensor output) where TDerivative : IOutputDerivative
     {
-        var gradient = Tensor.Uninitialized(output.Shape, output.DType); // the kernel writes every element
+        var gradient = Tensor.Uninitialized(output.Shape, output.DType); // the loop writes every element
         if (gradient.ElementCount == 0) return gradient;
-        if (output.DType == DType.Float32) TKernel.Apply<float>(outputGradient.Span<float>(), output.Span<float>(), gradient.Span<float>());
-        else TKernel.Apply<double>(outputGradient.Span<double>(), output.Span<double>(), gradient.Span<double>());
+        if (output.DType == DType.Float32) Gradient<float, TDerivative>(outputGradient.Span<float>(), output.Span<float>(), gradient.Span<float>());
+        else Gradient<double, TDerivative>(outputGradient.Span<double>(), output.Span<double>(), gradient.Span<double>());
         return gradient;
+    }
+
+    /// <summary>d = g · f(y) element by element, vectorized, in the order of operations of the recorded formula g * f(y).</summary>
+    private static void Gradient<T, TDerivative>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, Span<T> d)
+        where T : unmanaged, IFloatingPointIeee754<T> where TDerivative : IOutputDerivative
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+            for (; i <= d.Length - Vector<T>.Count; i += Vector<T>.Count)
+                (new Vector<T>(g[i..]) * TDerivative.Of(new Vector<T>(y[i..]))).CopyTo(d[i..]);
+        for (; i < d.Length; i++) d[i] = g[i] * TDerivative.Of(y[i]);
     }
 
     /// <summary>Throws, naming the operation, both types and both shapes, unless a and b have the same element type.</summary>

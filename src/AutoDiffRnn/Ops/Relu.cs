@@ -23,22 +23,15 @@ internal static class ReluOp
     }
 
     /// <summary>
-    /// g (y &gt; 0 ? 1 : 0) in one pass, operation for operation as the recorded formula (a NaN or infinite g where y ≤ 0 gives NaN, as
-    /// there): the mask of <see cref="ComparisonOp.IsGreater"/>, vectorized and branch-free.
+    /// y &gt; 0 ? 1 : 0: with g, the recorded formula operation for operation (a NaN or infinite g where y ≤ 0 gives NaN, as there); the
+    /// mask of <see cref="ComparisonOp.IsGreater"/>, vectorized and branch-free.
     /// </summary>
-    internal readonly struct Gradient : IGradientKernel
+    internal readonly struct Gradient : IOutputDerivative
     {
-        public static void Apply<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            int i = 0;
-            if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
-                for (; i <= d.Length - Vector<T>.Count; i += Vector<T>.Count)
-                {
-                    var mask = ComparisonOp.IsGreater.Holds(new Vector<T>(y[i..]), Vector<T>.Zero) & Vector<T>.One;
-                    (new Vector<T>(g[i..]) * mask).CopyTo(d[i..]);
-                }
-            for (; i < d.Length; i++) d[i] = g[i] * (ComparisonOp.IsGreater.Holds(y[i], T.Zero) ? T.One : T.Zero);
-        }
+        public static Vector<T> Of<T>(Vector<T> y) where T : unmanaged, IFloatingPointIeee754<T> =>
+            ComparisonOp.IsGreater.Holds(y, Vector<T>.Zero) & Vector<T>.One;
+
+        public static T Of<T>(T y) where T : unmanaged, IFloatingPointIeee754<T> => ComparisonOp.IsGreater.Holds(y, T.Zero) ? T.One : T.Zero;
     }
 
     /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>

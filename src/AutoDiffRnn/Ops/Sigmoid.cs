@@ -20,20 +20,12 @@ internal static class SigmoidOp
         public static void Apply<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sigmoid(x, d);
     }
 
-    /// <summary>g (y (1 − y)) in one pass, operation for operation as the recorded formula.</summary>
-    internal readonly struct Gradient : IGradientKernel
+    /// <summary>y (1 − y): with g, the recorded formula g * (y * (1 - y)) operation for operation.</summary>
+    internal readonly struct Gradient : IOutputDerivative
     {
-        public static void Apply<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            int i = 0;
-            if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
-                for (; i <= d.Length - Vector<T>.Count; i += Vector<T>.Count)
-                {
-                    var output = new Vector<T>(y[i..]);
-                    (new Vector<T>(g[i..]) * (output * (Vector<T>.One - output))).CopyTo(d[i..]);
-                }
-            for (; i < d.Length; i++) d[i] = g[i] * (y[i] * (T.One - y[i]));
-        }
+        public static Vector<T> Of<T>(Vector<T> y) where T : unmanaged, IFloatingPointIeee754<T> => y * (Vector<T>.One - y);
+
+        public static T Of<T>(T y) where T : unmanaged, IFloatingPointIeee754<T> => y * (T.One - y);
     }
 
     /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>

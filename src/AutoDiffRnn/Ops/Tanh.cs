@@ -19,20 +19,12 @@ internal static class TanhOp
         public static void Apply<T>(ReadOnlySpan<T> x, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T> => Kernels.Activations.Tanh(x, d);
     }
 
-    /// <summary>g (1 − y²) in one pass, operation for operation as the recorded formula.</summary>
-    internal readonly struct Gradient : IGradientKernel
+    /// <summary>1 − y²: with g, the recorded formula g * (1 - y * y) operation for operation.</summary>
+    internal readonly struct Gradient : IOutputDerivative
     {
-        public static void Apply<T>(ReadOnlySpan<T> g, ReadOnlySpan<T> y, Span<T> d) where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            int i = 0;
-            if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
-                for (; i <= d.Length - Vector<T>.Count; i += Vector<T>.Count)
-                {
-                    var output = new Vector<T>(y[i..]);
-                    (new Vector<T>(g[i..]) * (Vector<T>.One - output * output)).CopyTo(d[i..]);
-                }
-            for (; i < d.Length; i++) d[i] = g[i] * (T.One - y[i] * y[i]);
-        }
+        public static Vector<T> Of<T>(Vector<T> y) where T : unmanaged, IFloatingPointIeee754<T> => Vector<T>.One - y * y;
+
+        public static T Of<T>(T y) where T : unmanaged, IFloatingPointIeee754<T> => T.One - y * y;
     }
 
     /// <summary>The operation's name, as registered, recorded on the tape and used in error messages.</summary>

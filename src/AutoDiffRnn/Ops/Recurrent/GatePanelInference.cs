@@ -39,8 +39,7 @@ internal sealed unsafe class GatePanelInference<T, TCell> : IDisposable where T 
     public static void Run(RecurrenceInputs inputs, InferenceTarget target, int blocks)
     {
         if (!Supports) throw new NotSupportedException($"{TCell.Operation}: gate-panel inference needs four summed gates, not {TCell.Gates}");
-        target.Check(inputs.Steps, inputs.Batch, inputs.HiddenSize, TCell.HasCellState);
-        if (blocks < 1) throw new ArgumentOutOfRangeException(nameof(blocks), $"{TCell.Operation} inference: blocks must be positive, got {blocks}");
+        UnitBlockInference<T, TCell>.CheckArguments(inputs, target, blocks);
         using var run = new GatePanelInference<T, TCell>(inputs, target, blocks);
         run.Execute();
     }

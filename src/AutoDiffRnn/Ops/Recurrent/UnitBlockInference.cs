@@ -37,10 +37,16 @@ internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unman
     /// <summary>As <see cref="Run"/>: on per-block products h W_hhᵀ (the phase harness compares it with the gate panels by this name).</summary>
     internal static void RunOnProducts(RecurrenceInputs inputs, InferenceTarget target, int blocks)
     {
-        target.Check(inputs.Steps, inputs.Batch, inputs.HiddenSize, TCell.HasCellState);
-        if (blocks < 1) throw new ArgumentOutOfRangeException(nameof(blocks), $"{TCell.Operation} inference: blocks must be positive, got {blocks}");
+        CheckArguments(inputs, target, blocks);
         using var run = new UnitBlockInference<T, TCell>(inputs, target, blocks);
         run.Execute();
+    }
+
+    /// <summary>Checks that <paramref name="target"/> fits the inputs and that <paramref name="blocks"/> is positive (for every inference path).</summary>
+    internal static void CheckArguments(RecurrenceInputs inputs, InferenceTarget target, int blocks)
+    {
+        target.Check(inputs.Steps, inputs.Batch, inputs.HiddenSize, TCell.HasCellState);
+        if (blocks < 1) throw new ArgumentOutOfRangeException(nameof(blocks), $"{TCell.Operation} inference: blocks must be positive, got {blocks}");
     }
 
     private UnitBlockInference(RecurrenceInputs inputs, InferenceTarget target, int requestedBlocks)
