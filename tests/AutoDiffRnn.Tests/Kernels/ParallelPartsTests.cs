@@ -4,7 +4,7 @@ namespace AutoDiffRnn.Tests.Kernels;
 
 /// <summary>
 /// The allocation-free fork-join: every part runs exactly once, the first failure comes back to the caller, calls nest, the caller's
-/// kernel tuning reaches the helpers, an idle dedicated worker (<see cref="ParallelWorkers"/>) is the helper, and neither it nor a GEMM
+/// kernel tuning reaches the helpers, and neither it nor a GEMM
 /// split over the cores allocates on the calling thread in steady state.
 /// </summary>
 public class ParallelPartsTests
@@ -123,30 +123,6 @@ public class ParallelPartsTests
             ParallelParts.Run(seen.Length, new ReadTuning(seen));
             Assert.All(seen, depthBlock => Assert.Equal(77, depthBlock));
         }
-    }
-
-    private readonly struct NoteThreads(string?[] names) : IParallelBody
-    {
-        public void Run(int part)
-        {
-            names[part] = Thread.CurrentThread.Name;
-            Thread.SpinWait(20_000); // long enough for the helper to take the other part
-        }
-    }
-
-    [Fact]
-    public void AnIdleDedicatedWorkerIsTheHelper()
-    {
-        if (ParallelWorkers.Count == 0) return; // one core: no helper at all (the calling thread runs every part)
-        // other tests may keep the workers busy for a while (then the thread pool helps): one call of many must get a worker
-        bool workerHelped = false;
-        for (int call = 0; call < 200 && !workerHelped; call++)
-        {
-            var names = new string?[2];
-            ParallelParts.Run(2, new NoteThreads(names));
-            workerHelped = names.Any(name => name?.StartsWith("AutoDiffRnn parallel parts", StringComparison.Ordinal) == true);
-        }
-        Assert.True(workerHelped, "no part ran on a dedicated worker thread in 200 calls");
     }
 
     private readonly struct Nothing : IParallelBody
