@@ -20,7 +20,8 @@ namespace AutoDiffRnn.Benchmarks;
 /// min, median, p90 and max, the methods the JIT compiled during the measured steps, and from the OS (<see cref="CharRnnStepCpuClock"/>)
 /// the stepping thread's run-queue wait and the machine's steal time; <c>--per-step</c> lists them step by step, <c>--single-thread</c>
 /// runs every product and recurrence on the calling thread (the spread the machine adds without any fork-join), <c>--thread-pool-helpers</c>
-/// takes the fork-join's helpers from the thread pool instead of its dedicated workers (<see cref="ParallelWorkers"/>).
+/// takes the fork-join's helpers from the thread pool instead of its dedicated workers (<see cref="ParallelWorkers"/>), <c>--control</c>
+/// times fixed workloads after every step (<see cref="CharRnnStepControl"/>: how much the machine alone spreads the same work).
 /// </summary>
 public static class CharRnnStepHarness
 {
@@ -47,6 +48,7 @@ public static class CharRnnStepHarness
         using var singleThread = args.Contains("--single-thread") ? KernelTuning.Use(KernelTuning.Current with { MaxParallelism = 1 }) : null;
         using var types = args.Contains("--types") ? new AllocationSampler() : null;
         using var clock = new CharRnnStepCpuClock();
+        var control = args.Contains("--control") ? new CharRnnStepControl() : null;
         var setup = new CharRnnStepSetup();
         int phases = PhaseNames.Length;
         var stamps = new long[measured, phases + 1];
@@ -79,10 +81,12 @@ public static class CharRnnStepHarness
             (running[current], waiting[current]) = (runAfter - runBefore, waitAfter - waitBefore);
             compiled[current] = JitInfo.GetCompiledMethodCount() - compiledBefore;
             poolThreads[current] = ThreadPool.ThreadCount;
+            control?.Run(record: true);
         }
         var (jitMethodsBefore, jitTimeBefore) = (JitInfo.GetCompiledMethodCount(), JitInfo.GetCompilationTime());
         // warm-up: at least the steps asked for, then until the JIT's tiering is done (unless --fixed-warm-up)
         warmUp = CharRnnStepSetup.WarmUp(warmUp, args.Contains("--fixed-warm-up") ? 0 : CharRnnStepSetup.JitQuietSteps, step => Step(step, -1));
+        for (int run = 0; run < 40 && control is not null; run++) control.Run(record: false); // past the JIT's tiers before the measured steps
         var (jitMethodsWarm, jitTimeWarm) = (JitInfo.GetCompiledMethodCount(), JitInfo.GetCompilationTime());
         PrintGraph(setup);
         var jitTimeStart = JitInfo.GetCompilationTime();
@@ -124,6 +128,7 @@ public static class CharRnnStepHarness
         if (runningMs[0] > 0)
             Console.WriteLine($"  the stepping thread on a CPU (its waits for the other core included, other processes' turns not): min {runningMs[0]:F2} ms, " +
                               $"median {Median(runningMs):F2} ms, max {runningMs[^1]:F2} ms, median/min {Median(runningMs) / runningMs[0]:F2}");
+        control?.Print("  ");
         Console.WriteLine("  step times, histogram in bins of 5% of the minimum:");
         CharRnnStepDistribution.PrintHistogram(series, "    ");
         Console.WriteLine("  step times in order (ms; * the JIT compiled methods during the step):");
