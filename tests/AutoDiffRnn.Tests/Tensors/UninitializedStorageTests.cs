@@ -1,88 +1,61 @@
+using AutoDiffRnn.FSharp;
 using AutoDiffRnn.Tests.Support;
 
 namespace AutoDiffRnn.Tests.Tensors;
 
 /// <summary>
 /// Ops that rent their output storage without clearing it (every element is written by their kernel) leave nothing of the array's
-/// previous contents: before each op the pool is handed arrays of the op's output length filled with NaN, and the op's result (and
-/// the gradients of its inputs) from finite inputs must be finite. An op that skipped an element would show a NaN. Shapes are odd
-/// (5×7 and the like) so that the vectorized kernels' scalar tails are exercised too.
+/// previous contents: before the op, and again before its backward pass, the pool is handed arrays of the lengths the call may rent
+/// (its output's and its inputs') filled with NaN, and the op's result and the gradients of its inputs, from finite inputs, must be
+/// finite. An op that skipped an element would show a NaN. The cases are the op table's (<see cref="OpTable"/>): every op, several
+/// seeded draws of shapes (odd sizes and broadcasts among them, so the vectorized kernels' scalar tails run too) and arguments.
 /// </summary>
 [Collection(AllocationCollection.Name)] // hands arrays to the shared pool: alone, so another test cannot take them first
 public sealed class UninitializedStorageTests
 {
-    private static readonly Tensor A = Random64.Normal(1, 5, 7).SetRequiresGrad();
-    private static readonly Tensor B = Random64.Normal(2, 5, 7).SetRequiresGrad();
-    private static readonly Tensor Row = Random64.Normal(3, 7).SetRequiresGrad();
-    private static readonly Tensor Column = Random64.Normal(4, 5, 1).SetRequiresGrad();
-    private static readonly Tensor Positive = Random64.Uniform(5, 0.5, 2.0, 5, 7).SetRequiresGrad();
-    private static readonly Tensor Weight = Random64.Normal(6, 3, 7).SetRequiresGrad();
-    private static readonly Tensor Bias = Random64.Normal(7, 3).SetRequiresGrad();
-    private static readonly Tensor Batch = Random64.Normal(8, 2, 5, 7).SetRequiresGrad();
+    private const int DrawsPerRow = 6;
+    private const int PoisonedCopies = 8;
 
-    public static TheoryData<string> Cases => new(OpCases.Keys);
-
-    private static readonly Dictionary<string, Func<Tensor>> OpCases = new()
+    public static TheoryData<string, int> Draws()
     {
-        ["exp"] = () => A.Exp(),
-        ["tanh"] = () => A.Tanh(),
-        ["sigmoid"] = () => A.Sigmoid(),
-        ["relu"] = () => A.Relu(),
-        ["neg"] = () => -A,
-        ["abs"] = () => A.Abs(),
-        ["sqrt"] = () => Positive.Sqrt(),
-        ["log"] = () => Positive.Log(),
-        ["add"] = () => A + B,
-        ["add row"] = () => A + Row,
-        ["mul column"] = () => A * Column,
-        ["sub scalar"] = () => 1.0 - A,
-        ["div"] = () => A / Positive,
-        ["outer sum"] = () => Column + Row,
-        ["greater"] = () => A.Greater(B) + A,
-        ["less scalar"] = () => A.Less(0.25) * A,
-        ["equal"] = () => A.Equal(A) * B,
-        ["narrow"] = () => A.Narrow(1, 2, 3),
-        ["chunk"] = () => A.Chunk(3, 1)[1] * 2.0,
-        ["select"] = () => Batch.Select(0, 1),
-        ["concat"] = () => Tensor.Concat([A, B], 1),
-        ["stack"] = () => Tensor.Stack([A, B, A], 0),
-        ["linear"] = () => Tensor.Linear(A, Weight, Bias),
-        ["linear without bias"] = () => Tensor.Linear(A, Weight, null),
-        ["matmul"] = () => Tensor.MatMul(A, Weight, transposeB: true),
-        ["batched matmul"] = () => Tensor.MatMul(Batch, Weight, transposeB: true),
-        ["expand"] = () => Row.Expand(new Shape(5, 7)) * A,
-        ["clamp"] = () => A.Clamp(-0.5, 0.5),
-        ["pow"] = () => Positive.Pow(1.5),
-        ["leaky_relu"] = () => A.LeakyRelu(0.1),
-        ["permute"] = () => Batch.Permute(2, 0, 1),
-        ["softplus"] = () => (A * 30.0).Softplus(),
-    };
-
-    [Theory]
-    [MemberData(nameof(Cases))]
-    public void UnclearedOutputsAndGradientsAreFullyWritten(string name)
-    {
-        Tensor[] leaves = [A, B, Row, Column, Positive, Weight, Bias, Batch];
-        foreach (var leaf in leaves) leaf.ZeroGrad();
-        PoisonPool();
-        var output = OpCases[name]();
-        AssertFinite(output, $"{name}: output");
-        PoisonPool();
-        (output * output).Sum().Backward();
-        foreach (var leaf in leaves)
-            if (leaf.Grad is { } gradient) AssertFinite(gradient, $"{name}: gradient of the {leaf.Shape} input");
-        Assert.Contains(leaves, leaf => leaf.Grad is not null);
+        var data = new TheoryData<string, int>();
+        foreach (var row in OpTable.Rows())
+            for (int draw = 0; draw < DrawsPerRow; draw++)
+                data.Add(row.Name, draw);
+        return data;
     }
 
-    /// <summary>NaN-filled arrays, several of every length the cases rent, handed to the pool for the next rents.</summary>
-    private static void PoisonPool()
+    [Theory]
+    [MemberData(nameof(Draws))]
+    public void UnclearedOutputsAndGradientsAreFullyWritten(string row, int draw)
     {
-        foreach (int length in new[] { 1, 3, 5, 7, 15, 21, 30, 35, 70, 105 })
-            for (int copy = 0; copy < 8; copy++)
+        var spec = OpTable.Rows().Single(r => r.Name == row);
+        var sample = spec.Draw.Invoke(new Random(OpSpecModule.SeedOf(row) + 104_729 * draw));
+        var inputs = sample.Inputs.Select(input => input.Clone().SetRequiresGrad()).ToArray();
+        int outputLength = sample.CSharp.Invoke(sample.Inputs).ElementCount; // a first call, off the tape, for the output's length
+        int[] lengths = [outputLength, .. inputs.Select(input => input.ElementCount)];
+        PoisonPool(lengths);
+        var output = sample.CSharp.Invoke(inputs);
+        AssertFinite(output, $"{sample.Label}: output");
+        PoisonPool(lengths);
+        (output * output).Sum().Backward();
+        foreach (var input in inputs)
+            if (input.Grad is { } gradient) AssertFinite(gradient, $"{sample.Label}: gradient of the {input.Shape} input");
+        Assert.Contains(inputs, input => input.Grad is not null);
+    }
+
+    /// <summary>NaN-filled float and double arrays of the given lengths, several of each, handed to the pool for the next rents.</summary>
+    private static void PoisonPool(int[] lengths)
+    {
+        foreach (int length in lengths.Distinct().Where(length => length > 0))
+            for (int copy = 0; copy < PoisonedCopies; copy++)
             {
-                var poisoned = new double[length];
-                Array.Fill(poisoned, double.NaN);
-                TensorStoragePool.Return(poisoned);
+                var doubles = new double[length];
+                Array.Fill(doubles, double.NaN);
+                TensorStoragePool.Return(doubles);
+                var floats = new float[length];
+                Array.Fill(floats, float.NaN);
+                TensorStoragePool.Return(floats);
             }
     }
 
