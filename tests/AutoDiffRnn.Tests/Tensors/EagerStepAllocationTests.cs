@@ -30,16 +30,9 @@ public sealed class EagerStepAllocationTests(ITestOutputHelper output)
             foreach (var parameter in example.Parameters) parameter.ZeroGrad();
             Recurrence.Run(cell, input, state).Output.Sum().Backward();
         }
-        double BytesPerStep(bool scoped, int count)
-        {
-            for (int warmUp = 0; warmUp < 3; warmUp++) Step(scoped);
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            for (int i = 0; i < count; i++) Step(scoped);
-            return (GC.GetTotalAllocatedBytes(precise: true) - before) / (double)count;
-        }
 
-        double unscoped = BytesPerStep(scoped: false, 3);
-        double scoped = BytesPerStep(scoped: true, 5);
+        double unscoped = AllocatedBytes.PerCall(_ => Step(scoped: false), count: 3, warmUp: 3);
+        double scoped = AllocatedBytes.PerCall(_ => Step(scoped: true), count: 5, warmUp: 3);
         output.WriteLine($"eager LSTM step: scoped {scoped / 1024:F1} KB, unscoped {unscoped / 1024:F1} KB");
         Assert.True(scoped < unscoped / 10,
             $"a scoped eager LSTM step allocated {scoped / 1024:F1} KB after warm-up, an unscoped one {unscoped / 1024:F1} KB: " +

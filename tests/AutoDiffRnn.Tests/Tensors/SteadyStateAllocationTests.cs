@@ -54,21 +54,13 @@ public sealed class SteadyStateAllocationTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Mean bytes allocated by the whole process per call of <paramref name="step"/> (with its index), over <paramref name="count"/> calls.</summary>
-    private static double BytesPerStep(Action<int> step, int count)
-    {
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        for (int i = 0; i < count; i++) step(i);
-        return (GC.GetTotalAllocatedBytes(precise: true) - before) / (double)count;
-    }
-
     [Fact]
     public void AScopedFusedLstmTrainingStepAllocatesLessThan64KilobytesAfterWarmUp()
     {
         var model = new SmallModel();
         var losses = new List<double>();
         for (int step = 0; step < 5; step++) losses.Add(model.Step((ulong)step));
-        double perStep = BytesPerStep(step => losses.Add(model.Step((ulong)(100 + step))), 20);
+        double perStep = AllocatedBytes.PerCall(step => losses.Add(model.Step((ulong)(100 + step))), 20);
         output.WriteLine($"scoped step: {perStep / 1024:F1} KB");
         Assert.True(perStep < Bound, $"a scoped fused LSTM training step allocated {perStep / 1024:F1} KB (all threads) after warm-up; the bound is 64 KB");
         Assert.True(losses[^1] < losses[0], $"the loss did not fall: {string.Join(", ", losses.Select(l => l.ToString("F3")))}");
@@ -80,7 +72,7 @@ public sealed class SteadyStateAllocationTests(ITestOutputHelper output)
         // the counter sees tensor storage: a step whose tensors are never released rents new arrays every step, far above the bound
         var model = new SmallModel();
         for (int step = 0; step < 5; step++) model.Step((ulong)step);
-        double perStep = BytesPerStep(step => model.Step((ulong)(100 + step), scoped: false), 5);
+        double perStep = AllocatedBytes.PerCall(step => model.Step((ulong)(100 + step), scoped: false), 5);
         output.WriteLine($"unscoped step: {perStep / 1024:F1} KB");
         Assert.True(perStep > 3 * Bound, $"an unscoped step allocated only {perStep / 1024:F1} KB");
     }
