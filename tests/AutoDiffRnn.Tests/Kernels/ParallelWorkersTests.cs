@@ -58,9 +58,8 @@ public class ParallelWorkersTests
         var held = new List<IThreadPoolWorkItem>();
         using (ParallelParts.HoldThreadPoolHelpers(held))
         {
-            ParallelWorkers.Enabled = false; // the first call finds every worker "busy": its helper goes to the (starved) pool
-            try { ParallelParts.Run(2, new MeetThePartner(meet: false, new int[2], new bool[2])); }
-            finally { ParallelWorkers.Enabled = true; }
+            using (KernelTuning.Use(KernelTuning.Current with { DedicatedWorkers = false })) // every worker "busy": the helper waits in the pool
+                ParallelParts.Run(2, new MeetThePartner(meet: false, new int[2], new bool[2]));
             Assert.Single(held);
 
             // the next calls of the same thread, body type and depth (the same work item): an idle worker must take the other part
