@@ -17,7 +17,7 @@ internal static class CharRnnStepForkLatency
     public static void Run()
     {
         Console.WriteLine($"fork latency: a two-part ParallelParts call after the caller worked alone for a gap; {Calls} calls per gap, " +
-                          $"{Environment.ProcessorCount} cores, helpers {(ParallelWorkers.Enabled ? "dedicated workers" : "from the thread pool")}");
+                          $"{Environment.ProcessorCount} cores, helpers {(KernelTuning.Current.DedicatedWorkers ? "dedicated workers" : "from the thread pool")}");
         var started = new long[2];
         foreach (double gapMs in new[] { 0.05, 0.5, 2.0, 5.0 })
         {

@@ -36,7 +36,8 @@ public static class CharRnnStepHarness
     /// <summary>Runs the harness with the arguments after <see cref="Switch"/>.</summary>
     public static void Run(string[] args)
     {
-        ParallelWorkers.Enabled = !args.Contains("--thread-pool-helpers"); // the fork-join's helpers from the thread pool, as before
+        // --thread-pool-helpers: the fork-join's helpers from the thread pool, as before the dedicated workers
+        using var poolHelpers = args.Contains("--thread-pool-helpers") ? KernelTuning.Use(KernelTuning.Current with { DedicatedWorkers = false }) : null;
         if (args.Contains("--fork-latency"))
         {
             CharRnnStepForkLatency.Run();
@@ -108,7 +109,7 @@ public static class CharRnnStepHarness
         Console.WriteLine($"char-rnn step (T={CharRnnStepSetup.Steps}, B={CharRnnStepSetup.Batch}, CLI defaults), {warmUp} warm-up + {measured} measured steps, " +
                           $"{(args.Contains("--fixed-warm-up") ? "" : $"warm-up until the JIT compiled nothing for {CharRnnStepSetup.JitQuietSteps} steps, ")}" +
                           $"{Environment.ProcessorCount} cores{(singleThread is null ? "" : ", single thread (MaxParallelism 1)")}" +
-                          $"{(ParallelWorkers.Enabled ? "" : ", helpers from the thread pool")}");
+                          $"{(KernelTuning.Current.DedicatedWorkers ? "" : ", helpers from the thread pool")}");
         Console.WriteLine($"  time: min {times[0]:F2} ms, median {median:F2} ms, max {times[^1]:F2} ms, median/min {median / times[0]:F2}");
         Console.WriteLine($"  time percentiles (ms): {CharRnnStepDistribution.Percentiles(times)}");
         if (types is null)

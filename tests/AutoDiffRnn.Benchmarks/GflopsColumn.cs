@@ -5,7 +5,8 @@ using BenchmarkDotNet.Running;
 namespace AutoDiffRnn.Benchmarks;
 
 /// <summary>Summary column "GFLOP/s": the flop count of the case's <see cref="IFlopCount"/> parameter over its mean time.</summary>
-public sealed class GflopsColumn : IColumn
+public sealed class GflopsColumn() : SummaryColumn("GFLOP/s", ColumnCategory.Custom, priorityInCategory: 0,
+    "Floating-point operations per second, in billions (2·M·N·K for a GEMM), from the mean time")
 {
     /// <summary>Flops per invocation of a case, or null when none of its parameters is an <see cref="IFlopCount"/>.</summary>
     public static double? FlopsOf(BenchmarkCase benchmarkCase) =>
@@ -20,39 +21,8 @@ public sealed class GflopsColumn : IColumn
     }
 
     /// <inheritdoc/>
-    public string Id => nameof(GflopsColumn);
+    protected override string ValueOf(Summary summary, BenchmarkCase benchmarkCase) => GflopsOf(summary, benchmarkCase)?.ToString("F1") ?? "-";
 
     /// <inheritdoc/>
-    public string ColumnName => "GFLOP/s";
-
-    /// <inheritdoc/>
-    public bool AlwaysShow => true;
-
-    /// <inheritdoc/>
-    public ColumnCategory Category => ColumnCategory.Custom;
-
-    /// <inheritdoc/>
-    public int PriorityInCategory => 0;
-
-    /// <inheritdoc/>
-    public bool IsNumeric => true;
-
-    /// <inheritdoc/>
-    public UnitType UnitType => UnitType.Dimensionless;
-
-    /// <inheritdoc/>
-    public string Legend => "Floating-point operations per second, in billions (2·M·N·K for a GEMM), from the mean time";
-
-    /// <inheritdoc/>
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) =>
-        GflopsOf(summary, benchmarkCase)?.ToString("F1") ?? "-";
-
-    /// <inheritdoc/>
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
-
-    /// <inheritdoc/>
-    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-
-    /// <inheritdoc/>
-    public bool IsAvailable(Summary summary) => summary.BenchmarksCases.Any(c => FlopsOf(c) is not null);
+    public override bool IsAvailable(Summary summary) => summary.BenchmarksCases.Any(c => FlopsOf(c) is not null);
 }

@@ -8,7 +8,8 @@ namespace AutoDiffRnn.Benchmarks;
 /// Summary column "ours/libtorch": a recurrent or convolution case's median time over libtorch's median time for the same configuration and method, measured
 /// in the same run (above 1: libtorch is faster).
 /// </summary>
-public sealed class TorchRatioColumn : IColumn
+public sealed class TorchRatioColumn() : SummaryColumn("ours/libtorch", ColumnCategory.Custom, priorityInCategory: 1,
+    "Median time over libtorch's median time for the same case and method, in this run (above 1: libtorch is faster)")
 {
     private static object? ParameterValue(BenchmarkCase benchmarkCase, string name) =>
         benchmarkCase.Parameters.Items.FirstOrDefault(item => item.Name == name)?.Value;
@@ -32,38 +33,8 @@ public sealed class TorchRatioColumn : IColumn
     }
 
     /// <inheritdoc/>
-    public string Id => nameof(TorchRatioColumn);
+    protected override string ValueOf(Summary summary, BenchmarkCase benchmarkCase) => RatioOf(summary, benchmarkCase)?.ToString("F2") ?? "-";
 
     /// <inheritdoc/>
-    public string ColumnName => "ours/libtorch";
-
-    /// <inheritdoc/>
-    public bool AlwaysShow => true;
-
-    /// <inheritdoc/>
-    public ColumnCategory Category => ColumnCategory.Custom;
-
-    /// <inheritdoc/>
-    public int PriorityInCategory => 1;
-
-    /// <inheritdoc/>
-    public bool IsNumeric => true;
-
-    /// <inheritdoc/>
-    public UnitType UnitType => UnitType.Dimensionless;
-
-    /// <inheritdoc/>
-    public string Legend => "Median time over libtorch's median time for the same case and method, in this run (above 1: libtorch is faster)";
-
-    /// <inheritdoc/>
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => RatioOf(summary, benchmarkCase)?.ToString("F2") ?? "-";
-
-    /// <inheritdoc/>
-    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style) => GetValue(summary, benchmarkCase);
-
-    /// <inheritdoc/>
-    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
-
-    /// <inheritdoc/>
-    public bool IsAvailable(Summary summary) => summary.BenchmarksCases.Any(c => ParameterValue(c, nameof(RecurrentBenchmarks.Implementation)) is not null);
+    public override bool IsAvailable(Summary summary) => summary.BenchmarksCases.Any(c => ParameterValue(c, nameof(RecurrentBenchmarks.Implementation)) is not null);
 }

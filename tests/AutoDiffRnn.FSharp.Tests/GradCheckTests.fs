@@ -21,46 +21,31 @@ let wrongTanh (x: Tensor) =
 
 let private failedChecks (report: GradCheckReport) = report.Failures |> List.map (fun c -> c.Check) |> List.distinct
 
+/// One property per generated operation: maxTest generated cases, each passing check.
+let private eachSpec name maxTest (check: GradCase -> unit) (generators: OpCaseGenerator list) =
+    testList name [
+        for spec in generators ->
+            testPropertyWithConfig { config with maxTest = maxTest } spec.Name (Prop.forAll (Arb.fromGen spec.Generate) check)
+    ]
+
+/// The full check of a case: finite differences, dot product, Jacobians.
+let private passes (case: GradCase) = expectPasses (GradCheck.check case)
+
+/// The full check with the tape's double backward as the J·v oracle, which must enter the dot-product check.
+let private passesReverseOverReverse (case: GradCase) =
+    let report = GradCheck.check (case |> GradCase.withOracle (Oracle.tape case.Function))
+    expectPasses report
+    Expect.isTrue (report.Comparisons |> List.exists (fun c -> c.Check = DotProduct && c.Against = "C# tape"))
+        "the tape's J·v entered the dot-product check"
+
 [<Tests>]
 let tests =
     testList "gradcheck" [
-        testList "every operation on generated shapes and values" [
-            for spec in specs ->
-                testPropertyWithConfig config spec.Name
-                    (Prop.forAll (Arb.fromGen spec.Generate) (fun case -> expectPasses (GradCheck.check case)))
-        ]
-
-        testList "convolution and pooling on the grid's random settings" [
-            for spec in convolutionSpecs ->
-                testPropertyWithConfig { config with maxTest = 12 } spec.Name
-                    (Prop.forAll (Arb.fromGen spec.Generate) (fun case -> expectPasses (GradCheck.check case)))
-        ]
-
-        testList "fused recurrent sequences on random sizes, directions, biases and lengths" [
-            for spec in recurrentSpecs ->
-                testPropertyWithConfig { config with maxTest = 12 } spec.Name
-                    (Prop.forAll (Arb.fromGen spec.Generate) (fun case -> expectPasses (GradCheck.check case)))
-        ]
-
-        testList "convolution and pooling: double backward (reverse over reverse) on the grid's random settings" [
-            for spec in convolutionSpecs ->
-                testPropertyWithConfig { config with maxTest = 4 } spec.Name
-                    (Prop.forAll (Arb.fromGen spec.Generate) (fun case ->
-                        let report = GradCheck.check (case |> GradCase.withOracle (Oracle.tape case.Function))
-                        expectPasses report
-                        Expect.isTrue (report.Comparisons |> List.exists (fun c -> c.Check = DotProduct && c.Against = "C# tape"))
-                            "the tape's J·v entered the dot-product check"))
-        ]
-
-        testList "jvp by reverse over reverse (the tape's double backward) on generated cases" [
-            for spec in specs ->
-                testPropertyWithConfig { config with maxTest = 20 } spec.Name
-                    (Prop.forAll (Arb.fromGen spec.Generate) (fun case ->
-                        let report = GradCheck.check (case |> GradCase.withOracle (Oracle.tape case.Function))
-                        expectPasses report
-                        Expect.isTrue (report.Comparisons |> List.exists (fun c -> c.Check = DotProduct && c.Against = "C# tape"))
-                            "the tape's J·v entered the dot-product check"))
-        ]
+        specs |> eachSpec "every operation on generated shapes and values" 200 passes
+        convolutionSpecs |> eachSpec "convolution and pooling on the grid's random settings" 12 passes
+        recurrentSpecs |> eachSpec "fused recurrent sequences on random sizes, directions, biases and lengths" 12 passes
+        convolutionSpecs |> eachSpec "convolution and pooling: double backward (reverse over reverse) on the grid's random settings" 4 passesReverseOverReverse
+        specs |> eachSpec "jvp by reverse over reverse (the tape's double backward) on generated cases" 20 passesReverseOverReverse
 
         testList "reductions and softmax over each axis of [2,3,4]" [
             for case in eachAxisCases -> test case.Name { expectPasses (GradCheck.check case) }

@@ -69,6 +69,7 @@ public static class Tape
                 AccumulateIntoLeaf(tensor, gradient, createGraph, recycling);
                 continue;
             }
+            // while the product runs, PendingGradient may offer it the sums of this pass (first order only; see below)
             var outer = running;
             running = createGraph || Anomaly.IsEnabled ? null : (node, gradient, scratch); // anomaly mode checks every contribution
             Tensor?[] inputGradients;
@@ -81,7 +82,7 @@ public static class Tape
                 var input = node.Inputs[i];
                 var inputGradient = inputGradients[i];
                 if (inputGradient is null)
-                    continue;
+                    continue; // no gradient flows to this input, or the product added it into the pending sum itself (PendingGradient)
                 if (!input.RequiresGrad)
                 {
                     recycling?.ConsumeAfterNode(inputGradient); // computed for an input that needs none (e.g. a fused op's zero initial state)
@@ -90,6 +91,8 @@ public static class Tape
                 if (inputGradient.Shape != input.Shape)
                     throw new InvalidOperationException(
                         $"backward: '{node.OperationName}' returned a gradient of shape {inputGradient.Shape} for its input {i} of shape {input.Shape}");
+                // sum it with what the input already received: the first gradient is kept as is; a recorded pass adds with a recorded
+                // op; a sum this pass allocated is updated in place; any other (a tensor someone else may hold) is replaced by a new sum
                 if (!gradients.TryGetValue(input, out var sum))
                 {
                     gradients[input] = inputGradient;

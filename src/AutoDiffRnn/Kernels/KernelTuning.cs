@@ -52,6 +52,10 @@ public sealed record KernelTuning
     /// <summary>Threads a product, a convolution or a recurrence is split over (the processor count by default).</summary>
     public int MaxParallelism { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>Whether the helpers of a split come from the dedicated, briefly spinning worker threads when one is idle (the default),
+    /// or always from the thread pool (a benchmark compares the two; a test starves the dedicated workers).</summary>
+    public bool DedicatedWorkers { get; init; } = true;
+
     /// <summary>Multiply-adds from which a convolution splits its samples over the cores.</summary>
     public long ConvolutionParallelThreshold { get; init; } = 1L << 16;
 

@@ -19,7 +19,9 @@ internal interface IParallelBody
 /// The calling thread works too: every thread, the caller included, claims parts from a shared ticket until none is left, so helpers that
 /// start late (a busy thread pool) only leave their parts to the others, and the call never waits for a thread that has not started. The
 /// ticket holds the part count beside the next part, so a helper queued for an earlier call that starts during a later one either claims
-/// a part of that later call (and runs it, correctly) or finds none; a work item never has more helpers queued than a call uses. Parts run
+/// a part of that later call (and runs it, correctly) or finds none. An idle dedicated worker always helps, even while a helper of an
+/// earlier call still waits in a starved thread pool; a work item never has more helpers waiting in the thread pool than a call uses, and
+/// never more on the dedicated workers than there are workers. Parts run
 /// in the caller's execution context, so <see cref="KernelTuning.Current"/> is the caller's. The first exception of a part is rethrown on
 /// the calling thread after every claimed part has finished.
 /// </remarks>
@@ -27,7 +29,7 @@ internal static class ParallelParts
 {
     /// <summary>
     /// Runs <paramref name="body"/>.Run(part) for every part in [0, <paramref name="parts"/>), on the calling thread and up to
-    /// <paramref name="parts"/> − 1 thread-pool threads, and returns when all are done.
+    /// <paramref name="parts"/> − 1 helper threads (dedicated workers, else the thread pool), and returns when all are done.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="parts"/> is negative.</exception>
     public static void Run<TBody>(int parts, in TBody body) where TBody : struct, IParallelBody
@@ -61,8 +63,12 @@ internal static class ParallelParts
 
         private TBody body;
         private long ticket;      // parts << 32 | next part to claim
-        private int finishedParts, pendingHelpers;
+        private int finishedParts;
+        private int waitingInPool; // helpers queued to the thread pool that have not started yet
         private ExecutionContext? context;
+        private readonly OnWorker onWorker;
+
+        private Job() => onWorker = new OnWorker(this);
 
         /// <summary>The first failure of a part of the current call.</summary>
         public System.Runtime.ExceptionServices.ExceptionDispatchInfo? Failure { get; private set; }
@@ -78,8 +84,8 @@ internal static class ParallelParts
         /// <summary>Ends the call at the current nesting depth.</summary>
         public static void Leave() => depth--;
 
-        /// <summary>Publishes a call of <paramref name="parts"/> parts and queues helpers up to <paramref name="helpers"/> (those still
-        /// queued from earlier calls count).</summary>
+        /// <summary>Publishes a call of <paramref name="parts"/> parts and finds it up to <paramref name="helpers"/> helpers: every idle
+        /// dedicated worker it can use, then the thread pool for the rest (helpers still waiting there from earlier calls count).</summary>
         public void Start(int parts, in TBody work, int helpers)
         {
             body = work;
@@ -87,17 +93,19 @@ internal static class ParallelParts
             Failure = null;
             context = ExecutionContext.Capture();
             Interlocked.Exchange(ref ticket, (long)parts << 32); // publishes the fields above to any thread that claims a part
-            for (int queued = Volatile.Read(ref pendingHelpers); queued < helpers; queued++)
+            int onWorkers = 0;
+            while (onWorkers < helpers && ParallelWorkers.TryStart(onWorker)) onWorkers++;
+            for (int waiting = Volatile.Read(ref waitingInPool); onWorkers + waiting < helpers; waiting++)
             {
-                Interlocked.Increment(ref pendingHelpers);
-                if (!ParallelWorkers.TryStart(this)) ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false); // every worker busy
+                Interlocked.Increment(ref waitingInPool);
+                QueueToThreadPool(this);
             }
         }
 
         /// <summary>A helper's run on a thread-pool thread.</summary>
         void IThreadPoolWorkItem.Execute()
         {
-            Interlocked.Decrement(ref pendingHelpers);
+            Interlocked.Decrement(ref waitingInPool);
             Work(helper: true);
         }
 
@@ -133,6 +141,50 @@ internal static class ParallelParts
             body = default;
             context = null;
             Failure = null;
+        }
+
+        /// <summary>The job as a dedicated worker's item: the same work, outside the count of helpers waiting in the thread pool (a
+        /// worker starts at once, and at most one item per worker is outstanding).</summary>
+        private sealed class OnWorker(Job<TBody> job) : IThreadPoolWorkItem
+        {
+            public void Execute() => job.Work(helper: true);
+        }
+    }
+
+    private static List<IThreadPoolWorkItem>? heldForTests;
+
+    private static void QueueToThreadPool(IThreadPoolWorkItem helper)
+    {
+        if (Volatile.Read(ref heldForTests) is { } held)
+            lock (held)
+            {
+                held.Add(helper);
+                return;
+            }
+        ThreadPool.UnsafeQueueUserWorkItem(helper, preferLocal: false);
+    }
+
+    /// <summary>
+    /// For tests: until the returned scope ends, the helpers a call would queue to the thread pool are added to <paramref name="held"/>
+    /// instead, as if the pool were starved and had not started them; ending the scope queues them to the pool. Not for concurrent use.
+    /// </summary>
+    internal static IDisposable HoldThreadPoolHelpers(List<IThreadPoolWorkItem> held)
+    {
+        if (Interlocked.CompareExchange(ref heldForTests, held, null) is not null)
+            throw new InvalidOperationException("parallel parts: thread-pool helpers are already held");
+        return new HeldHelpers(held);
+    }
+
+    private sealed class HeldHelpers(List<IThreadPoolWorkItem> held) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (Interlocked.CompareExchange(ref heldForTests, null, held) != held) return;
+            lock (held)
+            {
+                foreach (var helper in held) ThreadPool.UnsafeQueueUserWorkItem(helper, preferLocal: false);
+                held.Clear();
+            }
         }
     }
 }

@@ -20,14 +20,11 @@ internal static class ParallelWorkers
     /// <summary>Dedicated worker threads (cores − 1).</summary>
     public static int Count => Workers.Length;
 
-    /// <summary>Whether <see cref="TryStart"/> hands items to the workers (false: every helper comes from the thread pool; a benchmark
-    /// compares the two).</summary>
-    internal static bool Enabled { get; set; } = true;
-
-    /// <summary>Hands <paramref name="item"/> to an idle worker and returns true, or returns false when every worker is busy.</summary>
+    /// <summary>Hands <paramref name="item"/> to an idle worker and returns true, or returns false when every worker is busy or the
+    /// caller's tuning turns the workers off (<see cref="KernelTuning.DedicatedWorkers"/>).</summary>
     public static bool TryStart(IThreadPoolWorkItem item)
     {
-        if (!Enabled) return false;
+        if (!KernelTuning.Current.DedicatedWorkers) return false;
         foreach (var worker in Workers)
             if (worker.TryStart(item)) return true;
         return false;
