@@ -26,7 +26,7 @@ public static class CompiledCellHarness
     {
         int onlyAt = Array.IndexOf(args, "--only");
         string? only = onlyAt >= 0 && onlyAt + 1 < args.Length ? args[onlyAt + 1] : null;
-        var rest = args.Where((arg, index) => index != onlyAt && index != onlyAt + 1).ToArray();
+        var rest = args.Where((arg, index) => onlyAt < 0 || (index != onlyAt && index != onlyAt + 1)).ToArray();
         int threadsAt = Array.IndexOf(rest, "--threads");
         int threads = threadsAt >= 0 ? int.Parse(rest[threadsAt + 1]) : Environment.ProcessorCount;
         rest = rest.Where((arg, index) => threadsAt < 0 || (index != threadsAt && index != threadsAt + 1)).ToArray();
