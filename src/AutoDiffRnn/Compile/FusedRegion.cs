@@ -25,8 +25,52 @@ internal sealed record FusedRegion(
     /// <summary>The total width of the registers (the scratch row's length).</summary>
     public int ScratchWidth { get; } = RegisterWidths.Sum();
 
+    private readonly (int[] Registers, int[] Offsets, int Width) saved = SavedLayout(Instructions, RegisterWidths);
+
+    /// <summary>
+    /// The registers the backward reads (an activation's output, a product's or quotient's operands, the operand of log, abs, clamp and
+    /// a normalisation), in register order: the only ones a compiled recurrence keeps from the forward for every row and step.
+    /// </summary>
+    public int[] SavedRegisters => saved.Registers;
+
+    /// <summary>Where each of <see cref="SavedRegisters"/> starts in a saved row (the registers packed end to end).</summary>
+    public int[] SavedOffsets => saved.Offsets;
+
+    /// <summary>The length of a saved row: the widths of <see cref="SavedRegisters"/>.</summary>
+    public int SavedWidth => saved.Width;
+
     /// <summary>The widest instruction (the length of a temporary in the backward).</summary>
     public int MaxWidth => RegisterWidths.DefaultIfEmpty(1).Max();
+
+    private static (int[] Registers, int[] Offsets, int Width) SavedLayout(FusedInstruction[] instructions, int[] widths)
+    {
+        var read = new bool[widths.Length];
+        void Mark(FusedOperand? operand)
+        {
+            if (operand is { Source: OperandSource.Register } register) read[register.Index] = true;
+        }
+        foreach (var instruction in instructions)
+            switch (instruction.Opcode)
+            {
+                case FusedOpcode.Multiply or FusedOpcode.MultiplyAdd or FusedOpcode.Divide:
+                    Mark(instruction.First);
+                    Mark(instruction.Second);
+                    break;
+                case FusedOpcode.Sigmoid or FusedOpcode.Tanh or FusedOpcode.Relu or FusedOpcode.Exp or FusedOpcode.Sqrt:
+                    read[instruction.Register] = true;
+                    break;
+                case FusedOpcode.Log or FusedOpcode.Abs or FusedOpcode.Clamp:
+                    Mark(instruction.First);
+                    break;
+                case FusedOpcode.Normalize:
+                    Mark(instruction.First);
+                    read[instruction.Register] = true;
+                    break;
+            }
+        var registers = Enumerable.Range(0, widths.Length).Where(register => read[register]).ToArray();
+        var savedWidths = registers.Select(register => widths[register]).ToArray();
+        return (registers, Offsets(savedWidths), savedWidths.Sum());
+    }
 
     private static int[] Offsets(int[] widths)
     {

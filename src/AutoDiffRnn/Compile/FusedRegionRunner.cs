@@ -18,8 +18,8 @@ internal static class FusedRegionRunner
     /// Computes the region's outputs into <paramref name="outputs"/> (one segment per <see cref="FusedRegion.Outputs"/> entry), reading
     /// <paramref name="externals"/> (one segment per <see cref="FusedRegion.Externals"/> entry). A segment is a tensor's storage or, in a
     /// compiled recurrence, one step's slice of a buffer stacked over time. With <paramref name="firstRow"/> and <paramref name="rowCount"/>
-    /// only those rows run (a compiled recurrence splits the batch over the cores). With <paramref name="saved"/> (Rows × ScratchWidth)
-    /// each row's registers are written there, for <see cref="Backward{T}"/> to read.
+    /// only those rows run (a compiled recurrence splits the batch over the cores). With <paramref name="saved"/> (Rows × SavedWidth)
+    /// each row's registers that the backward reads are written there, for <see cref="Backward{T}"/> to read.
     /// </summary>
     public static void Forward<T>(FusedRegion region, ArraySegment<T>[] externals, ArraySegment<T>[] outputs, int firstRow = 0, int rowCount = -1,
         ArraySegment<T> saved = default)
@@ -30,8 +30,9 @@ internal static class FusedRegionRunner
         {
             for (int row = firstRow, end = EndRow(region, firstRow, rowCount); row < end; row++)
             {
-                var scratch = RegisterFile(region, pooled, saved, row);
+                var scratch = pooled.AsSpan(0, region.ScratchWidth);
                 RunRow<T>(region, externals, scratch, row);
+                if (saved.Array is not null) Save(region, scratch, SavedRow(region, saved, row));
                 for (int k = 0; k < region.Outputs.Length; k++)
                 {
                     var destination = OutputRow(region, k, outputs[k], row, firstRow);
@@ -61,8 +62,9 @@ internal static class FusedRegionRunner
         {
             for (int row = firstRow, end = EndRow(region, firstRow, rowCount); row < end; row++)
             {
-                var scratch = RegisterFile(region, pooled, saved, row);
+                var scratch = pooled.AsSpan(0, region.ScratchWidth);
                 if (saved.Array is null) RunRow<T>(region, externals, scratch, row); // recompute the row (or read what the forward saved)
+                else Restore(region, SavedRow(region, saved, row), scratch);
                 gradients.AsSpan(0, width).Clear();
                 for (int k = 0; k < region.Outputs.Length; k++)
                 {
@@ -89,9 +91,29 @@ internal static class FusedRegionRunner
     private static Span<T> Register<T>(FusedRegion region, Span<T> scratch, int register) =>
         scratch.Slice(region.RegisterOffsets[register], region.RegisterWidths[register]);
 
-    /// <summary>The registers of a row: row <paramref name="row"/> of <paramref name="saved"/> when given (kept between forward and backward), else the pooled scratch row.</summary>
-    private static Span<T> RegisterFile<T>(FusedRegion region, T[] pooled, ArraySegment<T> saved, int row) =>
-        saved.Array is null ? pooled.AsSpan(0, region.ScratchWidth) : saved.AsSpan().Slice(row * region.ScratchWidth, region.ScratchWidth);
+    /// <summary>Row <paramref name="row"/> of a saved buffer (Rows × <see cref="FusedRegion.SavedWidth"/>).</summary>
+    private static Span<T> SavedRow<T>(FusedRegion region, ArraySegment<T> saved, int row) =>
+        saved.AsSpan().Slice(row * region.SavedWidth, region.SavedWidth);
+
+    /// <summary>Copies the registers the backward reads (<see cref="FusedRegion.SavedRegisters"/>) from the row's registers into its saved row.</summary>
+    private static void Save<T>(FusedRegion region, ReadOnlySpan<T> scratch, Span<T> savedRow)
+    {
+        for (int s = 0; s < region.SavedRegisters.Length; s++)
+        {
+            int register = region.SavedRegisters[s];
+            scratch.Slice(region.RegisterOffsets[register], region.RegisterWidths[register]).CopyTo(savedRow[region.SavedOffsets[s]..]);
+        }
+    }
+
+    /// <summary>Copies a saved row back into the registers it came from (the other registers are not read by the backward).</summary>
+    private static void Restore<T>(FusedRegion region, ReadOnlySpan<T> savedRow, Span<T> scratch)
+    {
+        for (int s = 0; s < region.SavedRegisters.Length; s++)
+        {
+            int register = region.SavedRegisters[s];
+            savedRow.Slice(region.SavedOffsets[s], region.RegisterWidths[register]).CopyTo(scratch[region.RegisterOffsets[register]..]);
+        }
+    }
 
     /// <summary>
     /// Output <paramref name="k"/>'s row <paramref name="row"/> in <paramref name="segment"/> (its values, or its gradient), or empty where

@@ -83,7 +83,7 @@ internal sealed partial class SequenceRun<T> : ISequenceRun where T : unmanaged,
         if (record)
             for (int index = 0; index < plan.Steps.Count; index++)
                 if (plan.Steps[index] is SequenceRegion { Region: var region })
-                    savedRegisters[index] = Rent(steps * region.Rows * region.ScratchWidth, clear: false);
+                    savedRegisters[index] = Rent(steps * region.Rows * region.SavedWidth, clear: false);
         RunHoisted();
         foreach (var product in folded) storage[product.Operation.Output] = storage[product.Addend]; // accumulated in place
 
@@ -158,7 +158,7 @@ internal sealed partial class SequenceRun<T> : ISequenceRun where T : unmanaged,
     {
         if (savedRegisters[index] is not { } buffer) return default;
         var region = ((SequenceRegion)plan.Steps[index]).Region;
-        int size = region.Rows * region.ScratchWidth;
+        int size = region.Rows * region.SavedWidth;
         return new ArraySegment<T>(buffer, t * size, size);
     }
 
