@@ -32,7 +32,7 @@ internal sealed partial class SequenceRun<T>
                     ownGradients.Add(gradients[id]!);
                     break;
                 case SequenceLayout.PerStep when plan.Stored[id] && !folded.Any(product => product.Addend == id):
-                    gradients[id] = (T[])TensorStoragePool.Rent(steps * counts[id], inputs.DType, clear: true);
+                    gradients[id] = (T[])TensorStoragePool.Rent(steps * counts[id], inputs.DType, clear: !plan.UnclearedGradients[id]);
                     ownGradients.Add(gradients[id]!);
                     break;
             }
@@ -151,7 +151,7 @@ internal sealed partial class SequenceRun<T>
                 }
                 for (int k = 0; k < outputGradients.Length; k++) outputGradients[k] = GradientAt(gradients, region.Region.Outputs[k].Value, t);
                 FusedRegionRunner.Backward(region.Region, externals, outputGradients, externalGradients, first, first == 0 && count == batch ? -1 : count,
-                    SavedRegisters(index, t));
+                    SavedRegisters(index, t), plan.UnclearedExternals[index]);
                 break;
             }
             case SequenceProduct product:
@@ -159,7 +159,7 @@ internal sealed partial class SequenceRun<T>
                 if (GradientAt(gradients, product.A, t) is not { Array: not null } target) break;
                 work.Product(index, storage[product.Weight]!, !product.WeightTransposed, product.N, product.K, backward: true)
                     .Multiply(GradientAt(gradients, product.Operation.Output, t).AsSpan(first * product.N, count * product.N),
-                        target.AsSpan(first * product.K, count * product.K), count, accumulate: true, parallel: parallelProducts);
+                        target.AsSpan(first * product.K, count * product.K), count, accumulate: !plan.UnclearedGradients[product.A], parallel: parallelProducts);
                 break;
             }
             case SequenceEager eager:
