@@ -100,6 +100,33 @@ public class CompiledRecurrenceTests
         Assert.Contains($"gradient buffers stored into without clearing (one writer per step): {uncleared}", plan);
     }
 
+    /// <summary>
+    /// A batch large enough to be split over two cores (each runs the whole time loop for its block of sequences, parameters read by the
+    /// regions get a private gradient per part): values and every gradient equal the eager run.
+    /// </summary>
+    [Theory]
+    [InlineData("lstm")]
+    [InlineData("peephole")] // peephole weights: whole-sequence parameters inside the region
+    [InlineData("mgu")]
+    public void A_batch_split_over_two_cores_equals_the_eager_run(string name)
+    {
+        const int batch = 33, hidden = 128, steps = 3, input = 5; // every cell here has at least 2^20 multiply-adds of per-step products
+        var generator = new Generator(31);
+        var cell = ExampleCell.Create(name, input, hidden, DType.Float64, generator);
+        var (_, state) = cell.Arguments(batch, input, hidden, DType.Float64, generator);
+        var inputs = Tensor.Normal(new Shape(steps, batch, input), dtype: DType.Float64, generator: generator).SetRequiresGrad();
+        int[] lengths = Enumerable.Range(0, batch).Select(b => b % (steps + 1)).ToArray();
+        using var tuning = AutoDiffRnn.Kernels.KernelTuning.Use(AutoDiffRnn.Kernels.KernelTuning.Current with { MaxParallelism = 2 });
+        Func<Tensor[], Tensor[]> Run(bool compile) => a =>
+        {
+            var result = Recurrence.Run(cell.Compile(compile), a[0], a[1..], lengths);
+            return [result.Output, .. result.FinalStates[0]];
+        };
+        var eager = CompiledComparison.Run(Run(compile: false), [inputs, .. state], cell.Parameters);
+        var compiled = CompiledComparison.Run(Run(compile: true), [inputs, .. state], cell.Parameters);
+        CompiledComparison.AssertClose(eager, compiled, 1e-12, $"{name}, batch split over two cores");
+    }
+
     [Fact]
     public void The_lstm_hoists_its_input_product_and_runs_one_product_and_one_region_per_step()
     {
