@@ -29,6 +29,7 @@ public static class Program
             EagerStepHarness.Run(args[1..]); // issue 19's eager cell against the fused kernel, profiled per op kind
             return;
         }
+        if (args.Length > 0 && args[0] == CompiledCellHarness.Switch) { CompiledCellHarness.Run(args[1..]); return; } // issue 19's cells, interleaved
         AutoDiffRnn.FSharp.Torch.TorchNative.EnsureLoaded();
         var config = DefaultConfig.Instance.AddColumn(new GflopsColumn(), new TorchRatioColumn());
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);

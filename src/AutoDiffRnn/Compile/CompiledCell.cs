@@ -87,6 +87,8 @@ public sealed class CompiledCell
         if (SequencePlanFor(input, state) is not { } plan)
             return $"{Name}: runs step by step ({FallbackReason ?? "its state is not [B, ...] or its outputs do not match it"})";
         var text = new StringBuilder($"{Name} over a sequence: {plan.Hoisted.Count} ops hoisted, {plan.Steps.Count} steps per time step");
+        int uncleared = plan.UnclearedGradients.Count(value => value);
+        if (uncleared > 0) text.AppendLine().Append($"  gradient buffers stored into without clearing (one writer per step): {uncleared}");
         foreach (var hoisted in plan.Hoisted)
             text.AppendLine().Append(hoisted.Stacked ? "  hoisted over all steps: " : "  hoisted once: ").Append(hoisted.Operation.Name);
         foreach (var step in plan.Steps)

@@ -14,44 +14,69 @@ internal static class FusedDerivatives
     /// <paramref name="destination"/> when <paramref name="accumulate"/>.
     /// </summary>
     public static void TanhGradient<T>(ReadOnlySpan<T> activated, ReadOnlySpan<T> upstream, Span<T> destination, bool accumulate)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
-            for (; i <= activated.Length - Vector<T>.Count; i += Vector<T>.Count)
-            {
-                var y = new Vector<T>(activated[i..]);
-                var gradient = new Vector<T>(upstream[i..]) * (Vector<T>.One - y * y);
-                (accumulate ? new Vector<T>(destination[i..]) + gradient : gradient).CopyTo(destination[i..]);
-            }
-        for (; i < activated.Length; i++)
-        {
-            T gradient = upstream[i] * (T.One - activated[i] * activated[i]);
-            destination[i] = accumulate ? destination[i] + gradient : gradient;
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ActivationGradient<T, TanhDerivative>(activated, upstream, destination, accumulate);
 
     /// <summary>
     /// destination (+)= upstream · s (1 − s), with s = σ(x) already computed (as <see cref="Kernels.Lanes.SigmoidGradient{TLanes, T}"/>
     /// computes it): the sigmoid's vector-Jacobian product, added into <paramref name="destination"/> when <paramref name="accumulate"/>.
     /// </summary>
     public static void SigmoidGradient<T>(ReadOnlySpan<T> activated, ReadOnlySpan<T> upstream, Span<T> destination, bool accumulate)
-        where T : unmanaged, IFloatingPointIeee754<T>
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        ActivationGradient<T, SigmoidDerivative>(activated, upstream, destination, accumulate);
+
+    /// <summary>
+    /// destination (+)= the activation's vector-Jacobian product from its output y and the upstream gradient, one vectorized pass (the
+    /// activation gives the product, in its own order of operations, for a vector and for one element).
+    /// </summary>
+    private static void ActivationGradient<T, TDerivative>(ReadOnlySpan<T> activated, ReadOnlySpan<T> upstream, Span<T> destination, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T> where TDerivative : IActivationDerivative
     {
         int i = 0;
         if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
             for (; i <= activated.Length - Vector<T>.Count; i += Vector<T>.Count)
             {
-                var s = new Vector<T>(activated[i..]);
-                var product = new Vector<T>(upstream[i..]) * s;
-                var gradient = product - product * s;
+                var gradient = TDerivative.Of(new Vector<T>(upstream[i..]), new Vector<T>(activated[i..]));
                 (accumulate ? new Vector<T>(destination[i..]) + gradient : gradient).CopyTo(destination[i..]);
             }
         for (; i < activated.Length; i++)
         {
-            T product = upstream[i] * activated[i];
-            T gradient = product - product * activated[i];
+            T gradient = TDerivative.Of(upstream[i], activated[i]);
             destination[i] = accumulate ? destination[i] + gradient : gradient;
+        }
+    }
+
+    /// <summary>An activation's vector-Jacobian product g · f′ written from its output y, for a vector and for one element.</summary>
+    private interface IActivationDerivative
+    {
+        static abstract Vector<T> Of<T>(Vector<T> upstream, Vector<T> activated) where T : unmanaged, IFloatingPointIeee754<T>;
+
+        static abstract T Of<T>(T upstream, T activated) where T : unmanaged, IFloatingPointIeee754<T>;
+    }
+
+    /// <summary>tanh: g (1 − y y).</summary>
+    private readonly struct TanhDerivative : IActivationDerivative
+    {
+        public static Vector<T> Of<T>(Vector<T> upstream, Vector<T> activated) where T : unmanaged, IFloatingPointIeee754<T> =>
+            upstream * (Vector<T>.One - activated * activated);
+
+        public static T Of<T>(T upstream, T activated) where T : unmanaged, IFloatingPointIeee754<T> =>
+            upstream * (T.One - activated * activated);
+    }
+
+    /// <summary>sigmoid: p − p s with p = g s.</summary>
+    private readonly struct SigmoidDerivative : IActivationDerivative
+    {
+        public static Vector<T> Of<T>(Vector<T> upstream, Vector<T> activated) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var product = upstream * activated;
+            return product - product * activated;
+        }
+
+        public static T Of<T>(T upstream, T activated) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            T product = upstream * activated;
+            return product - product * activated;
         }
     }
 

@@ -18,8 +18,8 @@ internal static class FusedRegionRunner
     /// Computes the region's outputs into <paramref name="outputs"/> (one segment per <see cref="FusedRegion.Outputs"/> entry), reading
     /// <paramref name="externals"/> (one segment per <see cref="FusedRegion.Externals"/> entry). A segment is a tensor's storage or, in a
     /// compiled recurrence, one step's slice of a buffer stacked over time. With <paramref name="firstRow"/> and <paramref name="rowCount"/>
-    /// only those rows run (a compiled recurrence splits the batch over the cores). With <paramref name="saved"/> (Rows × ScratchWidth)
-    /// each row's registers are written there, for <see cref="Backward{T}"/> to read.
+    /// only those rows run (a compiled recurrence splits the batch over the cores). With <paramref name="saved"/> (Rows × SavedWidth)
+    /// each row's registers that the backward reads are written there, for <see cref="Backward{T}"/> to read.
     /// </summary>
     public static void Forward<T>(FusedRegion region, ArraySegment<T>[] externals, ArraySegment<T>[] outputs, int firstRow = 0, int rowCount = -1,
         ArraySegment<T> saved = default)
@@ -30,8 +30,9 @@ internal static class FusedRegionRunner
         {
             for (int row = firstRow, end = EndRow(region, firstRow, rowCount); row < end; row++)
             {
-                var scratch = RegisterFile(region, pooled, saved, row);
+                var scratch = pooled.AsSpan(0, region.ScratchWidth);
                 RunRow<T>(region, externals, scratch, row);
+                if (saved.Array is not null) Save(region, scratch, SavedRow(region, saved, row));
                 for (int k = 0; k < region.Outputs.Length; k++)
                 {
                     var destination = OutputRow(region, k, outputs[k], row, firstRow);
@@ -46,10 +47,12 @@ internal static class FusedRegionRunner
     /// Adds the gradients of the region's externals into <paramref name="externalGradients"/> (segments of the externals' sizes, default
     /// where no gradient is needed), given the gradients of its outputs (default for an output that received none). With
     /// <paramref name="firstRow"/> and <paramref name="rowCount"/> only those rows run. With <paramref name="saved"/> the registers are
-    /// those the forward saved there, not recomputed.
+    /// those the forward saved there, not recomputed. Where <paramref name="uncleared"/> marks an external, its gradient segment was not
+    /// cleared (the region is the only writer and covers it, <see cref="FusedRegion.CoversGradient"/>): the first write of each of its
+    /// columns stores instead of adding (<see cref="FusedRegion.StoresFirst"/>).
     /// </summary>
     public static void Backward<T>(FusedRegion region, ArraySegment<T>[] externals, ArraySegment<T>[] outputGradients, ArraySegment<T>[] externalGradients,
-        int firstRow = 0, int rowCount = -1, ArraySegment<T> saved = default)
+        int firstRow = 0, int rowCount = -1, ArraySegment<T> saved = default, bool[]? uncleared = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int width = Math.Max(1, region.ScratchWidth), widest = Math.Max(1, region.MaxWidth);
@@ -61,8 +64,9 @@ internal static class FusedRegionRunner
         {
             for (int row = firstRow, end = EndRow(region, firstRow, rowCount); row < end; row++)
             {
-                var scratch = RegisterFile(region, pooled, saved, row);
+                var scratch = pooled.AsSpan(0, region.ScratchWidth);
                 if (saved.Array is null) RunRow<T>(region, externals, scratch, row); // recompute the row (or read what the forward saved)
+                else Restore(region, SavedRow(region, saved, row), scratch);
                 gradients.AsSpan(0, width).Clear();
                 for (int k = 0; k < region.Outputs.Length; k++)
                 {
@@ -71,7 +75,7 @@ internal static class FusedRegionRunner
                     if (!incoming.IsEmpty) TensorPrimitives.Add(target, incoming, target);
                 }
                 for (int i = region.Instructions.Length - 1; i >= 0; i--)
-                    BackwardInstruction(region, region.Instructions[i], externals, externalGradients, scratch, gradients, temporary, second, row);
+                    BackwardInstruction(region, i, externals, externalGradients, scratch, gradients, temporary, second, row, uncleared);
             }
         }
         finally
@@ -89,9 +93,29 @@ internal static class FusedRegionRunner
     private static Span<T> Register<T>(FusedRegion region, Span<T> scratch, int register) =>
         scratch.Slice(region.RegisterOffsets[register], region.RegisterWidths[register]);
 
-    /// <summary>The registers of a row: row <paramref name="row"/> of <paramref name="saved"/> when given (kept between forward and backward), else the pooled scratch row.</summary>
-    private static Span<T> RegisterFile<T>(FusedRegion region, T[] pooled, ArraySegment<T> saved, int row) =>
-        saved.Array is null ? pooled.AsSpan(0, region.ScratchWidth) : saved.AsSpan().Slice(row * region.ScratchWidth, region.ScratchWidth);
+    /// <summary>Row <paramref name="row"/> of a saved buffer (Rows × <see cref="FusedRegion.SavedWidth"/>).</summary>
+    private static Span<T> SavedRow<T>(FusedRegion region, ArraySegment<T> saved, int row) =>
+        saved.AsSpan().Slice(row * region.SavedWidth, region.SavedWidth);
+
+    /// <summary>Copies the registers the backward reads (<see cref="FusedRegion.SavedRegisters"/>) from the row's registers into its saved row.</summary>
+    private static void Save<T>(FusedRegion region, ReadOnlySpan<T> scratch, Span<T> savedRow)
+    {
+        for (int s = 0; s < region.SavedRegisters.Length; s++)
+        {
+            int register = region.SavedRegisters[s];
+            scratch.Slice(region.RegisterOffsets[register], region.RegisterWidths[register]).CopyTo(savedRow[region.SavedOffsets[s]..]);
+        }
+    }
+
+    /// <summary>Copies a saved row back into the registers it came from (the other registers are not read by the backward).</summary>
+    private static void Restore<T>(FusedRegion region, ReadOnlySpan<T> savedRow, Span<T> scratch)
+    {
+        for (int s = 0; s < region.SavedRegisters.Length; s++)
+        {
+            int register = region.SavedRegisters[s];
+            savedRow.Slice(region.SavedOffsets[s], region.RegisterWidths[register]).CopyTo(scratch[region.RegisterOffsets[register]..]);
+        }
+    }
 
     /// <summary>
     /// Output <paramref name="k"/>'s row <paramref name="row"/> in <paramref name="segment"/> (its values, or its gradient), or empty where
@@ -153,9 +177,13 @@ internal static class FusedRegionRunner
     /// The derivatives of one instruction for the row, added into its operands' gradients: one pass per operand where the derivative
     /// fits one kernel (a product's dA += g·b, an activation's dA += g·f′), else through <paramref name="temporaryArray"/>.
     /// </summary>
-    private static void BackwardInstruction<T>(FusedRegion region, FusedInstruction instruction, ArraySegment<T>[] externals, ArraySegment<T>[] externalGradients,
-        Span<T> scratch, T[] gradients, T[] temporaryArray, T[] secondArray, int row) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void BackwardInstruction<T>(FusedRegion region, int index, ArraySegment<T>[] externals, ArraySegment<T>[] externalGradients,
+        Span<T> scratch, T[] gradients, T[] temporaryArray, T[] secondArray, int row, bool[]? uncleared) where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var instruction = region.Instructions[index];
+        // whether the write into operand k's gradient stores (its first write into an uncleared external gradient) instead of adding
+        bool Stores(int k, in FusedOperand operand) =>
+            uncleared is not null && operand.Source == OperandSource.External && uncleared[operand.Index] && region.StoresFirst(index, k);
         int width = instruction.Width;
         ReadOnlySpan<T> g = gradients.AsSpan(region.RegisterOffsets[instruction.Register], width);
         ReadOnlySpan<T> y = scratch.Slice(region.RegisterOffsets[instruction.Register], width);
@@ -166,30 +194,32 @@ internal static class FusedRegionRunner
         {
             case FusedOpcode.Copy:
             case FusedOpcode.Add:
-                Accumulate(target, g);
-                if (instruction.Second is { } addend) Accumulate(Target(region, addend, externalGradients, gradients, row), g);
+                Accumulate(target, g, Stores(0, first));
+                if (instruction.Second is { } addend) Accumulate(Target(region, addend, externalGradients, gradients, row), g, Stores(1, addend));
                 return;
             case FusedOpcode.Subtract:
             {
-                Accumulate(target, g);
-                var subtrahend = Target(region, instruction.Second!.Value, externalGradients, gradients, row);
-                if (subtrahend.Length == width) TensorPrimitives.Subtract(subtrahend, g, subtrahend);
+                Accumulate(target, g, Stores(0, first));
+                var subtrahendOperand = instruction.Second!.Value;
+                var subtrahend = Target(region, subtrahendOperand, externalGradients, gradients, row);
+                if (subtrahend.Length == width && Stores(1, subtrahendOperand)) TensorPrimitives.Negate(g, subtrahend);
+                else if (subtrahend.Length == width) TensorPrimitives.Subtract(subtrahend, g, subtrahend);
                 else
                 {
                     TensorPrimitives.Negate(g, temporary);
-                    Accumulate(subtrahend, temporary);
+                    Accumulate(subtrahend, temporary, store: false);
                 }
                 return;
             }
             case FusedOpcode.MultiplyAdd: // a b + c: da += g b, db += g a, dc += g
             case FusedOpcode.Multiply:
             {
-                if (instruction.Third is { } third) Accumulate(Target(region, third, externalGradients, gradients, row), g);
+                if (instruction.Third is { } third) Accumulate(Target(region, third, externalGradients, gradients, row), g, Stores(2, third));
                 var second = instruction.Second!.Value;
                 var a = Read<T>(region, first, externals, scratch, row);
                 var b = Read<T>(region, second, externals, scratch, row);
-                AccumulateProduct(target, g, b, temporary);
-                AccumulateProduct(Target(region, second, externalGradients, gradients, row), g, a, temporary);
+                AccumulateProduct(target, g, b, temporary, Stores(0, first));
+                AccumulateProduct(Target(region, second, externalGradients, gradients, row), g, a, temporary, Stores(1, second));
                 return;
             }
             case FusedOpcode.Divide:
@@ -198,21 +228,21 @@ internal static class FusedRegionRunner
                 var a = Read<T>(region, first, externals, scratch, row);
                 var b = Read<T>(region, second, externals, scratch, row);
                 Binary<DivideOp.Kernel, T>(g, b, temporary);
-                Accumulate(target, temporary);
+                Accumulate(target, temporary, Stores(0, first));
                 // as the eager VJP: -(g a) / (b b)
                 var squared = secondArray.AsSpan(0, b.Length);
                 TensorPrimitives.Multiply(b, b, squared);
                 Binary<MultiplyOp.Kernel, T>(g, a, temporary);
                 TensorPrimitives.Negate(temporary, temporary);
                 Binary<DivideOp.Kernel, T>(temporary, squared, temporary);
-                Accumulate(Target(region, second, externalGradients, gradients, row), temporary);
+                Accumulate(Target(region, second, externalGradients, gradients, row), temporary, Stores(1, second));
                 return;
             }
-            case FusedOpcode.Sigmoid when target.Length == width: // g y (1 - y), added in the same pass
-                FusedDerivatives.SigmoidGradient(y, g, target, accumulate: true);
+            case FusedOpcode.Sigmoid when target.Length == width: // g y (1 - y), added in the same pass (or stored: a first write)
+                FusedDerivatives.SigmoidGradient(y, g, target, accumulate: !Stores(0, first));
                 return;
             case FusedOpcode.Tanh when target.Length == width: // g (1 - y y)
-                FusedDerivatives.TanhGradient(y, g, target, accumulate: true);
+                FusedDerivatives.TanhGradient(y, g, target, accumulate: !Stores(0, first));
                 return;
         }
         if (target.IsEmpty) return;
@@ -256,7 +286,7 @@ internal static class FusedRegionRunner
                 break;
             default: throw new InvalidOperationException($"compiled cell: unknown fused opcode {instruction.Opcode}");
         }
-        Accumulate(target, temporary);
+        Accumulate(target, temporary, Stores(0, first));
     }
 
     /// <summary>The operand's values for the row.</summary>
@@ -274,25 +304,34 @@ internal static class FusedRegionRunner
         return [];
     }
 
-    /// <summary>Adds <paramref name="contribution"/> into <paramref name="target"/> (summed when the operand is a per-row scalar; nothing for none).</summary>
-    private static void Accumulate<T>(Span<T> target, ReadOnlySpan<T> contribution) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// Adds <paramref name="contribution"/> into <paramref name="target"/> (summed when the operand is a per-row scalar; nothing for none),
+    /// or with <paramref name="store"/> (a first write into an uncleared full row) writes it there.
+    /// </summary>
+    private static void Accumulate<T>(Span<T> target, ReadOnlySpan<T> contribution, bool store) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (target.IsEmpty) return;
-        if (target.Length == contribution.Length) TensorPrimitives.Add(target, contribution, target);
+        if (target.Length == contribution.Length)
+        {
+            if (store) contribution.CopyTo(target);
+            else TensorPrimitives.Add(target, contribution, target);
+        }
         else target[0] += TensorPrimitives.Sum(contribution);
     }
 
-    /// <summary>target += g · factor, in one pass when both are full rows (a factor may be a per-row scalar).</summary>
-    private static void AccumulateProduct<T>(Span<T> target, ReadOnlySpan<T> g, ReadOnlySpan<T> factor, Span<T> temporary)
+    /// <summary>target += g · factor (or with <paramref name="store"/>, =), in one pass when both are full rows (a factor may be a per-row scalar).</summary>
+    private static void AccumulateProduct<T>(Span<T> target, ReadOnlySpan<T> g, ReadOnlySpan<T> factor, Span<T> temporary, bool store)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (target.IsEmpty) return;
-        if (target.Length == g.Length && factor.Length == g.Length) TensorPrimitives.MultiplyAdd(g, factor, target, target);
+        if (store && target.Length == g.Length && factor.Length == g.Length) TensorPrimitives.Multiply(g, factor, target);
+        else if (store && target.Length == g.Length && factor.Length == 1) TensorPrimitives.Multiply(g, factor[0], target);
+        else if (target.Length == g.Length && factor.Length == g.Length) TensorPrimitives.MultiplyAdd(g, factor, target, target);
         else if (target.Length == g.Length && factor.Length == 1) TensorPrimitives.MultiplyAdd(g, factor[0], target, target);
         else
         {
             Binary<MultiplyOp.Kernel, T>(g, factor, temporary);
-            Accumulate(target, temporary);
+            Accumulate(target, temporary, store: false);
         }
     }
 

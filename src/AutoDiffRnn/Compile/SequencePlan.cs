@@ -70,6 +70,10 @@ internal sealed class SequencePlan
         Steps = steps;
         Layouts = layouts;
         Stored = StoredValues(graph, hoisted, steps, layouts);
+        UnclearedGradients = UnclearedValues(graph, steps, layouts, Stored);
+        UnclearedExternals = steps.Select(step => step is SequenceRegion region
+            ? region.Region.Externals.Select(value => UnclearedGradients[value]).ToArray()
+            : null).ToArray();
         bool IsRows(int value) => graph.Values[value].Shape is { Rank: 2 } shape && shape[0] == batch;
         RowIndependent = steps.All(step => step switch
             {
@@ -91,6 +95,16 @@ internal sealed class SequencePlan
     /// region's registers (computed there and read by nothing outside it).
     /// </summary>
     public bool[] Stored { get; }
+
+    /// <summary>
+    /// The per-step values whose gradient buffer needs no clearing: at every step one step of the loop is the only writer of the value's
+    /// gradient and writes all of it, storing (a region that covers it, <see cref="FusedRegion.CoversGradient"/>, or a product's dA); the
+    /// cell's outputs (their gradients arrive first) and states (carried) always need clearing.
+    /// </summary>
+    public bool[] UnclearedGradients { get; }
+
+    /// <summary>Per step of the loop: for a region, which of its externals have an uncleared gradient buffer (null for other steps).</summary>
+    public bool[]?[] UnclearedExternals { get; }
 
     /// <summary>The traced cell.</summary>
     public TracedGraph Graph { get; }
@@ -213,6 +227,34 @@ internal sealed class SequencePlan
             .Select(operation => replaced.TryGetValue(operation, out var replacement) ? replacement : operation)
             .OfType<TracedOperation>().ToList();
         return (graph with { Operations = operations }, addends);
+    }
+
+    private static bool[] UnclearedValues(TracedGraph graph, IReadOnlyList<SequenceStep> steps, SequenceLayout[] layouts, bool[] stored)
+    {
+        var writers = new int[graph.Values.Count];
+        var covered = new bool[graph.Values.Count];
+        foreach (var step in steps)
+            switch (step)
+            {
+                case SequenceRegion { Region: var region }:
+                    for (int e = 0; e < region.Externals.Length; e++)
+                    {
+                        writers[region.Externals[e]]++;
+                        covered[region.Externals[e]] = region.CoversGradient(e);
+                    }
+                    break;
+                case SequenceProduct product:
+                    writers[product.A]++;
+                    covered[product.A] = true;
+                    break;
+                case SequenceEager eager:
+                    foreach (int input in eager.Operation.Inputs.Distinct()) writers[input]++;
+                    break;
+            }
+        foreach (int output in graph.Outputs) writers[output] += 2; // the cell's output gradients arrive first
+        return Enumerable.Range(0, writers.Length)
+            .Select(value => layouts[value] == SequenceLayout.PerStep && stored[value] && writers[value] == 1 && covered[value])
+            .ToArray();
     }
 
     private static bool[] StoredValues(TracedGraph graph, IReadOnlyList<HoistedOperation> hoisted, IReadOnlyList<SequenceStep> steps,

@@ -83,7 +83,7 @@ internal sealed partial class SequenceRun<T> : ISequenceRun where T : unmanaged,
         if (record)
             for (int index = 0; index < plan.Steps.Count; index++)
                 if (plan.Steps[index] is SequenceRegion { Region: var region })
-                    savedRegisters[index] = Rent(steps * region.Rows * region.ScratchWidth, clear: false);
+                    savedRegisters[index] = Rent(steps * region.Rows * region.SavedWidth, clear: false);
         RunHoisted();
         foreach (var product in folded) storage[product.Operation.Output] = storage[product.Addend]; // accumulated in place
 
@@ -97,9 +97,7 @@ internal sealed partial class SequenceRun<T> : ISequenceRun where T : unmanaged,
         {
             var (parts, rowsPerPart) = Split();
             if (parts == 1) ForwardRows(0, batch, parallelProducts: true, new StepWork(plan, products, rowsPerPart), packed);
-            else
-                Parallel.For(0, parts, part => ForwardRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart,
-                    parallelProducts: false, new StepWork(plan, products, rowsPerPart), packed));
+            else ParallelParts.Run(parts, new ForwardBlocks(this, rowsPerPart, products, packed));
         }
         finally { products.Dispose(); }
         var final = packed.Span<T>()[outputCount..];
@@ -118,6 +116,19 @@ internal sealed partial class SequenceRun<T> : ISequenceRun where T : unmanaged,
         int parts = work >= RecurrenceSplit.ParallelWork ? Math.Min(batch, Gemm.MaxParallelism) : 1;
         int rowsPerPart = (batch + parts - 1) / parts;
         return ((batch + rowsPerPart - 1) / rowsPerPart, rowsPerPart);
+    }
+
+    /// <summary>
+    /// Part p of the batch split in the forward: the whole time loop for its block of sequences (the body of <see cref="ParallelParts"/>,
+    /// whose dedicated workers start the parts at once where the thread pool may start them late on a loaded machine).
+    /// </summary>
+    private readonly struct ForwardBlocks(SequenceRun<T> run, int rowsPerPart, SharedProducts products, Tensor packed) : IParallelBody
+    {
+        public void Run(int part)
+        {
+            int first = part * rowsPerPart;
+            run.ForwardRows(first, Math.Min(run.batch, first + rowsPerPart) - first, parallelProducts: false, new StepWork(run.plan, products, rowsPerPart), packed);
+        }
     }
 
     /// <summary>The time loop for sequences [first, first + count) of the batch.</summary>
@@ -158,7 +169,7 @@ internal sealed partial class SequenceRun<T> : ISequenceRun where T : unmanaged,
     {
         if (savedRegisters[index] is not { } buffer) return default;
         var region = ((SequenceRegion)plan.Steps[index]).Region;
-        int size = region.Rows * region.ScratchWidth;
+        int size = region.Rows * region.SavedWidth;
         return new ArraySegment<T>(buffer, t * size, size);
     }
 

@@ -32,7 +32,7 @@ internal sealed partial class SequenceRun<T>
                     ownGradients.Add(gradients[id]!);
                     break;
                 case SequenceLayout.PerStep when plan.Stored[id] && !folded.Any(product => product.Addend == id):
-                    gradients[id] = (T[])TensorStoragePool.Rent(steps * counts[id], inputs.DType, clear: true);
+                    gradients[id] = (T[])TensorStoragePool.Rent(steps * counts[id], inputs.DType, clear: !plan.UnclearedGradients[id]);
                     ownGradients.Add(gradients[id]!);
                     break;
             }
@@ -55,9 +55,7 @@ internal sealed partial class SequenceRun<T>
                 foreach (var part in partGradients.Skip(1))
                     for (int value = 0; value < part.Length; value++)
                         if (!ReferenceEquals(part[value], gradients[value])) ownGradients.Add(part[value]!);
-                var incomingTensor = gradient;
-                Parallel.For(0, parts, part => BackwardRows(part * rowsPerPart, Math.Min(batch, (part + 1) * rowsPerPart) - part * rowsPerPart,
-                    parallelProducts: false, new StepWork(plan, products, rowsPerPart), incomingTensor.Span<T>(), carried, partGradients[part]));
+                ParallelParts.Run(parts, new BackwardBlocks(this, rowsPerPart, products, gradient, carried, partGradients));
                 for (int part = 1; part < parts; part++)
                     for (int value = 0; value < gradients.Length; value++)
                         if (!ReferenceEquals(partGradients[part][value], gradients[value]))
@@ -87,6 +85,18 @@ internal sealed partial class SequenceRun<T>
                 if (copy[value] is { } buffer && ReferenceEquals(buffer, gradients[value]) && plan.Layouts[value] == SequenceLayout.Whole)
                     copy[value] = (T[])TensorStoragePool.Rent(buffer.Length, inputs.DType, clear: true);
         return copy;
+    }
+
+    /// <summary>Part p of the batch split in the backward: the whole reverse time loop for its block of sequences, into its own gradients.</summary>
+    private readonly struct BackwardBlocks(SequenceRun<T> run, int rowsPerPart, SharedProducts products, Tensor incoming, T[][] carried,
+        T[]?[][] partGradients) : IParallelBody
+    {
+        public void Run(int part)
+        {
+            int first = part * rowsPerPart;
+            run.BackwardRows(first, Math.Min(run.batch, first + rowsPerPart) - first, parallelProducts: false, new StepWork(run.plan, products, rowsPerPart),
+                incoming.Span<T>(), carried, partGradients[part]);
+        }
     }
 
     /// <summary>The backward time loop for sequences [first, first + count) of the batch.</summary>
@@ -151,7 +161,7 @@ internal sealed partial class SequenceRun<T>
                 }
                 for (int k = 0; k < outputGradients.Length; k++) outputGradients[k] = GradientAt(gradients, region.Region.Outputs[k].Value, t);
                 FusedRegionRunner.Backward(region.Region, externals, outputGradients, externalGradients, first, first == 0 && count == batch ? -1 : count,
-                    SavedRegisters(index, t));
+                    SavedRegisters(index, t), plan.UnclearedExternals[index]);
                 break;
             }
             case SequenceProduct product:
@@ -159,7 +169,7 @@ internal sealed partial class SequenceRun<T>
                 if (GradientAt(gradients, product.A, t) is not { Array: not null } target) break;
                 work.Product(index, storage[product.Weight]!, !product.WeightTransposed, product.N, product.K, backward: true)
                     .Multiply(GradientAt(gradients, product.Operation.Output, t).AsSpan(first * product.N, count * product.N),
-                        target.AsSpan(first * product.K, count * product.K), count, accumulate: true, parallel: parallelProducts);
+                        target.AsSpan(first * product.K, count * product.K), count, accumulate: !plan.UnclearedGradients[product.A], parallel: parallelProducts);
                 break;
             }
             case SequenceEager eager:

@@ -59,6 +59,74 @@ public class CompiledRecurrenceTests
         Assert.DoesNotContain("where", names);
     }
 
+    /// <summary>
+    /// The backward leaves some per-step gradient buffers uncleared (a region or product that is their only writer stores into them):
+    /// with the storage pool holding NaN-filled arrays of every length a buffer of this size could take, any element left unwritten
+    /// would turn a gradient into NaN.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cells))]
+    public void Gradient_buffers_left_uncleared_are_written_in_full(string name)
+    {
+        var (cell, state, inputs) = Fixture(name);
+        inputs.SetRequiresGrad();
+        Func<Tensor[], Tensor[]> Run(bool compile) => a =>
+        {
+            var result = Recurrence.Run(cell.Compile(compile), a[0], a[1..], Lengths);
+            return [result.Output, .. result.FinalStates[0]];
+        };
+        var eager = CompiledComparison.Run(Run(compile: false), [inputs, .. state], cell.Parameters);
+        var poisoned = new List<double[]>();
+        for (int width = 1; width <= 8 * Hidden + Input; width++)
+            for (int copy = 0; copy < 4; copy++)
+            {
+                var array = (double[])TensorStoragePool.Rent(Steps * Batch * width, DType.Float64, clear: false);
+                Array.Fill(array, double.NaN);
+                poisoned.Add(array);
+            }
+        foreach (var array in poisoned) TensorStoragePool.Return(array);
+        var compiled = CompiledComparison.Run(Run(compile: true), [inputs, .. state], cell.Parameters);
+        CompiledComparison.AssertClose(eager, compiled, 1e-12, $"{name} over a NaN-filled storage pool");
+    }
+
+    [Theory]
+    [InlineData("gru", 2)]  // x W_ihᵀ + b_ih (hoisted) and h W_hhᵀ + b_hh (per step): the region is the only writer of both gradients
+    [InlineData("lstm", 1)] // the gates, x W_ihᵀ + b + h W_hhᵀ in one buffer
+    [InlineData("mgu", 5)]  // both gate sums, f and (1 − f) ⊙ h (read by the second region only), f ⊙ h (the candidate's product only)
+    public void Gradient_buffers_with_one_writer_that_covers_them_are_not_cleared(string name, int uncleared)
+    {
+        var (cell, state, inputs) = Fixture(name);
+        var plan = cell.Compile().DescribeSequence(inputs.Select(0, 0), state);
+        Assert.Contains($"gradient buffers stored into without clearing (one writer per step): {uncleared}", plan);
+    }
+
+    /// <summary>
+    /// A batch large enough to be split over two cores (each runs the whole time loop for its block of sequences, parameters read by the
+    /// regions get a private gradient per part): values and every gradient equal the eager run.
+    /// </summary>
+    [Theory]
+    [InlineData("lstm")]
+    [InlineData("peephole")] // peephole weights: whole-sequence parameters inside the region
+    [InlineData("mgu")]
+    public void A_batch_split_over_two_cores_equals_the_eager_run(string name)
+    {
+        const int batch = 33, hidden = 128, steps = 3, input = 5; // every cell here has at least 2^20 multiply-adds of per-step products
+        var generator = new Generator(31);
+        var cell = ExampleCell.Create(name, input, hidden, DType.Float64, generator);
+        var (_, state) = cell.Arguments(batch, input, hidden, DType.Float64, generator);
+        var inputs = Tensor.Normal(new Shape(steps, batch, input), dtype: DType.Float64, generator: generator).SetRequiresGrad();
+        int[] lengths = Enumerable.Range(0, batch).Select(b => b % (steps + 1)).ToArray();
+        using var tuning = AutoDiffRnn.Kernels.KernelTuning.Use(AutoDiffRnn.Kernels.KernelTuning.Current with { MaxParallelism = 2 });
+        Func<Tensor[], Tensor[]> Run(bool compile) => a =>
+        {
+            var result = Recurrence.Run(cell.Compile(compile), a[0], a[1..], lengths);
+            return [result.Output, .. result.FinalStates[0]];
+        };
+        var eager = CompiledComparison.Run(Run(compile: false), [inputs, .. state], cell.Parameters);
+        var compiled = CompiledComparison.Run(Run(compile: true), [inputs, .. state], cell.Parameters);
+        CompiledComparison.AssertClose(eager, compiled, 1e-12, $"{name}, batch split over two cores");
+    }
+
     [Fact]
     public void The_lstm_hoists_its_input_product_and_runs_one_product_and_one_region_per_step()
     {
