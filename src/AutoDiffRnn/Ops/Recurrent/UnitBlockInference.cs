@@ -9,7 +9,7 @@ namespace AutoDiffRnn;
 /// The forward of the fused recurrence driver when nothing is recorded (inference), split over the cores by hidden units rather than by
 /// sequences, for any cell. The input projections of all steps are one GEMM (x W_ihᵀ, with b_ih only for a cell whose hidden projection
 /// stays apart). The hidden units are cut into blocks; for each block the rows of W_hh of its units in every gate are packed once per
-/// sequence (<see cref="Gemm.Pack{T}"/>), so a core re-reads only its own slice of the recurrent weight at every step (half of W_hh on
+/// sequence (<see cref="Gemm.Pack{T}"/>, by the worker that takes the block's first step), so a core re-reads only its own slice of the recurrent weight at every step (half of W_hh on
 /// two cores, where the whole weight, read by each core when the batch is split, would not stay in L2). Per step and block: the block's
 /// biases (b_ih + b_hh, or b_hh alone for a separate hidden projection) are laid into its product buffer, h_{t−1} (all units) times the
 /// block's packed weight is added to them, then the cell's kernel runs on the block's units straight from the products and the projections
@@ -81,7 +81,6 @@ internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unman
     private void Execute()
     {
         Project();
-        PackBlocks();
         if (inputs.Hidden is null) states.AsSpan(0, batch * h).Clear();
         else inputs.Hidden.Span<T>().CopyTo(states);
         if (TCell.HasCellState)
@@ -111,38 +110,37 @@ internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unman
     }
 
     /// <summary>
-    /// For each block, the rows of W_hh of its units in every gate, packed as the right operand of h W_hhᵀ, and the biases the block's
-    /// products start from.
+    /// The rows of W_hh of the block's units in every gate, packed as the right operand of h W_hhᵀ, and the biases the block's products
+    /// start from: run by the worker that takes the block's first step, so the blocks are packed on every core at once (and each core's
+    /// slice is packed where it is then read).
     /// </summary>
-    private void PackBlocks()
+    private void PackBlock(int block)
     {
         int gates = TCell.Gates;
-        var gathered = ArrayPool<T>.Shared.Rent(gates * width * h);
+        int first = block * width, count = Math.Min(width, h - first);
+        var gathered = ArrayPool<T>.Shared.Rent(gates * count * h);
         try
         {
             ReadOnlySpan<T> weight = inputs.WeightHh.Span<T>();
-            for (int block = 0; block < blocks; block++)
-            {
-                int first = block * width, count = Math.Min(width, h - first);
-                for (int gate = 0; gate < gates; gate++)
-                    weight.Slice((gate * h + first) * h, count * h).CopyTo(gathered.AsSpan(gate * count * h, count * h));
-                packed[block] = Gemm.Pack<T>(gathered.AsSpan(0, gates * count * h), transposeB: true, k: h, n: gates * count, rows: batch);
-                if (!biased) continue;
-                var bias = blockBiases.AsSpan(block * gates * width, gates * count);
-                for (int gate = 0; gate < gates; gate++)
-                {
-                    var part = bias.Slice(gate * count, count);
-                    inputs.BiasHh!.Span<T>().Slice(gate * h + first, count).CopyTo(part);
-                    if (!TCell.SeparateHiddenProjection) TensorPrimitives.Add<T>(part, inputs.BiasIh!.Span<T>().Slice(gate * h + first, count), part);
-                }
-            }
+            for (int gate = 0; gate < gates; gate++)
+                weight.Slice((gate * h + first) * h, count * h).CopyTo(gathered.AsSpan(gate * count * h, count * h));
+            packed[block] = Gemm.Pack<T>(gathered.AsSpan(0, gates * count * h), transposeB: true, k: h, n: gates * count, rows: batch);
         }
         finally { ArrayPool<T>.Shared.Return(gathered); }
+        if (!biased) return;
+        var bias = blockBiases.AsSpan(block * gates * width, gates * count);
+        for (int gate = 0; gate < gates; gate++)
+        {
+            var part = bias.Slice(gate * count, count);
+            inputs.BiasHh!.Span<T>().Slice(gate * h + first, count).CopyTo(part);
+            if (!TCell.SeparateHiddenProjection) TensorPrimitives.Add<T>(part, inputs.BiasIh!.Span<T>().Slice(gate * h + first, count), part);
+        }
     }
 
     /// <summary>Step k (in processing order) of the units of one block, for every sequence.</summary>
     private void RunBlock(int k, int block)
     {
+        if (k == 0) PackBlock(block); // the schedule runs step 0 of a block once, before any later step of any block
         int gates = TCell.Gates;
         int t = inputs.TimeOf(k);
         int first = block * width, count = Math.Min(width, h - first), rowLength = gates * count;
