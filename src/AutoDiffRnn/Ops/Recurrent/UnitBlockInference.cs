@@ -15,9 +15,9 @@ namespace AutoDiffRnn;
 /// block's packed weight is added to them, then the cell's kernel runs on the block's units straight from the products and the projections
 /// (<see cref="IFusedCell.ForwardLanes{TL, T}"/> with a recurrent part), with no gate buffer written back. The hidden state alternates
 /// between two buffers (a step reads one and writes the other); the steps are ordered by <see cref="StepBlockSchedule"/>, whose workers
-/// start once per sequence (<see cref="ParallelParts"/>), and every buffer is taken once per sequence. <see cref="GatePanelInference{T, TCell}"/> is an alternative
-/// for the LSTM (weights streamed once per step as gate panels, no projection GEMM); on the idle Zen 3 it measured slower than this path
-/// (phase harness, median of 40 calls: T64 B32 H256 22.8 against 17.6 ms, T32 B64 H512 99.9 against 77.4 ms), so it is not chosen.
+/// start once per sequence (<see cref="ParallelParts"/>), and every buffer is taken once per sequence. (An LSTM path that streamed the
+/// weights of each unit's four gates, W_hh and W_ih side by side, once per step with no projection GEMM measured slower on Zen 3 and was
+/// removed: git history, "gate panels".)
 /// </summary>
 internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unmanaged, IFloatingPointIeee754<T> where TCell : struct, IFusedCell
 {
@@ -32,18 +32,15 @@ internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unman
     /// Runs the sequence from the initial states (zeros when null) into <paramref name="target"/>, with the hidden units cut into (at most)
     /// <paramref name="blocks"/> blocks of whole vectors, on up to <see cref="Gemm.MaxParallelism"/> threads.
     /// </summary>
-    public static void Run(RecurrenceInputs inputs, InferenceTarget target, int blocks) => RunOnProducts(inputs, target, blocks);
-
-    /// <summary>As <see cref="Run"/>: on per-block products h W_hhᵀ (the phase harness compares it with the gate panels by this name).</summary>
-    internal static void RunOnProducts(RecurrenceInputs inputs, InferenceTarget target, int blocks)
+    public static void Run(RecurrenceInputs inputs, InferenceTarget target, int blocks)
     {
         CheckArguments(inputs, target, blocks);
         using var run = new UnitBlockInference<T, TCell>(inputs, target, blocks);
         run.Execute();
     }
 
-    /// <summary>Checks that <paramref name="target"/> fits the inputs and that <paramref name="blocks"/> is positive (for every inference path).</summary>
-    internal static void CheckArguments(RecurrenceInputs inputs, InferenceTarget target, int blocks)
+    /// <summary>Checks that <paramref name="target"/> fits the inputs and that <paramref name="blocks"/> is positive.</summary>
+    private static void CheckArguments(RecurrenceInputs inputs, InferenceTarget target, int blocks)
     {
         target.Check(inputs.Steps, inputs.Batch, inputs.HiddenSize, TCell.HasCellState);
         if (blocks < 1) throw new ArgumentOutOfRangeException(nameof(blocks), $"{TCell.Operation} inference: blocks must be positive, got {blocks}");
