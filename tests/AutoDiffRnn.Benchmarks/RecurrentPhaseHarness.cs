@@ -13,7 +13,8 @@ namespace AutoDiffRnn.Benchmarks;
 /// machine hits both alike), the fused op's forward with and without recording, the input projection GEMM, the per-step recurrent
 /// product of one core's block of units (alone, and on every core at once), the gate math of one core's block, and the step barrier.
 /// Run: <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --recurrent-phases [lstm|gru|rnn] [T B I H] [calls] [--kernels]
-/// [--bi] [--l2]</c> (default LSTM T64 B32 I128 H256, 30 calls; <c>--kernels</c> skips libtorch and the op-level phases, <c>--bi</c> and
+/// [--bi] [--l2] [--blocks-only]</c> (default LSTM T64 B32 I128 H256, 30 calls; <c>--kernels</c> skips libtorch and the op-level phases,
+/// <c>--blocks-only</c> stops after the unit-block inference on one thread (for a profiler), <c>--bi</c> and
 /// <c>--l2</c> make the whole-layer comparison bidirectional and two layers deep). Besides wall-clock times it reports the calling
 /// thread's CPU time: on a loaded machine the single-threaded phases ("1 thread: ...") compare the work of each path fairly.
 /// </summary>
@@ -24,13 +25,14 @@ public static class RecurrentPhaseHarness
 
     private const int WarmUpCalls = 5;
 
-    private static bool kernelsOnly, bidirectional;
+    private static bool kernelsOnly, blocksOnly, bidirectional;
     private static int layers = 1;
 
     /// <summary>Runs the harness with the arguments after <see cref="Switch"/>.</summary>
     public static void Run(string[] args)
     {
         kernelsOnly = args.Contains("--kernels");
+        blocksOnly = args.Contains("--blocks-only");
         bidirectional = args.Contains("--bi");
         layers = args.Contains("--l2") ? 2 : 1;
         var kind = args.FirstOrDefault(arg => !int.TryParse(arg, out _) && !arg.StartsWith("--", StringComparison.Ordinal))?.ToLowerInvariant() switch
@@ -102,12 +104,15 @@ public static class RecurrentPhaseHarness
         // the work of each path on one thread (CPU time: what the thread ran, whatever the load)
         using (KernelTuning.Use(KernelTuning.Current with { MaxParallelism = 1 }))
         {
-            Report("1 thread: unit blocks on products", Time(() => UnitBlockInference<float, TCell>.Run(inputs, target, 1), calls),
+            Report($"1 thread: unit blocks on products ({cores} blocks)", Time(() => UnitBlockInference<float, TCell>.Run(inputs, target, cores), calls),
                 gateProducts);
+            if (blocksOnly) return;
             Report("1 thread: recording forward", Time(() => FusedForward<float, TCell>.Run(inputs, rows, save: true)!.Release(), calls),
                 gateProducts);
         }
+        var waitedBefore = StepBlockSchedule.Waited;
         Report("unit blocks on products h W_hhT", Time(() => UnitBlockInference<float, TCell>.Run(inputs, target, cores), calls), gateProducts);
+        Console.WriteLine($"  {"  step barrier waits, all workers, per call",-52} {(StepBlockSchedule.Waited - waitedBefore).TotalMilliseconds / (calls + WarmUpCalls),8:F3} ms (mean)");
         if (!kernelsOnly)
         {
             Report("fused op, no recording", Time(() => FusedForward<float, TCell>.Run(inputs, rows, save: false), calls), gateProducts);
