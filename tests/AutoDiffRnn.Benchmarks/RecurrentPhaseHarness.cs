@@ -126,6 +126,17 @@ public static class RecurrentPhaseHarness
         var projections = new float[projectionRows * gates * hidden];
         Report("input projection GEMM", Time(() => Gemm.Multiply<float>(x, false, w, true, projections, projectionRows, gates * hidden, inputSize,
             accumulate: false), calls), 2.0 * projectionRows * gates * hidden * inputSize);
+        using (KernelTuning.Use(KernelTuning.Current with { MaxParallelism = 1 }))
+        using (var packedIh = Gemm.Pack<float>(w, transposeB: true, k: inputSize, n: gates * hidden, rows: 4))
+        using (var packedForRows = Gemm.Pack<float>(w, transposeB: true, k: inputSize, n: gates * hidden, rows: projectionRows))
+        {
+            Report("1 thread: input projection, W_ih packed for its rows", Time(() => Gemm.Multiply<float>(x, false, packedForRows, projections,
+                projectionRows, accumulate: false), calls), 2.0 * projectionRows * gates * hidden * inputSize);
+            Report("1 thread: input projection GEMM", Time(() => Gemm.Multiply<float>(x, false, w, true, projections, projectionRows, gates * hidden,
+                inputSize, accumulate: false), calls), 2.0 * projectionRows * gates * hidden * inputSize);
+            Report("1 thread: input projection, W_ih packed for 4 rows", Time(() => Gemm.Multiply<float>(x, false, packedIh, projections,
+                projectionRows, accumulate: false), calls), 2.0 * projectionRows * gates * hidden * inputSize);
+        }
 
         // one core's block of units: its rows of W_hh in every gate, packed, and T products h W_blockᵀ
         int width = hidden / cores;

@@ -95,6 +95,9 @@ internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unman
 
     /// <summary>
     /// x W_ihᵀ for every step; + b_ih only for a cell whose hidden projection stays apart (else every bias goes into the products).
+    /// W_ih is packed first (<see cref="Gemm.Pack{T}"/>, for the kernel of this many rows): a packed operand keeps the whole depth in one
+    /// block, so each element of the T·B × G·H result is written once, where the general product cuts a depth of more than its KC into
+    /// blocks and reads and writes the result once per block (measured on Zen 3, one thread, T32 B64 I512 H512: 47 against 61 ms).
     /// </summary>
     private void Project()
     {
@@ -103,7 +106,13 @@ internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unman
         bool withBias = biased && TCell.SeparateHiddenProjection;
         if (withBias)
             for (int row = 0; row < rows; row++) inputs.BiasIh!.Span<T>().CopyTo(pre.Slice(row * g, g));
-        Gemm.Multiply<T>(inputs.Input.Span<T>(), false, inputs.WeightIh.Span<T>(), true, pre, rows, g, inputs.InputSize, accumulate: withBias);
+        if (rows == 0 || inputs.InputSize == 0)
+        {
+            Gemm.Multiply<T>(inputs.Input.Span<T>(), false, inputs.WeightIh.Span<T>(), true, pre, rows, g, inputs.InputSize, accumulate: withBias);
+            return;
+        }
+        using var weight = Gemm.Pack<T>(inputs.WeightIh.Span<T>(), transposeB: true, k: inputs.InputSize, n: g, rows: rows);
+        Gemm.Multiply<T>(inputs.Input.Span<T>(), false, weight, pre, rows, accumulate: withBias);
     }
 
     /// <summary>
