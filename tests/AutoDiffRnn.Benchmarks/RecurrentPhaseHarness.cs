@@ -110,6 +110,10 @@ public static class RecurrentPhaseHarness
             Report("1 thread: recording forward", Time(() => FusedForward<float, TCell>.Run(inputs, rows, save: true)!.Release(), calls),
                 gateProducts);
         }
+        var (byUnits, bySequences) = TimeInterleaved(() => UnitBlockInference<float, TCell>.Run(inputs, target, cores),
+            () => FusedForward<float, TCell>.RunSplitBySequences(inputs, rows), calls);
+        Report("no recording, split by units (interleaved)", byUnits, gateProducts);
+        Report("no recording, split by sequences (interleaved)", bySequences, gateProducts);
         var waitedBefore = StepBlockSchedule.Waited;
         Report("unit blocks on products h W_hhT", Time(() => UnitBlockInference<float, TCell>.Run(inputs, target, cores), calls), gateProducts);
         Console.WriteLine($"  {"  step barrier waits, all workers, per call",-52} {(StepBlockSchedule.Waited - waitedBefore).TotalMilliseconds / (calls + WarmUpCalls),8:F3} ms (mean)");
