@@ -84,6 +84,7 @@ public static class RecurrentPhaseHarness
             TorchRecurrent.Forward(torchModule, false, torchInput, FSharpOption<TorchSharp.torch.Tensor>.None,
                 FSharpOption<TorchSharp.torch.Tensor>.None, FSharpOption<int[]>.None);
         }
+        Report("inference, ours alone (before any libtorch call)", Time(Ours, calls), gateProducts);
         if (!kernelsOnly)
         {
             var (ours, torch) = TimeInterleaved(Ours, Torch, calls);
