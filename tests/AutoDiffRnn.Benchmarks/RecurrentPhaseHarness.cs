@@ -118,7 +118,8 @@ public static class RecurrentPhaseHarness
         Report("no recording, split by sequences (interleaved)", bySequences, gateProducts);
         var waitedBefore = StepBlockSchedule.Waited;
         Report("unit blocks on products h W_hhT", Time(() => UnitBlockInference<float, TCell>.Run(inputs, target, cores), calls), gateProducts);
-        Console.WriteLine($"  {"  step barrier waits, all workers, per call",-52} {(StepBlockSchedule.Waited - waitedBefore).TotalMilliseconds / (calls + WarmUpCalls),8:F3} ms (mean)");
+        double waitedPerCall = (StepBlockSchedule.Waited - waitedBefore).TotalMilliseconds / (calls + WarmUpCalls);
+        Console.WriteLine($"  {"  step barrier waits, all workers, per call",-52} {waitedPerCall,8:F3} ms (mean)");
         if (!kernelsOnly)
         {
             Report("fused op, no recording", Time(() => FusedForward<float, TCell>.Run(inputs, rows, save: false), calls), gateProducts);

@@ -9,8 +9,9 @@ namespace AutoDiffRnn;
 /// The forward of the fused recurrence driver when nothing is recorded (inference), split over the cores by hidden units rather than by
 /// sequences, for any cell. The input projections of all steps are one GEMM (x W_ihᵀ, with b_ih only for a cell whose hidden projection
 /// stays apart). The hidden units are cut into blocks; for each block the rows of W_hh of its units in every gate are packed once per
-/// sequence (<see cref="Gemm.Pack{T}"/>, by the worker that takes the block's first step), so a core re-reads only its own slice of the recurrent weight at every step (half of W_hh on
-/// two cores, where the whole weight, read by each core when the batch is split, would not stay in L2). Per step and block: the block's
+/// sequence (<see cref="Gemm.Pack{T}"/>, by the worker that takes the block's first step), so a core re-reads only its own slice of the
+/// recurrent weight at every step (half of W_hh on two cores, where the whole weight, read by each core when the batch is split, would
+/// not stay in L2). Per step and block: the block's
 /// biases (b_ih + b_hh, or b_hh alone for a separate hidden projection) are laid into its product buffer, h_{t−1} (all units) times the
 /// block's packed weight is added to them, then the cell's kernel runs on the block's units straight from the products and the projections
 /// (<see cref="IFusedCell.ForwardLanes{TL, T}"/> with a recurrent part), with no gate buffer written back. The hidden state alternates
