@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Diagnostics;
 using AutoDiffRnn.Autodiff;
 using AutoDiffRnn.FSharp.Torch;
@@ -195,23 +194,6 @@ public static class RecurrentPhaseHarness
                     }
             }
             Report($"T steps' gate math, 1 core, {batch}x{width} units", Time(GateMath, calls), null);
-            void SingleVectorGateMath() // one vector at a time, as before the paired loop (for comparison)
-            {
-                for (int k = 0; k < steps; k++)
-                    for (int b = 0; b < batch; b++)
-                    {
-                        var row = new CellForwardRow<float>
-                        {
-                            HiddenSize = hidden, Width = width, Projection = projection.AsSpan(b * gates * hidden),
-                            Recurrent = products.AsSpan(b * gates * width, gates * width), RecurrentStride = width,
-                            PreviousHidden = previous.AsSpan(b * hidden, width), NextHidden = next.AsSpan(b * hidden, width),
-                            Cell = TCell.HasCellState ? cells.AsSpan(b * hidden, width) : [], Output = output.AsSpan(b * hidden, width),
-                        };
-                        for (nuint j = 0; j + (nuint)Vector<float>.Count <= (nuint)width; j += (nuint)Vector<float>.Count)
-                            TCell.ForwardLanes<VectorLanes<float>, float>(in row, j);
-                    }
-            }
-            Report($"T steps' gate math, one vector at a time", Time(SingleVectorGateMath, calls), null);
         }
 
         // the step barrier: T steps of empty blocks on every core
