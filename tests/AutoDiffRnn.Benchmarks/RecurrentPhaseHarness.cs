@@ -13,7 +13,8 @@ namespace AutoDiffRnn.Benchmarks;
 /// machine hits both alike), the fused op's forward with and without recording, the input projection GEMM, the per-step recurrent
 /// product of one core's block of units (alone, and on every core at once), the gate math of one core's block, and the step barrier.
 /// Run: <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --recurrent-phases [lstm|gru|rnn] [T B I H] [calls] [--kernels]
-/// [--bi] [--l2]</c> (default LSTM T64 B32 I128 H256, 30 calls; <c>--kernels</c> skips libtorch and the op-level phases, <c>--bi</c> and
+/// [--bi] [--l2] [--blocks-only]</c> (default LSTM T64 B32 I128 H256, 30 calls; <c>--kernels</c> skips libtorch and the op-level phases,
+/// <c>--blocks-only</c> stops after the unit-block inference on one thread (for a profiler), <c>--bi</c> and
 /// <c>--l2</c> make the whole-layer comparison bidirectional and two layers deep). Besides wall-clock times it reports the calling
 /// thread's CPU time: on a loaded machine the single-threaded phases ("1 thread: ...") compare the work of each path fairly.
 /// </summary>
@@ -24,13 +25,14 @@ public static class RecurrentPhaseHarness
 
     private const int WarmUpCalls = 5;
 
-    private static bool kernelsOnly, bidirectional;
+    private static bool kernelsOnly, blocksOnly, bidirectional;
     private static int layers = 1;
 
     /// <summary>Runs the harness with the arguments after <see cref="Switch"/>.</summary>
     public static void Run(string[] args)
     {
         kernelsOnly = args.Contains("--kernels");
+        blocksOnly = args.Contains("--blocks-only");
         bidirectional = args.Contains("--bi");
         layers = args.Contains("--l2") ? 2 : 1;
         var kind = args.FirstOrDefault(arg => !int.TryParse(arg, out _) && !arg.StartsWith("--", StringComparison.Ordinal))?.ToLowerInvariant() switch
@@ -81,6 +83,7 @@ public static class RecurrentPhaseHarness
             TorchRecurrent.Forward(torchModule, false, torchInput, FSharpOption<TorchSharp.torch.Tensor>.None,
                 FSharpOption<TorchSharp.torch.Tensor>.None, FSharpOption<int[]>.None);
         }
+        Report("inference, ours alone (before any libtorch call)", Time(Ours, calls), gateProducts);
         if (!kernelsOnly)
         {
             var (ours, torch) = TimeInterleaved(Ours, Torch, calls);
@@ -99,25 +102,23 @@ public static class RecurrentPhaseHarness
             biasIh, biasHh, false, null);
         var rows = Tensor.Zeros(new Shape(steps, batch, (TCell.HasCellState ? 3 : 2) * hidden));
         var target = InferenceTarget.SequenceRows(rows, hidden, TCell.HasCellState);
-        if (GatePanelInference<float, TCell>.Supports)
-            foreach (bool unitsInner in new[] { true, false })
-            {
-                GatePanelInference<float, TCell>.UnitsInner = unitsInner;
-                Report($"gate panels, W [h; x] streamed, {(unitsInner ? "units inner" : "tiles inner")}",
-                    Time(() => GatePanelInference<float, TCell>.Run(inputs, target, cores), calls), gateProducts);
-            }
-        GatePanelInference<float, TCell>.UnitsInner = false;
         // the work of each path on one thread (CPU time: what the thread ran, whatever the load)
         using (KernelTuning.Use(KernelTuning.Current with { MaxParallelism = 1 }))
         {
-            if (GatePanelInference<float, TCell>.Supports)
-                Report("1 thread: gate panels", Time(() => GatePanelInference<float, TCell>.Run(inputs, target, 1), calls), gateProducts);
-            Report("1 thread: unit blocks on products", Time(() => UnitBlockInference<float, TCell>.RunOnProducts(inputs, target, 1), calls),
+            Report($"1 thread: unit blocks on products ({cores} blocks)", Time(() => UnitBlockInference<float, TCell>.Run(inputs, target, cores), calls),
                 gateProducts);
+            if (blocksOnly) return;
             Report("1 thread: recording forward", Time(() => FusedForward<float, TCell>.Run(inputs, rows, save: true)!.Release(), calls),
                 gateProducts);
         }
-        Report("unit blocks on products h W_hhT", Time(() => UnitBlockInference<float, TCell>.RunOnProducts(inputs, target, cores), calls), gateProducts);
+        var (byUnits, bySequences) = TimeInterleaved(() => UnitBlockInference<float, TCell>.Run(inputs, target, cores),
+            () => FusedForward<float, TCell>.RunSplitBySequences(inputs, rows), calls);
+        Report("no recording, split by units (interleaved)", byUnits, gateProducts);
+        Report("no recording, split by sequences (interleaved)", bySequences, gateProducts);
+        var waitedBefore = StepBlockSchedule.Waited;
+        Report("unit blocks on products h W_hhT", Time(() => UnitBlockInference<float, TCell>.Run(inputs, target, cores), calls), gateProducts);
+        double waitedPerCall = (StepBlockSchedule.Waited - waitedBefore).TotalMilliseconds / (calls + WarmUpCalls);
+        Console.WriteLine($"  {"  step barrier waits, all workers, per call",-52} {waitedPerCall,8:F3} ms (mean)");
         if (!kernelsOnly)
         {
             Report("fused op, no recording", Time(() => FusedForward<float, TCell>.Run(inputs, rows, save: false), calls), gateProducts);
@@ -131,6 +132,17 @@ public static class RecurrentPhaseHarness
         var projections = new float[projectionRows * gates * hidden];
         Report("input projection GEMM", Time(() => Gemm.Multiply<float>(x, false, w, true, projections, projectionRows, gates * hidden, inputSize,
             accumulate: false), calls), 2.0 * projectionRows * gates * hidden * inputSize);
+        using (KernelTuning.Use(KernelTuning.Current with { MaxParallelism = 1 }))
+        using (var packedIh = Gemm.Pack<float>(w, transposeB: true, k: inputSize, n: gates * hidden, rows: 4))
+        using (var packedForRows = Gemm.Pack<float>(w, transposeB: true, k: inputSize, n: gates * hidden, rows: projectionRows))
+        {
+            Report("1 thread: input projection, W_ih packed for its rows", Time(() => Gemm.Multiply<float>(x, false, packedForRows, projections,
+                projectionRows, accumulate: false), calls), 2.0 * projectionRows * gates * hidden * inputSize);
+            Report("1 thread: input projection GEMM", Time(() => Gemm.Multiply<float>(x, false, w, true, projections, projectionRows, gates * hidden,
+                inputSize, accumulate: false), calls), 2.0 * projectionRows * gates * hidden * inputSize);
+            Report("1 thread: input projection, W_ih packed for 4 rows", Time(() => Gemm.Multiply<float>(x, false, packedIh, projections,
+                projectionRows, accumulate: false), calls), 2.0 * projectionRows * gates * hidden * inputSize);
+        }
 
         // one core's block of units: its rows of W_hh in every gate, packed, and T products h W_blockᵀ
         int width = hidden / cores;
@@ -157,53 +169,6 @@ public static class RecurrentPhaseHarness
             });
             Report($"T step products, {cores} cores at once (each)", Time(AllCores, calls), stepFlops);
             foreach (var matrix in perCore) matrix.Dispose();
-
-            // W [h; x] + b transposed, the weights streamed as gate panels (GemmGatePanels), state and input transposed
-            if (gates == GemmGatePanels.Gates)
-            {
-                int tile = GemmGatePanels.BatchTile<float>(), paddedBatch = (batch + tile - 1) / tile * tile;
-                var panels = new float[gates * width * (hidden + inputSize)];
-                GemmGatePanels.Pack<float>(weight, weightIh.Span<float>(), hidden, inputSize, 0, width, panels);
-                var stateT = new float[hidden * paddedBatch];
-                var inputT = new float[inputSize * paddedBatch];
-                for (int b = 0; b < batch; b++)
-                    for (int p = 0; p < hidden; p++) stateT[p * paddedBatch + b] = state[b * hidden + p];
-                var bias = biasIh.Span<float>()[..(gates * hidden)].ToArray();
-                double panelFlops = 2.0 * batch * gates * width * (hidden + inputSize) * steps;
-                unsafe void PanelProducts(float[] panelsOfCore, float[] stateOfCore, float[] inputOfCore, float[] sumsOfCore)
-                {
-                    fixed (float* pw = panelsOfCore, ph = stateOfCore, px = inputOfCore, ps = sumsOfCore, pb = bias)
-                        for (int k = 0; k < steps; k++)
-                            for (int u = 0; u < width; u++)
-                                for (int b = 0; b < paddedBatch; b += tile)
-                                    GemmGatePanels.Multiply(pw + (nint)u * gates * (hidden + inputSize), ph + b, hidden, px + b, inputSize,
-                                        paddedBatch, pb + 4 * u, ps);
-                }
-                var sums = new float[gates * tile];
-                Report($"T gate-panel steps (W [h; x]), 1 core", Time(() => PanelProducts(panels, stateT, inputT, sums), calls), panelFlops);
-                // tile-major transposed state and input (each tile a contiguous depth × tile block), either loop order
-                unsafe void TiledProducts(bool unitsInner)
-                {
-                    int tiles = paddedBatch / tile;
-                    fixed (float* pw = panels, ph = stateT, px = inputT, ps = sums, pb = bias)
-                        for (int k = 0; k < steps; k++)
-                            for (int outer = 0; outer < (unitsInner ? tiles : width); outer++)
-                                for (int inner = 0; inner < (unitsInner ? width : tiles); inner++)
-                                {
-                                    int u = unitsInner ? inner : outer, q = unitsInner ? outer : inner;
-                                    GemmGatePanels.Multiply(pw + (nint)u * gates * (hidden + inputSize), ph + q * hidden * tile, hidden,
-                                        px + q * inputSize * tile, inputSize, tile, pb + 4 * u, ps);
-                                }
-                }
-                Report($"T gate-panel steps, tile-major, units inner", Time(() => TiledProducts(true), calls), panelFlops);
-                Report($"T gate-panel steps, tile-major, tiles inner", Time(() => TiledProducts(false), calls), panelFlops);
-                var panelsPerCore = Enumerable.Range(0, cores).Select(_ => (float[])panels.Clone()).ToArray();
-                var stateTPerCore = Enumerable.Range(0, cores).Select(_ => (float[])stateT.Clone()).ToArray();
-                var inputTPerCore = Enumerable.Range(0, cores).Select(_ => (float[])inputT.Clone()).ToArray();
-                var sumsPerCore = Enumerable.Range(0, cores).Select(_ => new float[gates * tile]).ToArray();
-                Report($"T gate-panel steps, {cores} cores at once", Time(() => Parallel.For(0, cores,
-                    core => PanelProducts(panelsPerCore[core], stateTPerCore[core], inputTPerCore[core], sumsPerCore[core])), calls), panelFlops);
-            }
 
             // gate math of the block: CellSteps.Forward on every row, T times
             var projection = new float[batch * gates * hidden];

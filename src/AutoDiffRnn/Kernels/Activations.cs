@@ -21,12 +21,13 @@ namespace AutoDiffRnn.Kernels;
 internal static class Activations
 {
     // Taylor coefficients of tanh x = Σ c_n x^(2n-1), c_n = 2^(2n) (2^(2n) - 1) B_(2n) / (2n)!, for x^1 ... x^25.
+    private const double Tanh1 = 1.0, Tanh3 = -1.0 / 3, Tanh5 = 2.0 / 15, Tanh7 = -17.0 / 315, Tanh9 = 62.0 / 2835,
+        Tanh11 = -1382.0 / 155925, Tanh13 = 21844.0 / 6081075, Tanh15 = -929569.0 / 638512875, Tanh17 = 6404582.0 / 10854718875,
+        Tanh19 = -443861162.0 / 1856156927625, Tanh21 = 18888466084.0 / 194896477400625, Tanh23 = -113927491862.0 / 2900518163668125,
+        Tanh25 = 58870668456604.0 / 3698160658676859375;
+
     private static readonly double[] TanhCoefficients =
-    [
-        1.0, -1.0 / 3, 2.0 / 15, -17.0 / 315, 62.0 / 2835, -1382.0 / 155925, 21844.0 / 6081075, -929569.0 / 638512875,
-        6404582.0 / 10854718875, -443861162.0 / 1856156927625, 18888466084.0 / 194896477400625,
-        -113927491862.0 / 2900518163668125, 58870668456604.0 / 3698160658676859375,
-    ];
+        [Tanh1, Tanh3, Tanh5, Tanh7, Tanh9, Tanh11, Tanh13, Tanh15, Tanh17, Tanh19, Tanh21, Tanh23, Tanh25];
 
     /// <summary>
     /// y = tanh(x), in one pass (<paramref name="x"/> and <paramref name="y"/> may be the same span). TensorPrimitives.Tanh goes
@@ -61,20 +62,71 @@ internal static class Activations
     /// below the threshold (0.3 for double, 0.5 for float) the odd Taylor polynomial, evaluated only when some lane needs it. Never
     /// inlined (see <see cref="SigmoidVector{T}"/>).
     /// </summary>
+    /// <remarks>
+    /// When every lane is below the threshold the exp form is not computed (it would be discarded). The series is unrolled with its
+    /// coefficients as constants (<see cref="TanhSeriesVector{T}"/>): the same multiply-adds in the same order as a loop over
+    /// <see cref="TanhSeries{T}.Coefficients"/>, a third of the instructions.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static Vector<T> TanhVector<T>(Vector<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var magnitude = Vector.Abs(x);
+        var small = Vector.LessThan(magnitude, new Vector<T>(TanhSeries<T>.Threshold));
+        if (Vector.EqualsAll(small, Vector<T>.AllBitsSet)) return x * TanhSeriesVector(x * x);
         var z = Exp(new Vector<T>(-T.One - T.One) * magnitude) - Vector<T>.One;
         var result = Vector.CopySign(-z / (z + new Vector<T>(T.One + T.One)), x);
-        var small = Vector.LessThan(magnitude, new Vector<T>(TanhSeries<T>.Threshold));
         if (small == Vector<T>.Zero) return result;
+        return Vector.ConditionalSelect(small, x * TanhSeriesVector(x * x), result);
+    }
+
+    /// <summary>
+    /// Σ c_n s^(n−1) for n = 1 … 13 (s = x², the odd Taylor series of tanh divided by x) by Horner's rule on multiply-adds, from the last
+    /// coefficient down, each coefficient rounded to <typeparamref name="T"/> as <see cref="TanhSeries{T}.Coefficients"/> holds it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector<T> TanhSeriesVector<T>(Vector<T> square) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float))
+        {
+            var s = square.As<T, float>();
+            var p = new Vector<float>((float)Tanh25);
+            p = MultiplyAdd(p, s, new Vector<float>((float)Tanh23));
+            p = MultiplyAdd(p, s, new Vector<float>((float)Tanh21));
+            p = MultiplyAdd(p, s, new Vector<float>((float)Tanh19));
+            p = MultiplyAdd(p, s, new Vector<float>((float)Tanh17));
+            p = MultiplyAdd(p, s, new Vector<float>((float)Tanh15));
+            p = MultiplyAdd(p, s, new Vector<float>((float)Tanh13));
+            p = MultiplyAdd(p, s, new Vector<float>((float)Tanh11));
+            p = MultiplyAdd(p, s, new Vector<float>((float)Tanh9));
+            p = MultiplyAdd(p, s, new Vector<float>((float)Tanh7));
+            p = MultiplyAdd(p, s, new Vector<float>((float)Tanh5));
+            p = MultiplyAdd(p, s, new Vector<float>((float)Tanh3));
+            p = MultiplyAdd(p, s, new Vector<float>((float)Tanh1));
+            return p.As<float, T>();
+        }
+        if (typeof(T) == typeof(double))
+        {
+            var s = square.As<T, double>();
+            var p = new Vector<double>(Tanh25);
+            p = MultiplyAdd(p, s, new Vector<double>(Tanh23));
+            p = MultiplyAdd(p, s, new Vector<double>(Tanh21));
+            p = MultiplyAdd(p, s, new Vector<double>(Tanh19));
+            p = MultiplyAdd(p, s, new Vector<double>(Tanh17));
+            p = MultiplyAdd(p, s, new Vector<double>(Tanh15));
+            p = MultiplyAdd(p, s, new Vector<double>(Tanh13));
+            p = MultiplyAdd(p, s, new Vector<double>(Tanh11));
+            p = MultiplyAdd(p, s, new Vector<double>(Tanh9));
+            p = MultiplyAdd(p, s, new Vector<double>(Tanh7));
+            p = MultiplyAdd(p, s, new Vector<double>(Tanh5));
+            p = MultiplyAdd(p, s, new Vector<double>(Tanh3));
+            p = MultiplyAdd(p, s, new Vector<double>(Tanh1));
+            return p.As<double, T>();
+        }
         ReadOnlySpan<T> coefficients = TanhSeries<T>.Coefficients;
-        var square = x * x;
         var polynomial = new Vector<T>(coefficients[^1]);
         for (int k = coefficients.Length - 2; k >= 0; k--)
             polynomial = MultiplyAdd(polynomial, square, new Vector<T>(coefficients[k]));
-        return Vector.ConditionalSelect(small, x * polynomial, result);
+        return polynomial;
     }
 
     /// <summary>tanh of one value (the tails of the vector loops): the series below the threshold, else the runtime's tanh.</summary>
@@ -125,7 +177,8 @@ internal static class Activations
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<float> ExpSingle(Vector<float> x)
     {
-        var clamped = Vector.Min(Vector.Max(x, new Vector<float>(-87.33654f)), new Vector<float>(88.3f));
+        // the processor's min and max (NaN lanes come out finite here and are put back at the end; the bounds are not zeros)
+        var clamped = Vector.MinNative(Vector.MaxNative(x, new Vector<float>(-87.33654f)), new Vector<float>(88.3f));
         // k = round(x log2 e), by the 1.5·2^23 shifter: its low mantissa bits are k
         var shifted = clamped * new Vector<float>(1.44269504088896341f) + new Vector<float>(12582912f);
         var k = shifted - new Vector<float>(12582912f);
@@ -160,7 +213,7 @@ internal static class Activations
     }
 
     /// <summary>The Taylor coefficients of tanh in <typeparamref name="T"/>, converted once, and the threshold below which they apply.</summary>
-    private static class TanhSeries<T> where T : unmanaged, IFloatingPointIeee754<T>
+    internal static class TanhSeries<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         // All terms for float too: 9 terms (to x^17) would be accurate to 1e-9 relative, but the float results would move in their
         // last bit, and that alone tipped `train classify` seeds 1 and 4 into an Adam loss spike at step 500-600 (the task's fragility)

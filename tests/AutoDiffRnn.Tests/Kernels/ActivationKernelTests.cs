@@ -46,6 +46,40 @@ public class ActivationKernelTests
         }
     }
 
+    /// <summary>
+    /// The unrolled tanh series equals Horner's rule looped over the coefficient table bit for bit, and a vector whose lanes are all
+    /// below the threshold (which skips the exp form) gives each lane the bits it gets beside a lane above the threshold.
+    /// </summary>
+    [Fact]
+    public void TanhSeriesIsTheTableInEitherPath()
+    {
+        static void Check<T>(double scale) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var random = new Random(5);
+            var coefficients = Activations.TanhSeries<T>.Coefficients;
+            int lanes = Vector<T>.Count;
+            for (int round = 0; round < 200; round++)
+            {
+                var values = Enumerable.Range(0, lanes).Select(_ => T.CreateTruncating((random.NextDouble() - 0.5) * scale)).ToArray();
+                var x = new Vector<T>(values);
+                var polynomial = new Vector<T>(coefficients[^1]);
+                for (int k = coefficients.Length - 2; k >= 0; k--)
+                    polynomial = Activations.MultiplyAdd(polynomial, x * x, new Vector<T>(coefficients[k]));
+                Assert.Equal(polynomial, Activations.TanhSeriesVector(x * x));
+                var allSmall = Activations.TanhVector(x);
+                for (int lane = 0; lane < lanes; lane++)
+                {
+                    var mixed = (T[])values.Clone();
+                    mixed[(lane + 1) % lanes] = T.CreateTruncating(3.0); // a lane above the threshold: the exp form and the selection
+                    if (lanes == 1) mixed[0] = values[0];
+                    Assert.Equal(allSmall[lane], Activations.TanhVector(new Vector<T>(mixed))[lane]);
+                }
+            }
+        }
+        Check<float>(0.99);  // |x| < 0.5: every lane on the series
+        Check<double>(0.59); // |x| < 0.3
+    }
+
     [Fact]
     public void DoubleLanesMatchTheSpanKernels()
     {

@@ -53,6 +53,9 @@ internal sealed class FusedForward<T, TCell> where T : unmanaged, IFloatingPoint
         return new FusedForward<T, TCell>(inputs, output, save).Run();
     }
 
+    /// <summary>The forward without recording split by sequences, not by hidden units (the phase harness compares the two splits).</summary>
+    internal static void RunSplitBySequences(RecurrenceInputs inputs, Tensor output) => new FusedForward<T, TCell>(inputs, output, save: false).Run();
+
     private Span<T> Gates => saved is null ? gateBuffer.AsSpan(0, steps * batch * g) : saved.Gates;
 
     private SavedSteps<T>? Run()

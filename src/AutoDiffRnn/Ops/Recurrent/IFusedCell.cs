@@ -150,11 +150,11 @@ internal ref struct CellBackwardRow<T> where T : unmanaged, IFloatingPointIeee75
 /// <summary>Runs a cell's lane kernels over the units of a row: whole vectors, then the scalar tail (<see cref="Lanes.ForEach{T, TLoop}"/>).</summary>
 internal static class CellSteps
 {
-    /// <summary>The forward of one active step over the row's <see cref="CellForwardRow{T}.Width"/> units.</summary>
+    /// <summary>The forward of one active step over the row's <see cref="CellForwardRow{T}.Width"/> units (two vectors at a time).</summary>
     public static void Forward<T, TCell>(scoped ref CellForwardRow<T> row) where T : unmanaged, IFloatingPointIeee754<T> where TCell : struct, IFusedCell
     {
         var loop = new ForwardLoop<T, TCell> { Row = row };
-        Lanes.ForEach<T, ForwardLoop<T, TCell>>(row.Width, ref loop);
+        Lanes.ForEachPaired<T, ForwardLoop<T, TCell>>(row.Width, ref loop);
     }
 
     /// <summary>The backward of one active step over all H units.</summary>

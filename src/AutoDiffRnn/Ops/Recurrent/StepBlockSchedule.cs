@@ -39,11 +39,12 @@ internal sealed class StepBlockSchedule
     /// </summary>
     public void Work(int worker, Action<int, int> run)
     {
+        long waited = 0;
         try
         {
             for (int step = 0; step < Steps; step++)
             {
-                if (step > 0) WaitFor(step - 1);
+                if (step > 0) waited += WaitFor(step - 1);
                 for (int i = 0; i < Blocks; i++)
                 {
                     int block = (worker + i) % Blocks;
@@ -59,17 +60,32 @@ internal sealed class StepBlockSchedule
             failed = true;
             throw;
         }
+        finally { Interlocked.Add(ref waitedTicks, waited); }
     }
 
-    /// <summary>Waits until every block of <paramref name="step"/> is done (spinning, then yielding the core).</summary>
-    private void WaitFor(int step)
+    private static long waitedTicks;
+
+    /// <summary>
+    /// The time every worker of every schedule in this process has spent waiting at the step barrier (summed over the workers; for the
+    /// phase harness, which reads it before and after a run).
+    /// </summary>
+    internal static TimeSpan Waited => System.Diagnostics.Stopwatch.GetElapsedTime(0, Volatile.Read(ref waitedTicks));
+
+    /// <summary>
+    /// Waits until every block of <paramref name="step"/> is done (spinning, then yielding the core); returns the <see
+    /// cref="System.Diagnostics.Stopwatch"/> ticks it waited (0 when the step was already complete).
+    /// </summary>
+    private long WaitFor(int step)
     {
+        if (Volatile.Read(ref done[step]) >= Blocks) return 0;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         var spin = new SpinWait();
         while (Volatile.Read(ref done[step]) < Blocks)
         {
             if (failed) throw new OperationCanceledException("step block schedule: another worker failed");
             spin.SpinOnce(sleep1Threshold: -1);
         }
+        return System.Diagnostics.Stopwatch.GetTimestamp() - start;
     }
 
     /// <summary>

@@ -9,15 +9,16 @@ namespace AutoDiffRnn;
 /// The forward of the fused recurrence driver when nothing is recorded (inference), split over the cores by hidden units rather than by
 /// sequences, for any cell. The input projections of all steps are one GEMM (x W_ihᵀ, with b_ih only for a cell whose hidden projection
 /// stays apart). The hidden units are cut into blocks; for each block the rows of W_hh of its units in every gate are packed once per
-/// sequence (<see cref="Gemm.Pack{T}"/>), so a core re-reads only its own slice of the recurrent weight at every step (half of W_hh on
-/// two cores, where the whole weight, read by each core when the batch is split, would not stay in L2). Per step and block: the block's
+/// sequence (<see cref="Gemm.Pack{T}"/>, by the worker that takes the block's first step), so a core re-reads only its own slice of the
+/// recurrent weight at every step (half of W_hh on two cores, where the whole weight, read by each core when the batch is split, would
+/// not stay in L2). Per step and block: the block's
 /// biases (b_ih + b_hh, or b_hh alone for a separate hidden projection) are laid into its product buffer, h_{t−1} (all units) times the
 /// block's packed weight is added to them, then the cell's kernel runs on the block's units straight from the products and the projections
 /// (<see cref="IFusedCell.ForwardLanes{TL, T}"/> with a recurrent part), with no gate buffer written back. The hidden state alternates
 /// between two buffers (a step reads one and writes the other); the steps are ordered by <see cref="StepBlockSchedule"/>, whose workers
-/// start once per sequence (<see cref="ParallelParts"/>), and every buffer is taken once per sequence. <see cref="GatePanelInference{T, TCell}"/> is an alternative
-/// for the LSTM (weights streamed once per step as gate panels, no projection GEMM); on the idle Zen 3 it measured slower than this path
-/// (phase harness, median of 40 calls: T64 B32 H256 22.8 against 17.6 ms, T32 B64 H512 99.9 against 77.4 ms), so it is not chosen.
+/// start once per sequence (<see cref="ParallelParts"/>), and every buffer is taken once per sequence. (An LSTM path that streamed the
+/// weights of each unit's four gates, W_hh and W_ih side by side, once per step with no projection GEMM measured slower on Zen 3 and was
+/// removed: git history, "gate panels".)
 /// </summary>
 internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unmanaged, IFloatingPointIeee754<T> where TCell : struct, IFusedCell
 {
@@ -32,18 +33,15 @@ internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unman
     /// Runs the sequence from the initial states (zeros when null) into <paramref name="target"/>, with the hidden units cut into (at most)
     /// <paramref name="blocks"/> blocks of whole vectors, on up to <see cref="Gemm.MaxParallelism"/> threads.
     /// </summary>
-    public static void Run(RecurrenceInputs inputs, InferenceTarget target, int blocks) => RunOnProducts(inputs, target, blocks);
-
-    /// <summary>As <see cref="Run"/>: on per-block products h W_hhᵀ (the phase harness compares it with the gate panels by this name).</summary>
-    internal static void RunOnProducts(RecurrenceInputs inputs, InferenceTarget target, int blocks)
+    public static void Run(RecurrenceInputs inputs, InferenceTarget target, int blocks)
     {
         CheckArguments(inputs, target, blocks);
         using var run = new UnitBlockInference<T, TCell>(inputs, target, blocks);
         run.Execute();
     }
 
-    /// <summary>Checks that <paramref name="target"/> fits the inputs and that <paramref name="blocks"/> is positive (for every inference path).</summary>
-    internal static void CheckArguments(RecurrenceInputs inputs, InferenceTarget target, int blocks)
+    /// <summary>Checks that <paramref name="target"/> fits the inputs and that <paramref name="blocks"/> is positive.</summary>
+    private static void CheckArguments(RecurrenceInputs inputs, InferenceTarget target, int blocks)
     {
         target.Check(inputs.Steps, inputs.Batch, inputs.HiddenSize, TCell.HasCellState);
         if (blocks < 1) throw new ArgumentOutOfRangeException(nameof(blocks), $"{TCell.Operation} inference: blocks must be positive, got {blocks}");
@@ -81,7 +79,6 @@ internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unman
     private void Execute()
     {
         Project();
-        PackBlocks();
         if (inputs.Hidden is null) states.AsSpan(0, batch * h).Clear();
         else inputs.Hidden.Span<T>().CopyTo(states);
         if (TCell.HasCellState)
@@ -99,6 +96,9 @@ internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unman
 
     /// <summary>
     /// x W_ihᵀ for every step; + b_ih only for a cell whose hidden projection stays apart (else every bias goes into the products).
+    /// W_ih is packed first (<see cref="Gemm.Pack{T}"/>, for the kernel of this many rows): a packed operand keeps the whole depth in one
+    /// block, so each element of the T·B × G·H result is written once, where the general product cuts a depth of more than its KC into
+    /// blocks and reads and writes the result once per block (measured on Zen 3, one thread, T32 B64 I512 H512: 47 against 61 ms).
     /// </summary>
     private void Project()
     {
@@ -107,42 +107,47 @@ internal sealed class UnitBlockInference<T, TCell> : IDisposable where T : unman
         bool withBias = biased && TCell.SeparateHiddenProjection;
         if (withBias)
             for (int row = 0; row < rows; row++) inputs.BiasIh!.Span<T>().CopyTo(pre.Slice(row * g, g));
-        Gemm.Multiply<T>(inputs.Input.Span<T>(), false, inputs.WeightIh.Span<T>(), true, pre, rows, g, inputs.InputSize, accumulate: withBias);
+        if (rows == 0 || inputs.InputSize == 0)
+        {
+            Gemm.Multiply<T>(inputs.Input.Span<T>(), false, inputs.WeightIh.Span<T>(), true, pre, rows, g, inputs.InputSize, accumulate: withBias);
+            return;
+        }
+        using var weight = Gemm.Pack<T>(inputs.WeightIh.Span<T>(), transposeB: true, k: inputs.InputSize, n: g, rows: rows);
+        Gemm.Multiply<T>(inputs.Input.Span<T>(), false, weight, pre, rows, accumulate: withBias);
     }
 
     /// <summary>
-    /// For each block, the rows of W_hh of its units in every gate, packed as the right operand of h W_hhᵀ, and the biases the block's
-    /// products start from.
+    /// The rows of W_hh of the block's units in every gate, packed as the right operand of h W_hhᵀ, and the biases the block's products
+    /// start from: run by the worker that takes the block's first step, so the blocks are packed on every core at once (and each core's
+    /// slice is packed where it is then read).
     /// </summary>
-    private void PackBlocks()
+    private void PackBlock(int block)
     {
         int gates = TCell.Gates;
-        var gathered = ArrayPool<T>.Shared.Rent(gates * width * h);
+        int first = block * width, count = Math.Min(width, h - first);
+        var gathered = ArrayPool<T>.Shared.Rent(gates * count * h);
         try
         {
             ReadOnlySpan<T> weight = inputs.WeightHh.Span<T>();
-            for (int block = 0; block < blocks; block++)
-            {
-                int first = block * width, count = Math.Min(width, h - first);
-                for (int gate = 0; gate < gates; gate++)
-                    weight.Slice((gate * h + first) * h, count * h).CopyTo(gathered.AsSpan(gate * count * h, count * h));
-                packed[block] = Gemm.Pack<T>(gathered.AsSpan(0, gates * count * h), transposeB: true, k: h, n: gates * count, rows: batch);
-                if (!biased) continue;
-                var bias = blockBiases.AsSpan(block * gates * width, gates * count);
-                for (int gate = 0; gate < gates; gate++)
-                {
-                    var part = bias.Slice(gate * count, count);
-                    inputs.BiasHh!.Span<T>().Slice(gate * h + first, count).CopyTo(part);
-                    if (!TCell.SeparateHiddenProjection) TensorPrimitives.Add<T>(part, inputs.BiasIh!.Span<T>().Slice(gate * h + first, count), part);
-                }
-            }
+            for (int gate = 0; gate < gates; gate++)
+                weight.Slice((gate * h + first) * h, count * h).CopyTo(gathered.AsSpan(gate * count * h, count * h));
+            packed[block] = Gemm.Pack<T>(gathered.AsSpan(0, gates * count * h), transposeB: true, k: h, n: gates * count, rows: batch);
         }
         finally { ArrayPool<T>.Shared.Return(gathered); }
+        if (!biased) return;
+        var bias = blockBiases.AsSpan(block * gates * width, gates * count);
+        for (int gate = 0; gate < gates; gate++)
+        {
+            var part = bias.Slice(gate * count, count);
+            inputs.BiasHh!.Span<T>().Slice(gate * h + first, count).CopyTo(part);
+            if (!TCell.SeparateHiddenProjection) TensorPrimitives.Add<T>(part, inputs.BiasIh!.Span<T>().Slice(gate * h + first, count), part);
+        }
     }
 
     /// <summary>Step k (in processing order) of the units of one block, for every sequence.</summary>
     private void RunBlock(int k, int block)
     {
+        if (k == 0) PackBlock(block); // the schedule runs step 0 of a block once, before any later step of any block
         int gates = TCell.Gates;
         int t = inputs.TimeOf(k);
         int first = block * width, count = Math.Min(width, h - first), rowLength = gates * count;
