@@ -30,7 +30,7 @@ public sealed record CellCase(string Cell, CellImplementation Implementation)
 /// I=128, H=256 in float32: the compiled cell against the same cell eagerly, the built-in fused LSTM/GRU, and the same cell in
 /// TorchSharp ops. Run: <c>dotnet run -c Release --project tests/AutoDiffRnn.Benchmarks -- --filter '*CompiledCell*'</c>.
 /// </summary>
-[Config(typeof(InProcessShortJob))]
+[Config(typeof(InProcessComparisonJob))]
 [MemoryDiagnoser]
 public class CompiledCellBenchmarks
 {
