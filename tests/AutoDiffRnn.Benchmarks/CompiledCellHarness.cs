@@ -89,12 +89,12 @@ public static class CompiledCellHarness
             for (int c = 0; c < cases.Count; c++)
                 for (int call = 0; call < WarmUpCalls + (calls + 1) / 2; call++)
                 {
-                    double cpuStart = ThreadCpuMilliseconds();
+                    double cpuStart = ThreadCpuTime.Milliseconds();
                     long start = Stopwatch.GetTimestamp();
                     cases[c].Step();
                     if (call < WarmUpCalls) continue;
                     times[c].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
-                    cpu[c].Add(ThreadCpuMilliseconds() - cpuStart);
+                    cpu[c].Add(ThreadCpuTime.Milliseconds() - cpuStart);
                 }
         double Median(List<double> list) => list.Order().ElementAt(list.Count / 2);
         var medians = times.Select(Median).ToArray();
@@ -106,21 +106,5 @@ public static class CompiledCellHarness
             return compiledAt < 0 || at < 0 ? "" : $"  compiled/{label} {medians[compiledAt] / medians[at]:F2} (min {times[compiledAt].Min() / times[at].Min():F2})";
         }
         Console.WriteLine($"{name,-15} {line}{Ratio("torch")}{Ratio("fused")}");
-    }
-
-    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
-    private struct TimeSpecification
-    {
-        public long Seconds, Nanoseconds;
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
-    private static extern int ClockGetTime(int clock, out TimeSpecification time);
-
-    /// <summary>The calling thread's CPU time (Linux CLOCK_THREAD_CPUTIME_ID): on a loaded machine, what the thread ran, not what it waited.</summary>
-    private static double ThreadCpuMilliseconds()
-    {
-        if (!OperatingSystem.IsLinux() || ClockGetTime(3, out var time) != 0) return double.NaN;
-        return time.Seconds * 1e3 + time.Nanoseconds / 1e6;
     }
 }

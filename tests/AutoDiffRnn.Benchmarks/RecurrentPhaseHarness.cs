@@ -209,29 +209,13 @@ public static class RecurrentPhaseHarness
         double cpuMin = double.PositiveInfinity;
         for (int i = 0; i < calls; i++)
         {
-            double cpuStart = ThreadCpuMilliseconds();
+            double cpuStart = ThreadCpuTime.Milliseconds();
             long start = Stopwatch.GetTimestamp();
             action();
             times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            cpuMin = Math.Min(cpuMin, ThreadCpuMilliseconds() - cpuStart);
+            cpuMin = Math.Min(cpuMin, ThreadCpuTime.Milliseconds() - cpuStart);
         }
         return Summarize(times) with { CpuMin = cpuMin };
-    }
-
-    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
-    private struct TimeSpecification
-    {
-        public long Seconds, Nanoseconds;
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "clock_gettime")]
-    private static extern int ClockGetTime(int clock, out TimeSpecification time);
-
-    /// <summary>The calling thread's CPU time (Linux CLOCK_THREAD_CPUTIME_ID): on a loaded machine, what the thread ran, not what it waited.</summary>
-    private static double ThreadCpuMilliseconds()
-    {
-        if (!OperatingSystem.IsLinux() || ClockGetTime(3, out var time) != 0) return double.NaN;
-        return time.Seconds * 1e3 + time.Nanoseconds / 1e6;
     }
 
     private static (Timing First, Timing Second) TimeInterleaved(Action first, Action second, int calls)

@@ -1,3 +1,4 @@
+using AutoDiffRnn.Tests.Support;
 using AutoDiffRnn.FSharp;
 
 namespace AutoDiffRnn.Tests.Ops;
@@ -12,21 +13,14 @@ public class OpTableGradientTests
 {
     private const int DrawsPerRow = 8;
 
-    public static TheoryData<string, int> Draws()
-    {
-        var data = new TheoryData<string, int>();
-        foreach (var row in OpTable.Rows())
-            for (int draw = 0; draw < DrawsPerRow; draw++)
-                data.Add(row.Name, draw);
-        return data;
-    }
+    public static TheoryData<string, int> Draws() => OpTableDraws.Of(DrawsPerRow);
 
     [Theory]
     [MemberData(nameof(Draws))]
     public void GradientsMatchFiniteDifferencesAndTheForwardModeReference(string row, int draw)
     {
-        var spec = OpTable.Rows().Single(r => r.Name == row);
-        var sample = spec.Draw.Invoke(new Random(OpSpecModule.SeedOf(row) + 7919 * draw));
+        var spec = OpTableDraws.Row(row);
+        var sample = OpTableDraws.Sample(spec, draw, seedStride: 7919);
         var report = GradCheck.Check(sample.GradCase);
         Assert.True(report.Passed, report.ToTable());
         Assert.Contains(report.Comparisons, comparison => comparison.Check.IsDotProduct);

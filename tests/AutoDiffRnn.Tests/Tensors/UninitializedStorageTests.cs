@@ -16,21 +16,13 @@ public sealed class UninitializedStorageTests
     private const int DrawsPerRow = 6;
     private const int PoisonedCopies = 8;
 
-    public static TheoryData<string, int> Draws()
-    {
-        var data = new TheoryData<string, int>();
-        foreach (var row in OpTable.Rows())
-            for (int draw = 0; draw < DrawsPerRow; draw++)
-                data.Add(row.Name, draw);
-        return data;
-    }
+    public static TheoryData<string, int> Draws() => OpTableDraws.Of(DrawsPerRow);
 
     [Theory]
     [MemberData(nameof(Draws))]
     public void UnclearedOutputsAndGradientsAreFullyWritten(string row, int draw)
     {
-        var spec = OpTable.Rows().Single(r => r.Name == row);
-        var sample = spec.Draw.Invoke(new Random(OpSpecModule.SeedOf(row) + 104_729 * draw));
+        var sample = OpTableDraws.Sample(OpTableDraws.Row(row), draw, seedStride: 104_729);
         var inputs = sample.Inputs.Select(input => input.Clone().SetRequiresGrad()).ToArray();
         int outputLength = sample.CSharp.Invoke(sample.Inputs).ElementCount; // a first call, off the tape, for the output's length
         int[] lengths = [outputLength, .. inputs.Select(input => input.ElementCount)];
