@@ -56,13 +56,12 @@ public static class ClassifyTask
     }
 
     /// <summary>
-    /// Trains and evaluates on 1000 held-out sequences. Adam at <see cref="ClassifyOptions.LearningRate"/> with the gradient norm clipped
-    /// to <see cref="ClassifyOptions.ClipNorm"/>; over the second half of the steps the rate falls along a cosine to
-    /// <see cref="ClassifyOptions.FinalLearningRate"/>, so a run that has found the class is not thrown off it by a late spike.
+    /// The model <see cref="Run"/> trains, initialised from <paramref name="generator"/>: the recurrent layer (3 inputs,
+    /// <see cref="ClassifyOptions.HiddenSize"/> units; an LSTM's forget gates opened to ln T, <see cref="OpenForgetGates"/>) and the linear
+    /// head from its last output to the two classes.
     /// </summary>
-    public static ClassifyMetrics Run(ClassifyOptions options, TextWriter log)
+    public static (RecurrentLayer Layer, Linear Head) CreateModel(ClassifyOptions options, Generator generator)
     {
-        var generator = new Generator(options.Seed);
         var kind = options.Model switch
         {
             "lstm" => RecurrentKind.Lstm, "gru" => RecurrentKind.Gru, "rnn" => RecurrentKind.RnnTanh,
@@ -70,7 +69,18 @@ public static class ClassifyTask
         };
         var layer = new RecurrentLayer(kind, 3, options.HiddenSize, generator: generator);
         if (kind == RecurrentKind.Lstm) OpenForgetGates(layer, options.HiddenSize, Math.Log(options.Length));
-        var head = new Linear(options.HiddenSize, 2, generator: generator);
+        return (layer, new Linear(options.HiddenSize, 2, generator: generator));
+    }
+
+    /// <summary>
+    /// Trains and evaluates on 1000 held-out sequences. Adam at <see cref="ClassifyOptions.LearningRate"/> with the gradient norm clipped
+    /// to <see cref="ClassifyOptions.ClipNorm"/>; over the second half of the steps the rate falls along a cosine to
+    /// <see cref="ClassifyOptions.FinalLearningRate"/>, so a run that has found the class is not thrown off it by a late spike.
+    /// </summary>
+    public static ClassifyMetrics Run(ClassifyOptions options, TextWriter log)
+    {
+        var generator = new Generator(options.Seed);
+        var (layer, head) = CreateModel(options, generator);
         var optimizer = new Adam(layer.Parameters().Concat(head.Parameters()), options.LearningRate);
         int decaySteps = options.Steps - options.Steps / 2; // the rate is held for the first half (finding the class), then annealed
         var schedule = new CosineSchedule(optimizer, decaySteps, options.FinalLearningRate);
