@@ -5,15 +5,16 @@ open Expecto
 open AutoDiffRnn
 open AutoDiffRnn.FSharp
 open AutoDiffRnn.FSharp.Torch
+open TorchSharp
 
 [<Tests>]
 let tests =
     testList "README" [
         test "cross-checking with PyTorch" {
-            // an op: GradCheck with libtorch as the oracle (its values and reverse mode), in float64
+            // your own function (SiLU written with ops): GradCheck with libtorch's silu as the oracle (its values and reverse mode), float64
             let x = Tensor.Normal(Shape(3, 4), 0.0, 1.0, DType.Float64, Generator(1UL))
             let report =
-                TorchOracle.case "softplus" (fun x -> x[0].Softplus(1.0, 20.0)) (fun t -> TorchOps.softplus 1.0 20.0 t[0]) [| x |]
+                TorchOracle.case "silu" (fun x -> x[0] * x[0].Sigmoid()) (fun t -> torch.nn.functional.silu(t[0])) [| x |]
                 |> GradCheck.check
             // a layer: torch.nn.LSTM loaded with the same weights by PyTorch name; outputs and every gradient compared
             let lstm = Nn.Lstm(inputSize = 3, hiddenSize = 4, numLayers = 2, bidirectional = true, dtype = DType.Float64, generator = Generator(2UL))
